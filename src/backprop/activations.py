@@ -1,0 +1,99 @@
+"""Activation functions σ and their derivatives σ', each pair side by side.
+
+Derived in chapter 1 (the forward pass) and used by rules 1 and 2 (chapters 3
+and 4). Every function acts element-wise on an array z of shape (n, m): one
+column per example. Softmax is the exception: it acts on each column as a
+whole, so it has a Jacobian instead of an element-wise derivative.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+def identity(z):
+    """Return z unchanged; shape (n, m) -> (n, m)."""
+    return z
+
+
+def identity_prime(z):
+    """Return the derivative of the identity, ones shaped like z."""
+    return np.ones_like(z)
+
+
+def sigmoid(z):
+    """Return σ(z) = 1 / (1 + e^{-z}) element-wise, without overflow."""
+    # e^{-|z|} never overflows; the two branches are the same function
+    # rewritten so the exponent is never positive.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_prime(z):
+    """Return σ'(z) = σ(z)(1 − σ(z)) element-wise."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def tanh(z):
+    """Return tanh(z) element-wise."""
+    return np.tanh(z)
+
+
+def tanh_prime(z):
+    """Return tanh'(z) = 1 − tanh(z)² element-wise."""
+    return 1.0 - np.tanh(z) ** 2
+
+
+def relu(z):
+    """Return max(0, z) element-wise."""
+    return np.maximum(z, 0.0)
+
+
+def relu_prime(z):
+    """Return the ReLU derivative element-wise: 1 where z > 0, else 0 (0 at the kink)."""
+    return (z > 0).astype(np.float64)
+
+
+def softmax(z):
+    """Return the softmax of each column of z (n, m); every column sums to 1."""
+    # Subtracting the column maximum changes nothing mathematically and keeps
+    # every exponent <= 0, so e^{z} cannot overflow.
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def softmax_jacobian(z):
+    """Return ∂a_i/∂z_j = a_i(δ_ij − a_j) per example: shape (m, n, n) for z (n, m)."""
+    a = softmax(z).T  # (m, n): row k is example k
+    return a[:, :, None] * np.eye(z.shape[0])[None] - a[:, :, None] * a[:, None, :]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation σ with its element-wise derivative σ' (None for softmax)."""
+
+    name: str
+    f: Callable
+    prime: Callable | None
+
+
+ACTIVATIONS = {
+    "identity": Activation("identity", identity, identity_prime),
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime),
+    "tanh": Activation("tanh", tanh, tanh_prime),
+    "relu": Activation("relu", relu, relu_prime),
+    "softmax": Activation("softmax", softmax, None),
+}
+
+HIDDEN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
+
+
+def get(name):
+    """Return the Activation called name; raise ValueError listing allowed names."""
+    if not isinstance(name, str):
+        raise TypeError(f"activation must be a name (str), one of {sorted(ACTIVATIONS)}; got {type(name).__name__}")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]

@@ -1,0 +1,258 @@
+"""SymPy verification of the four rules (chapters 2 to 8).
+
+A small network is built with symbolic weights, biases, inputs and targets.
+The cost is a SymPy expression, so `sympy.diff` gives the true derivatives.
+Each rule is then evaluated with the very functions of `backprop.rules`,
+applied to NumPy object arrays of SymPy expressions, and the difference
+between the rule and the true derivative is simplified to zero, entry by
+entry. A second check evaluates the derivatives at random numbers and
+compares them with `MLP.gradients`: the first verifies the mathematics, the
+second the code.
+
+Names follow the book: w^l_{jk} is row j, column k of W^l (1-based in the
+symbols, as in the text); x_{k,i} is input k of example i.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from . import rules
+from .network import MLP
+
+# σ as a SymPy formula, and σ' as the text states it (chapter 1).
+SIGMA = {
+    "identity": lambda z: z,
+    "sigmoid": lambda z: 1 / (1 + sp.exp(-z)),
+    "tanh": sp.tanh,
+    "relu": lambda z: sp.Max(0, z),
+}
+SIGMA_PRIME = {
+    "identity": lambda z: sp.Integer(1),
+    "sigmoid": lambda z: SIGMA["sigmoid"](z) * (1 - SIGMA["sigmoid"](z)),  # σ(1 − σ)
+    "tanh": lambda z: 1 - sp.tanh(z) ** 2,                                  # 1 − tanh²
+    "relu": lambda z: sp.Heaviside(z),                                      # 1 for z > 0, 0 for z < 0
+}
+
+#: The (output, loss) pairings the chapters discuss.
+PAIRINGS = (("identity", "mse"), ("sigmoid", "mse"), ("softmax", "cross_entropy"))
+
+
+def verify_activation_prime(name):
+    """Return True when diff(σ(z), z) − σ'(z) as stated simplifies to 0."""
+    z = sp.Symbol("z", real=True)
+    return sp.simplify(sp.diff(SIGMA[name](z), z) - SIGMA_PRIME[name](z)) == 0
+
+
+def _matrix(prefix, rows, cols):
+    return np.array([[sp.Symbol(f"{prefix}_{{{j + 1}{k + 1}}}", real=True) for k in range(cols)]
+                     for j in range(rows)], dtype=object)
+
+
+def _apply(f, Z):
+    return np.vectorize(f, otypes=[object])(Z)
+
+
+class SymbolicNetwork:
+    """A network whose weights, biases, inputs and targets are SymPy symbols."""
+
+    def __init__(self, sizes=(2, 3, 2), hidden="sigmoid", output="sigmoid", loss="mse", m=1):
+        """Build symbols for sizes [n0, ..., nL] and m examples; targets sum to 1 for cross-entropy."""
+        self.sizes, self.m, self.L = list(sizes), m, len(sizes) - 1
+        self.hidden, self.output, self.loss = hidden, output, loss
+        self.W = [None] + [_matrix(f"w^{l}", sizes[l], sizes[l - 1]) for l in range(1, self.L + 1)]
+        self.b = [None] + [_matrix(f"b^{l}", sizes[l], 1) for l in range(1, self.L + 1)]
+        self.X = _matrix("x", sizes[0], m)
+        self.Y = _matrix("y", sizes[-1], m)
+        if loss == "cross_entropy":
+            # a − y is the softmax error only for targets that sum to one, so
+            # the last target of each example is 1 minus the others.
+            for i in range(m):
+                self.Y[-1, i] = 1 - sum(self.Y[:-1, i])
+        self.z, self.a = self.forward_from(0, self.X)
+
+    def sigma(self, l):
+        """Return the name of the activation of layer l."""
+        return self.output if l == self.L else self.hidden
+
+    def forward_from(self, l0, start):
+        """Return padded lists z, a of the forward pass started at layer l0 with a^{l0} = start."""
+        z, a = [None] * (self.L + 1), [None] * (self.L + 1)
+        a[l0] = start
+        for l in range(l0 + 1, self.L + 1):
+            z[l] = self.W[l] @ a[l - 1] + self.b[l]
+            a[l] = self._activate(l, z[l])
+        return z, a
+
+    def _activate(self, l, Z):
+        if self.sigma(l) == "softmax":
+            e = _apply(sp.exp, Z)
+            return e / e.sum(axis=0, keepdims=True)
+        return _apply(SIGMA[self.sigma(l)], Z)
+
+    def example_costs(self, aL):
+        """Return the row of per-example costs C_x for outputs aL (n_L, m)."""
+        if self.loss == "cross_entropy":
+            return [-sum(self.Y[j, i] * sp.log(aL[j, i]) for j in range(aL.shape[0])) for i in range(self.m)]
+        return [sp.Rational(1, 2) * sum((aL[j, i] - self.Y[j, i]) ** 2 for j in range(aL.shape[0])) for i in range(self.m)]
+
+    @property
+    def cost(self):
+        """Return C = (1/m) Σ_x C_x as one SymPy expression."""
+        return sum(self.example_costs(self.a[self.L])) / self.m
+
+    def true_delta(self, l):
+        """Return δ^l = ∂C_x/∂z^l (n_l, m) by sympy.diff, with z^l treated as fresh symbols."""
+        s = _matrix(f"s^{l}", self.sizes[l], self.m)
+        _, a = self.forward_from(l, self._activate(l, s))
+        costs = self.example_costs(a[self.L])
+        delta = np.array([[sp.diff(costs[i], s[j, i]) for i in range(self.m)]
+                          for j in range(self.sizes[l])], dtype=object)
+        at_z = {s[j, i]: self.z[l][j, i] for j in range(self.sizes[l]) for i in range(self.m)}
+        return _apply(lambda e: e.xreplace(at_z), delta), s
+
+    def dsigma(self, l):
+        """Return σ'(z^l) (n_l, m); σ' is SymPy's derivative of σ, checked against the stated formula by verify_activation_prime."""
+        t = sp.Symbol("t", real=True)
+        prime = sp.diff(SIGMA[self.sigma(l)](t), t)
+        return _apply(lambda z: prime.xreplace({t: z}), self.z[l])
+
+
+@dataclass
+class Entry:
+    """One verified entry: its name, the rule's formula, the true derivative, the verdict."""
+
+    name: str
+    formula: object
+    derivative: object
+    holds: bool
+
+
+@dataclass
+class Verification:
+    """The entries of one rule on one network, each checked by simplification."""
+
+    rule: str
+    network: str
+    entries: list = field(default_factory=list)
+
+    @property
+    def holds(self):
+        """Return True when every entry's difference simplified to zero."""
+        return bool(self.entries) and all(e.holds for e in self.entries)
+
+    def _repr_markdown_(self):
+        rows = [f"**{self.rule}** on {self.network}: "
+                f"{sum(e.holds for e in self.entries)} of {len(self.entries)} entries verified",
+                "", "| entry | rule − sympy.diff | verdict |", "|---|---|---|"]
+        for e in self.entries:
+            diff = sp.latex(sp.simplify(e.formula - e.derivative)) if not e.holds else "0"
+            rows.append(f"| ${e.name}$ | ${diff}$ | {'equal' if e.holds else 'DIFFERENT'} |")
+        return "\n".join(rows)
+
+    def __str__(self):
+        ok = sum(e.holds for e in self.entries)
+        return f"{self.rule} on {self.network}: {ok}/{len(self.entries)} entries equal to sympy.diff"
+
+
+def _is_zero(expr):
+    # Bringing the difference over one denominator and expanding settles it
+    # quickly; simplify is the slow, thorough fallback.
+    return sp.expand(sp.together(expr)) == 0 or sp.simplify(expr) == 0
+
+
+def _describe(net):
+    return (f"{'-'.join(map(str, net.sizes))} network, hidden {net.hidden}, output {net.output}, "
+            f"loss {net.loss}, m = {net.m}")
+
+
+def _compare(net, rule, names, formula, derivative):
+    result = Verification(rule, _describe(net))
+    for idx in np.ndindex(formula.shape):
+        holds = _is_zero(formula[idx] - derivative[idx])
+        result.entries.append(Entry(names(*idx), formula[idx], derivative[idx], holds))
+    return result
+
+
+def verify_output_error(output="sigmoid", loss="mse", sizes=(2, 2), m=1):
+    """Verify rule 1: δ^L from rules.output_error (or a − y for softmax) equals ∂C_x/∂z^L."""
+    net = SymbolicNetwork(sizes, hidden="sigmoid", output=output, loss=loss, m=m)
+    L = net.L
+    true, _ = net.true_delta(L)
+    if loss == "cross_entropy":
+        formula = net.a[L] - net.Y  # the Jacobian form reduces to a − y
+    else:
+        formula = rules.output_error(net.a[L] - net.Y, net.dsigma(L))
+    return _compare(net, "rule 1 (output error)", lambda j, i: rf"\delta^{L}_{{{j + 1},{i + 1}}}", formula, true)
+
+
+def verify_hidden_error(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=1):
+    """Verify rule 2 for every hidden layer: (W^{l+1})ᵀ δ^{l+1} ⊙ σ'(z^l) equals ∂C_x/∂z^l."""
+    net = SymbolicNetwork(sizes, hidden, output, loss, m)
+    results = []
+    for l in range(net.L - 1, 0, -1):
+        true_l, _ = net.true_delta(l)
+        true_next, _ = net.true_delta(l + 1)
+        formula = rules.hidden_error(net.W[l + 1], true_next, net.dsigma(l))
+        results.append(_compare(net, f"rule 2 (hidden error, layer {l})",
+                                lambda j, i, l=l: rf"\delta^{l}_{{{j + 1},{i + 1}}}", formula, true_l))
+    return results
+
+
+def verify_bias_gradient(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2):
+    """Verify rule 3 for every layer: the mean of the columns of δ^l equals ∂C/∂b^l."""
+    net = SymbolicNetwork(sizes, hidden, output, loss, m)
+    C, results = net.cost, []
+    for l in range(1, net.L + 1):
+        true = _apply(lambda b: sp.diff(C, b), net.b[l])
+        delta, _ = net.true_delta(l)
+        results.append(_compare(net, f"rule 3 (bias gradient, layer {l})",
+                                lambda j, k, l=l: rf"\partial C/\partial b^{l}_{{{j + 1}}}",
+                                rules.bias_gradient(delta), true))
+    return results
+
+
+def verify_weight_gradient(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2):
+    """Verify rule 4 for every layer: δ^l (a^{l-1})ᵀ / m equals ∂C/∂W^l."""
+    net = SymbolicNetwork(sizes, hidden, output, loss, m)
+    C, results = net.cost, []
+    for l in range(1, net.L + 1):
+        true = _apply(lambda w: sp.diff(C, w), net.W[l])
+        delta, _ = net.true_delta(l)
+        results.append(_compare(net, f"rule 4 (weight gradient, layer {l})",
+                                lambda j, k, l=l: rf"\partial C/\partial w^{l}_{{{j + 1}{k + 1}}}",
+                                rules.weight_gradient(delta, net.a[l - 1]), true))
+    return results
+
+
+def numeric_comparison(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2, seed=0):
+    """Return rows (parameter, sympy.diff value, MLP.gradients value) at random numbers, and the max abs difference."""
+    sym = SymbolicNetwork(sizes, hidden, output, loss, m)
+    net = MLP(sizes, hidden=hidden, output=output, loss=loss, seed=seed)
+    rng = np.random.default_rng(seed)
+    values = {}
+    for l in range(1, sym.L + 1):
+        net.weights[l - 1] = rng.normal(size=sym.W[l].shape)
+        net.biases[l - 1] = rng.normal(size=sym.b[l].shape)
+        values.update(zip(sym.W[l].ravel(), net.weights[l - 1].ravel()))
+        values.update(zip(sym.b[l].ravel(), net.biases[l - 1].ravel()))
+    X = rng.normal(size=sym.X.shape)
+    Y = rng.random(sym.Y.shape)
+    if loss == "cross_entropy":
+        Y /= Y.sum(axis=0, keepdims=True)
+    values.update(zip(sym.X.ravel(), X.ravel()))
+    # With cross-entropy the last target is 1 − (the others) already.
+    values.update((s, v) for s, v in zip(sym.Y.ravel(), Y.ravel()) if isinstance(s, sp.Symbol))
+    dWs, dbs = net.gradients(X, Y)
+    C = sym.cost
+    symbols, numbers = list(values), list(values.values())
+    rows = []
+    for l in range(1, sym.L + 1):
+        for P, G, name in ((sym.W[l], dWs[l - 1], "w"), (sym.b[l], dbs[l - 1], "b")):
+            for idx in np.ndindex(P.shape):
+                exact = float(sp.lambdify(symbols, sp.diff(C, P[idx]), "numpy")(*numbers))
+                label = f"{name}^{l}_{idx[0] + 1}{idx[1] + 1}" if name == "w" else f"b^{l}_{idx[0] + 1}"
+                rows.append((label, exact, float(G[idx])))
+    max_diff = max(abs(e - g) for _, e, g in rows)
+    return rows, max_diff
