@@ -18,7 +18,7 @@ from .network import MLP, ForwardCache
 
 __all__ = ["MLP", "ForwardCache", "activations", "checks", "gradcheck", "losses", "rules"]
 
-_LAZY = {"symbolic", "frames", "explorers", "plots", "data", "training", "exercises", "mistakes", "cost"}
+_LAZY = {"symbolic", "frames", "explorers", "data", "training", "exercises", "mistakes", "flops", "row_convention"}
 
 
 def __getattr__(name):
