@@ -159,7 +159,7 @@ class Verification:
 def _is_zero(expr):
     # Bringing the difference over one denominator and expanding settles it
     # quickly; simplify is the slow, thorough fallback.
-    return sp.expand(sp.together(expr)) == 0 or sp.simplify(expr) == 0
+    return sp.expand(expr) == 0 or sp.expand(sp.together(expr)) == 0 or sp.simplify(expr) == 0
 
 
 def _describe(net):
@@ -246,13 +246,15 @@ def numeric_comparison(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2,
     values.update((s, v) for s, v in zip(sym.Y.ravel(), Y.ravel()) if isinstance(s, sp.Symbol))
     dWs, dbs = net.gradients(X, Y)
     C = sym.cost
-    symbols, numbers = list(values), list(values.values())
-    rows = []
+    labels, params, computed = [], [], []
     for l in range(1, sym.L + 1):
         for P, G, name in ((sym.W[l], dWs[l - 1], "w"), (sym.b[l], dbs[l - 1], "b")):
             for idx in np.ndindex(P.shape):
-                exact = float(sp.lambdify(symbols, sp.diff(C, P[idx]), "numpy")(*numbers))
-                label = f"{name}^{l}_{idx[0] + 1}{idx[1] + 1}" if name == "w" else f"b^{l}_{idx[0] + 1}"
-                rows.append((label, exact, float(G[idx])))
+                labels.append(f"w^{l}_{idx[0] + 1}{idx[1] + 1}" if name == "w" else f"b^{l}_{idx[0] + 1}")
+                params.append(P[idx])
+                computed.append(float(G[idx]))
+    # One lambdified function for all derivatives, sharing common subexpressions.
+    exact = sp.lambdify(list(values), [sp.diff(C, p) for p in params], "numpy", cse=True)(*values.values())
+    rows = [(name, float(e), g) for name, e, g in zip(labels, exact, computed)]
     max_diff = max(abs(e - g) for _, e, g in rows)
     return rows, max_diff
