@@ -1,0 +1,216 @@
+"""The work of a training step, counted in multiply-adds (chapter 12).
+
+A matrix product of a (p, q) matrix with a (q, r) matrix costs p·q·r
+multiply-adds: each of its p·r entries is a sum of q products. Everything else
+a pass does (adding b^l, applying σ or σ', the Hadamard product, summing the
+columns of δ^l) touches each entry of an (n_l, m) array a few times, which is
+smaller by a factor of the layer width; the counts here are the matrix
+products only, the work that grows with the number of weights.
+
+For an MLP with layer sizes [n_0, ..., n_L] and a batch of m examples:
+
+    forward pass    z^l = W^l a^{l-1}              n_l n_{l-1} m   for l = 1..L
+    backward pass   rule 4: δ^l (a^{l-1})ᵀ         n_l n_{l-1} m   for l = 1..L
+                    rule 2: (W^l)ᵀ δ^l -> δ^{l-1}  n_l n_{l-1} m   for l = 2..L
+
+Rule 2 is not needed at l = 1 (nothing is learned from ∂C/∂a^0 = ∂C/∂x), so
+the backward pass costs 2F − n_1 n_0 m, where F is the forward count: about
+twice the forward pass. Finite differences evaluate the cost twice per
+parameter, 2P forward passes for P weights and biases.
+
+Every function accepts the layer sizes or an `MLP` (whose `.sizes` it reads);
+counts are Python ints, exact for any size.
+"""
+
+import statistics
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import checks
+
+
+def _sizes(net_or_sizes):
+    sizes = getattr(net_or_sizes, "sizes", net_or_sizes)
+    return checks.layer_sizes(sizes)
+
+
+def _batch_size(m):
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+        raise ValueError(f"m (the batch size, examples per column) must be a positive integer; got {m!r}")
+    return int(m)
+
+
+def matmul_multiply_adds(p, q, r):
+    """Return p·q·r, the multiply-adds of a (p, q) @ (q, r) matrix product."""
+    return int(p) * int(q) * int(r)
+
+
+@dataclass(frozen=True)
+class LayerCount:
+    """Multiply-adds of the products with W^l (n_l, n_{l-1}) for a batch of m."""
+
+    l: int
+    n_out: int
+    n_in: int
+    m: int
+    forward: int          # z^l = W^l a^{l-1}
+    hidden_error: int     # rule 2, (W^l)ᵀ δ^l, which gives δ^{l-1}; 0 for l = 1
+    weight_gradient: int  # rule 4, δ^l (a^{l-1})ᵀ
+
+    @property
+    def backward(self):
+        """Return the multiply-adds of the backward pass spent on this layer."""
+        return self.hidden_error + self.weight_gradient
+
+
+def layer_counts(net_or_sizes, m):
+    """Return one LayerCount per layer l = 1..L for a batch of m examples."""
+    sizes, m = _sizes(net_or_sizes), _batch_size(m)
+    rows = []
+    for l in range(1, len(sizes)):
+        n_out, n_in = sizes[l], sizes[l - 1]
+        product = matmul_multiply_adds(n_out, n_in, m)  # (n_l, n_{l-1}) @ (n_{l-1}, m), and its two partners
+        rows.append(LayerCount(l, n_out, n_in, m, forward=product,
+                               hidden_error=product if l > 1 else 0, weight_gradient=product))
+    return rows
+
+
+def n_params(net_or_sizes):
+    """Return the number of weights and biases, Σ_l (n_l n_{l-1} + n_l)."""
+    sizes = _sizes(net_or_sizes)
+    return sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
+
+
+def forward_multiply_adds(net_or_sizes, m):
+    """Return Σ_l n_l n_{l-1} m, the multiply-adds of one forward pass over m examples."""
+    return sum(row.forward for row in layer_counts(net_or_sizes, m))
+
+
+def backward_multiply_adds(net_or_sizes, m):
+    """Return the multiply-adds of one backward pass (rules 2 and 4) over m examples."""
+    return sum(row.backward for row in layer_counts(net_or_sizes, m))
+
+
+def finite_difference_multiply_adds(net_or_sizes, m):
+    """Return 2·P·F: two forward passes for each of the P parameters (centered differences)."""
+    return 2 * n_params(net_or_sizes) * forward_multiply_adds(net_or_sizes, m)
+
+
+@dataclass(frozen=True)
+class OperationCount:
+    """The multiply-adds of a forward pass, a backward pass and finite differences."""
+
+    sizes: tuple
+    m: int
+    layers: tuple
+
+    @property
+    def forward(self):
+        """Return the forward pass's multiply-adds."""
+        return sum(row.forward for row in self.layers)
+
+    @property
+    def backward(self):
+        """Return the backward pass's multiply-adds."""
+        return sum(row.backward for row in self.layers)
+
+    @property
+    def n_params(self):
+        """Return P, the number of weights and biases."""
+        return n_params(self.sizes)
+
+    @property
+    def finite_differences(self):
+        """Return the multiply-adds of a centered-difference gradient, 2·P forward passes."""
+        return 2 * self.n_params * self.forward
+
+    @property
+    def ratio(self):
+        """Return backward / forward (just under 2)."""
+        return self.backward / self.forward
+
+    def rows(self):
+        """Return the table as a list of dicts, one per layer and a total."""
+        out = [{"layer": f"W^{r.l} ({r.n_out}, {r.n_in})", "forward": r.forward,
+                "rule 2": r.hidden_error, "rule 4": r.weight_gradient, "backward": r.backward}
+               for r in self.layers]
+        out.append({"layer": "total", "forward": self.forward,
+                    "rule 2": sum(r.hidden_error for r in self.layers),
+                    "rule 4": sum(r.weight_gradient for r in self.layers), "backward": self.backward})
+        return out
+
+    def __str__(self):
+        head = f"{'layer':<22}{'forward':>14}{'rule 2':>14}{'rule 4':>14}{'backward':>14}"
+        lines = [f"MLP {list(self.sizes)}, m = {self.m}: multiply-adds of the matrix products", head]
+        for row in self.rows():
+            lines.append(f"{row['layer']:<22}{row['forward']:>14,}{row['rule 2']:>14,}"
+                         f"{row['rule 4']:>14,}{row['backward']:>14,}")
+        lines.append(f"backward / forward = {self.ratio:.3f}; "
+                     f"finite differences = 2·P·forward = 2·{self.n_params:,}·{self.forward:,} "
+                     f"= {self.finite_differences:,}")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self):
+        lines = [f"Multiply-adds for MLP {list(self.sizes)} and a batch of m = {self.m}:", "",
+                 "| layer | forward $W^l a^{l-1}$ | rule 2 $(W^l)^\\top \\delta^l$ "
+                 "| rule 4 $\\delta^l (a^{l-1})^\\top$ | backward |",
+                 "| --- | ---: | ---: | ---: | ---: |"]
+        for row in self.rows():
+            name = row["layer"]
+            if name != "total":
+                l, shape = name.split(" ", 1)
+                name = f"$W^{{{l[2:]}}}$ {shape}"
+            else:
+                name = "**total**"
+            lines.append(f"| {name} | {row['forward']:,} | {row['rule 2']:,} | {row['rule 4']:,} | {row['backward']:,} |")
+        lines += ["", f"Backward / forward = {self.ratio:.3f}. Finite differences: "
+                      f"2 · P · forward = 2 · {self.n_params:,} · {self.forward:,} = {self.finite_differences:,} "
+                      f"multiply-adds, {self.finite_differences / (self.forward + self.backward):,.0f} times "
+                      f"the forward and backward passes together."]
+        return "\n".join(lines)
+
+
+def count(net_or_sizes, m):
+    """Return the OperationCount of an MLP (or its sizes [n_0, ..., n_L]) for a batch of m."""
+    sizes = _sizes(net_or_sizes)
+    return OperationCount(tuple(sizes), _batch_size(m), tuple(layer_counts(sizes, m)))
+
+
+# -- measuring ---------------------------------------------------------------
+
+
+def median_time(fn, repeat=21, number=1):
+    """Return the median over `repeat` runs of the seconds one call of fn() takes (fn run `number` times per run)."""
+    if repeat < 1 or number < 1:
+        raise ValueError(f"repeat and number must be at least 1; got {repeat} and {number}")
+    fn()  # warm up: first-call costs (allocation, BLAS thread start) are not the pass
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def time_passes(net, X, Y, repeat=51, number=1):
+    """Return (forward_seconds, backward_seconds): medians for one forward pass and one backward pass."""
+    X = net.check_X(X)
+    Y = net.check_Y(Y, X.shape[1])
+    cache = net.forward(X, return_cache=True)
+    forward = median_time(lambda: net.forward(X, return_cache=True), repeat, number)
+    backward = median_time(lambda: net.backward(cache, Y), repeat, number)
+    return forward, backward
+
+
+def loglog_slope(x, y):
+    """Return the slope k of the least-squares line log y = k log x + c (so y ∝ x^k)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 2:
+        raise ValueError(f"x and y must be 1-D of the same length ≥ 2; got shapes {x.shape} and {y.shape}")
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("a log-log slope needs positive x and y")
+    slope, _ = np.polyfit(np.log(x), np.log(y), 1)
+    return float(slope)
