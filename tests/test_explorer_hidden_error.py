@@ -1,0 +1,190 @@
+"""Tests for the hidden-error explorer (chapter 4): ‖δ^l‖ over depth, vanishing and exploding.
+
+The mathematics the tests hold the explorer to (derived in chapter 4): with
+W^{l+1} of i.i.d. N(0, g²/n) entries, ‖(W^{l+1})ᵀ v‖ ≈ g‖v‖, and the Hadamard
+product with σ'(z^l) multiplies the norm by about rms σ'(z^l). Hence a gain
+per layer of about
+  identity: g;   ReLU: g/√2 (σ' is 1 on half the units);
+  tanh, small g: g (z ≈ 0, tanh'(0) = 1);   sigmoid, small g: g/4 (σ'(0) = 1/4).
+The per-layer δ^l themselves are checked against centred finite differences
+of the cost with respect to z^l, computed by a forward pass written here.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from backprop.explorers import hidden_error as he
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+SIGMA = {
+    "identity": lambda z: z,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.where(z > 0, z, 0.0),
+}
+
+
+def fd_deltas(net, X, Y, activation, h=1e-6):
+    """Return [None, δ^1, ..., δ^L] by centred differences of Σ_x C_x in z^l (own forward pass)."""
+    Ws, bs, L = net.weights, net.biases, len(net.weights)
+
+    def act(l, z):
+        return z if l == L else SIGMA[activation](z)
+
+    zs, a = [None], X
+    for l in range(1, L + 1):
+        z = Ws[l - 1] @ a + bs[l - 1]
+        zs.append(z)
+        a = act(l, z)
+
+    def total_cost_from(l, z):
+        a = act(l, z)
+        for k in range(l + 1, L + 1):
+            a = act(k, Ws[k - 1] @ a + bs[k - 1])
+        return 0.5 * np.sum((a - Y) ** 2)      # Σ_x C_x: z^l_{jx} only reaches C_x
+
+    deltas = [None]
+    for l in range(1, L + 1):
+        d = np.zeros_like(zs[l])
+        for idx in np.ndindex(d.shape):
+            up, down = zs[l].copy(), zs[l].copy()
+            up[idx] += h
+            down[idx] -= h
+            d[idx] = (total_cost_from(l, up) - total_cost_from(l, down)) / (2 * h)
+        deltas.append(d)
+    return deltas
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+def test_norms_match_finite_difference_errors(activation):
+    depth, width, m = 4, 5, 3
+    net, X, Y = he.build_problem(activation, depth, 1.3, width, m, seed=2)
+    ref = fd_deltas(net, X, Y, activation)
+    ref_norms = np.array([np.sqrt(np.mean(np.sum(ref[l] ** 2, axis=0))) for l in range(1, depth + 1)])
+    s = he.delta_norms(activation, depth, 1.3, width, m, seed=2)
+    np.testing.assert_allclose(s.norms, ref_norms, rtol=1e-6)
+    np.testing.assert_allclose(s.ratios, ref_norms / ref_norms[-1], rtol=1e-6)
+    np.testing.assert_allclose(s.gains, ref_norms[:-1] / ref_norms[1:], rtol=1e-6)
+
+
+def test_weights_have_the_requested_scale():
+    net, X, Y = he.build_problem("tanh", 6, 2.5, 200, 4, seed=1)
+    for W in net.weights:
+        assert W.shape == (200, 200)
+        assert np.std(W) * np.sqrt(200) == pytest.approx(2.5, rel=0.02)
+    assert np.all(np.concatenate(net.biases) == 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("g", [0.25, 0.5, 1.0])
+def test_sigmoid_at_small_scale_vanishes_by_about_g_over_4(g, seed):
+    s = he.delta_norms("sigmoid", 15, g, seed=seed)
+    assert np.all(np.diff(s.norms) > 0), "‖δ^l‖ must shrink at every step towards the input"
+    assert s.mean_gain == pytest.approx(g / 4, rel=0.15)
+    assert s.ratios[0] < (0.3 * g) ** 14
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("g", [0.25, 0.5, 1.0, 2.0, 4.0])
+def test_relu_gain_is_about_g_over_root_2(g, seed):
+    # Measured gains run up to ~12% above g/√2 once the forward signal dominates
+    # δ^L (it passed through the same matrices, which the estimate ignores);
+    # a missing σ' (gain g) or a σ' applied twice (g/2) is 30% or more away.
+    s = he.delta_norms("relu", 15, g, seed=seed)
+    assert s.mean_gain == pytest.approx(g / np.sqrt(2), rel=0.2)
+    if g < 1.2:
+        assert s.ratios[0] < 0.1             # vanishing below the He scale √2
+    if g > 1.8:
+        assert s.ratios[0] > 10.0            # exploding above it
+
+
+@pytest.mark.parametrize("g", [0.25, 0.5])
+def test_tanh_with_small_weights_behaves_like_identity(g):
+    tanh, ident = he.delta_norms("tanh", 15, g), he.delta_norms("identity", 15, g)
+    assert tanh.mean_gain == pytest.approx(g, rel=0.1)
+    assert ident.mean_gain == pytest.approx(g, rel=0.1)
+
+
+@pytest.mark.parametrize("g", [2.0, 3.0, 4.0])
+def test_tanh_with_large_weights_explodes(g):
+    # Saturation cuts tanh' but g grows faster: the gain g·rms tanh'(z) exceeds 1.
+    s = he.delta_norms("tanh", 15, g)
+    assert s.mean_gain > 1.05
+    assert s.ratios[0] > 2.0
+    assert s.ratios[0] > he.delta_norms("tanh", 15, g / 2).ratios[0]
+
+
+def test_predicted_gains_follow_the_forward_pass():
+    g = 1.7
+    net, X, Y = he.build_problem("relu", 8, g)
+    cache = net.forward(X, return_cache=True)
+    s = he.delta_norms("relu", 8, g)
+    active = [np.mean(cache.z[l] > 0) for l in range(1, 8)]     # rms of a 0/1 derivative
+    np.testing.assert_allclose(s.predicted_gains, g * np.sqrt(active), rtol=1e-12)
+    np.testing.assert_allclose(s.predicted_ratios[:-1], np.cumprod(s.predicted_gains[::-1])[::-1])
+    # The prediction g·rms σ' tracks the measured gain per layer within 15%.
+    for act in he.ACTIVATIONS + ("identity",):
+        for scale in (0.25, 0.5, 1.0, 2.0, 4.0):
+            t = he.delta_norms(act, 15, scale)
+            assert t.mean_gain == pytest.approx(t.mean_predicted_gain, rel=0.15)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+def test_extremes_are_finite_and_silent(activation):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for depth in (2, 50):
+            for g in (0.01, 10.0):
+                s = he.delta_norms(activation, depth, g)
+                for v in (s.norms, s.ratios, s.gains, s.predicted_gains, s.predicted_ratios):
+                    assert np.all(np.isfinite(v))
+                assert np.all(s.norms > 0)
+
+
+@pytest.mark.parametrize("activation", he.ACTIVATIONS)
+def test_slider_extremes_stay_inside_the_plot(activation):
+    for depth in he.DEPTH_RANGE:
+        low, high = he.y_limits(depth)
+        for g in he.SCALE_RANGE:
+            s = he.delta_norms(activation, depth, g)
+            assert np.all((s.ratios > low) & (s.ratios < high))
+
+
+def test_bad_input_gets_a_clear_error():
+    with pytest.raises(ValueError, match="activation"):
+        he.delta_norms("softmax", 5, 1.0)
+    with pytest.raises(ValueError, match="depth"):
+        he.delta_norms("tanh", 1, 1.0)
+    with pytest.raises(ValueError, match="scale"):
+        he.delta_norms("tanh", 5, 0.0)
+
+
+def test_sliders_drive_the_state():
+    ex = he.HiddenErrorExplorer("tanh", depth=12, scale=1.0)
+    first = ex.image.value
+    ex.scale.value = 0.25
+    small = ex.state
+    assert small.scale == pytest.approx(0.25) and small.activation == "tanh"
+    assert small.ratios[0] < 1e-5                      # vanishing
+    ex.scale.value = 4.0
+    assert ex.state.ratios[0] > 1e2                    # exploding
+    assert ex.image.value != first
+    ex.depth.value = 5
+    assert ex.state.depth == 5 and len(ex.state.norms) == 5
+    ex.activation.value = "sigmoid"
+    assert ex.state.activation == "sigmoid" and ex.state.ratios[0] < 1.0
+    assert "sigmoid" in ex.readout.value
+
+
+def test_dual_view_carries_frames_and_no_widget_text():
+    view = he.show()
+    bundle = view._repr_mimebundle_()
+    html = bundle["text/html"]
+    assert "bp-frames" in html
+    assert html.count("data:image/png;base64,") == len(he.BOOK_SCALES) + 1
+    assert "VBox(" not in bundle["text/plain"] and "VBox(" not in repr(view)
+    assert WIDGET_VIEW in bundle
+    assert 1.0 in he.BOOK_SCALES and any(abs(g - np.sqrt(2)) < 1e-12 for g in he.BOOK_SCALES)
