@@ -222,3 +222,59 @@ def test_time_passes_returns_two_positive_times():
     net = bp.MLP([4, 8, 2], seed=0)
     f, b = flops.time_passes(net, np.ones((4, 3)), np.zeros((2, 3)), repeat=3)
     assert f > 0 and b > 0
+
+
+# -- forward mode ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden,output,loss", [
+    ("tanh", "identity", "mse"),
+    ("sigmoid", "sigmoid", "mse"),
+    ("relu", "softmax", "cross_entropy"),
+])
+def test_directional_derivative_matches_finite_differences_and_backprop(hidden, output, loss):
+    rng = np.random.default_rng(4)
+    sizes, m = [3, 5, 4, 3], 6
+    net = bp.MLP(sizes, hidden=hidden, output=output, loss=loss, seed=2)
+    X = rng.normal(size=(3, m))
+    Y = np.eye(3)[:, rng.integers(0, 3, m)] if loss == "cross_entropy" else rng.normal(size=(3, m))
+    Vs = [rng.normal(size=W.shape) for W in net.weights]
+    vs = [rng.normal(size=b.shape) for b in net.biases]
+    got = flops.directional_derivative(net, X, Y, Vs, vs)
+
+    # independent reference 1: centered difference of t -> C(θ + t v)
+    def cost_at(t):
+        moved = net.copy()
+        moved.weights = [W + t * V for W, V in zip(net.weights, Vs)]
+        moved.biases = [b + t * v for b, v in zip(net.biases, vs)]
+        return moved.loss(X, Y)
+    eps = 1e-5
+    fd = (cost_at(eps) - cost_at(-eps)) / (2 * eps)
+    assert got == pytest.approx(fd, rel=1e-6, abs=1e-10)
+    # reference 2: the dot product of the backprop gradient with v
+    dWs, dbs = net.gradients(X, Y)
+    dot = sum(np.sum(g * d) for g, d in zip(dWs + dbs, Vs + vs))
+    assert got == pytest.approx(dot, rel=1e-10)
+
+
+def test_directional_derivative_along_one_parameter_is_that_partial():
+    net = bp.MLP([2, 3, 1], hidden="tanh", seed=0)
+    X, Y = np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([[1.0, -0.5]])
+    Vs = [np.zeros_like(W) for W in net.weights]
+    vs = [np.zeros_like(b) for b in net.biases]
+    Vs[0][2, 1] = 1.0
+    dWs, _ = net.gradients(X, Y)
+    assert flops.directional_derivative(net, X, Y, Vs, vs) == pytest.approx(dWs[0][2, 1], rel=1e-12)
+
+
+def test_directional_derivative_rejects_misshaped_direction():
+    net = bp.MLP([2, 3, 1], seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        flops.directional_derivative(net, np.ones((2, 1)), np.ones((1, 1)),
+                                     [np.ones((2, 3)), np.ones((1, 3))], [np.ones((3, 1)), np.ones((1, 1))])
+
+
+def test_one_thread_limits_blas_threads():
+    from threadpoolctl import threadpool_info
+    with flops.one_thread():
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
