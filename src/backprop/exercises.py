@@ -185,7 +185,7 @@ def _exception_finding(err):
 def _as_array(got):
     """Return (array, None), or (None, Finding) when got is not a numeric array."""
     if got is None:
-        return None, Finding("not_implemented", "Your function returned None: it has no `return` yet (not implemented yet?).")
+        return None, Finding("not_implemented", "Your function returned None: it has no return statement yet (not implemented yet?).")
     if isinstance(got, (str, bytes, dict)):
         return None, Finding("type", f"Your function returned a {type(got).__name__}, not a NumPy array.")
     try:
@@ -256,7 +256,7 @@ def _result(exercise, cases):
     if diagnosis == "not_implemented":
         return CheckResult(exercise, "not_implemented",
                            "Not implemented yet: write the body of your function (replace the "
-                           "`raise NotImplementedError`) and run this check again.", [])
+                           "raise NotImplementedError) and run this check again.", [])
     first_case = next(c for c in cases if c.finding.category == diagnosis)
     first = first_case.finding
     summary = _MESSAGES[diagnosis].format(factor=first.factor)
@@ -287,6 +287,11 @@ _MESSAGES = {
 }
 
 
+def _sup(n):
+    """Return the integer n in superscript digits, as in W² or δ³."""
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def _require_callable(fn, signature):
     if not callable(fn):
         raise TypeError(f"expected your function {signature}; got {type(fn).__name__}")
@@ -315,7 +320,7 @@ def _data(net, m, rng):
 
 
 def numerical_deltas(net, X, Y, eps=1e-6):
-    """Return [None, δ^1, ..., δ^L], δ^l (n_l, m), column i = ∂C_x/∂b^l of example i by centered differences."""
+    """Return [None, δ^1, ..., δ^L], δ^l (n_l, m): column i is ∂C_x/∂b^l of example i, by centered differences."""
     deltas = [None] + [np.zeros((n, X.shape[1])) for n in net.sizes[1:]]
     for i in range(X.shape[1]):
         x, y = X[:, [i]], Y[:, [i]]
@@ -343,8 +348,8 @@ _TWICE = ("1/2", 0.5, "differentiating ½‖a − y‖² gives a − y: the ½ i
 # -- rule 1 (chapter 3) -----------------------------------------------------------------
 
 def check_output_error(fn):
-    """Check fn(a, y, z) -> δ^L (n_L, m) for a sigmoid output layer with C_x = ½‖a − y‖²."""
-    _require_callable(fn, "my_output_error(a, y, z) returning δ^L of shape (n_L, m)")
+    """Check fn(a, y, z) -> δᴸ (n_L, m) for a sigmoid output layer with C_x = ½‖a − y‖²."""
+    _require_callable(fn, "my_output_error(a, y, z) returning δᴸ of shape (n_L, m)")
     cases = []
     for k, (n, m) in enumerate([(3, 4), (2, 5), (4, 1), (3, 3)]):
         net, rng = _network([3, n], "sigmoid", "sigmoid", "mse", seed=10 + k)
@@ -355,28 +360,28 @@ def check_output_error(fn):
         s = activations.sigmoid
         candidates = [
             ("missing_sigma_prime", a - Y, "Your result is a − y, which is ∇_a C_x alone. Rule 1 multiplies it "
-                                           "element-wise by σ′(z^L): (a - y) * sigmoid_prime(z)."),
+                                           "element-wise by σ′(zᴸ): (a - y) * sigmoid_prime(z)."),
             ("sigma_prime_of_a", (a - Y) * s(a) * (1 - s(a)),
              "Your result evaluates σ′ at a instead of z. σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), but σ′(a) = σ(a)(1 − σ(a)) is "
              "something else: use sigmoid_prime(z) or a * (1 - a)."),
             ("missing_sigma_prime", (a - Y) / m, "Your result divides a − y by m and forgets σ′(z)."),
         ]
         factors = _factors_m(
-            m, "δ^L is the error of each example; there is no sum over the batch in rule 1.",
-            "δ^L is the error of each example, one column each; the 1/m of the batch mean belongs to "
-            "rules 3 and 4, not to δ^L.") + [_HALF, _TWICE]
+            m, "δᴸ is the error of each example; there is no sum over the batch in rule 1.",
+            "δᴸ is the error of each example, one column each; the 1/m of the batch mean belongs to "
+            "rules 3 and 4, not to δᴸ.") + [_HALF, _TWICE]
         got, err = _call(fn, a, Y, z)
         finding = _exception_finding(err) if err else _judge(got, ref, candidates=candidates, factors=factors,
-                                                             transposed_detail="δ^L keeps one column per example, shape (n_L, m).")
+                                                             transposed_detail="δᴸ keeps one column per example, shape (n_L, m).")
         cases.append(Case(f"n_L = {n}, m = {m}", finding))
         if finding.category == "not_implemented":
             break
-    return _result("rule 1, the output error δ^L = (a − y) ⊙ σ′(z) (sigmoid output, MSE)", cases)
+    return _result("rule 1, the output error δᴸ = (a − y) ⊙ σ′(z) (sigmoid output, MSE)", cases)
 
 
 def check_softmax_cross_entropy_delta(fn):
-    """Check fn(a, y) -> δ^L (n_L, m) for a softmax output layer with the cross-entropy cost."""
-    _require_callable(fn, "my_softmax_delta(a, y) returning δ^L of shape (n_L, m)")
+    """Check fn(a, y) -> δᴸ (n_L, m) for a softmax output layer with the cross-entropy cost."""
+    _require_callable(fn, "my_softmax_delta(a, y) returning δᴸ of shape (n_L, m)")
     cases = []
     for k, (n, m) in enumerate([(3, 4), (4, 5), (2, 1), (3, 3)]):
         net, rng = _network([3, n], "sigmoid", "softmax", "cross_entropy", seed=20 + k)
@@ -388,28 +393,28 @@ def check_softmax_cross_entropy_delta(fn):
              "Your result multiplies a − y by a(1 − a), a σ′ that is not there: the softmax Jacobian, multiplied by "
              "∂C_x/∂a = −y/a, already collapsed to a − y."),
             ("gradient_wrt_a", -Y / a, "Your result is ∂C_x/∂a = −y/a, the gradient with respect to the outputs a. "
-                                       "δ^L is the gradient with respect to z^L: push it through the softmax "
+                                       "δᴸ is the gradient with respect to zᴸ: push it through the softmax "
                                        "Jacobian, which gives a − y."),
             ("gradient_wrt_a", -Y / a * a * (1 - a),
              "Your result multiplies ∂C_x/∂a = −y/a by the diagonal a(1 − a) of the softmax Jacobian only; the "
              "off-diagonal entries −a_i a_j count too, and the full product is a − y."),
         ]
-        factors = _factors_m(m, "δ^L is the error of each example; there is no sum over the batch here.",
-                             "δ^L is the error of each example; the 1/m of the batch mean belongs to rules 3 and 4.")
+        factors = _factors_m(m, "δᴸ is the error of each example; there is no sum over the batch here.",
+                             "δᴸ is the error of each example; the 1/m of the batch mean belongs to rules 3 and 4.")
         got, err = _call(fn, a, Y)
         finding = _exception_finding(err) if err else _judge(got, ref, candidates=candidates, factors=factors,
-                                                             transposed_detail="δ^L keeps one column per example, shape (n_L, m).")
+                                                             transposed_detail="δᴸ keeps one column per example, shape (n_L, m).")
         cases.append(Case(f"n_L = {n}, m = {m}", finding))
         if finding.category == "not_implemented":
             break
-    return _result("rule 1 for softmax with cross-entropy, δ^L = a − y", cases)
+    return _result("rule 1 for softmax with cross-entropy, δᴸ = a − y", cases)
 
 
 # -- rule 2 (chapter 4) -----------------------------------------------------------------
 
 def check_hidden_error(fn):
-    """Check fn(W_next, delta_next, dsigma) -> δ^l (n_l, m), rule 2."""
-    _require_callable(fn, "my_hidden_error(W_next, delta_next, dsigma) returning δ^l of shape (n_l, m)")
+    """Check fn(W_next, delta_next, dsigma) -> δˡ (n_l, m), rule 2."""
+    _require_callable(fn, "my_hidden_error(W_next, delta_next, dsigma) returning δˡ of shape (n_l, m)")
     cases = []
     for k, (n, n_next, m) in enumerate([(4, 2, 3), (2, 3, 5), (3, 3, 4), (3, 2, 1)]):
         net, rng = _network([3, n, n_next], "sigmoid", "identity", "mse", seed=30 + k)
@@ -423,25 +428,25 @@ def check_hidden_error(fn):
         candidates = [
             ("transposed", (W_next @ delta_next) * dsigma if square else None,
              no_t + " With a square W_next the shapes fit anyway, and only the numbers show the mistake."),
-            ("missing_sigma_prime", W_next.T @ delta_next, "Your result forgets the factor σ′(z^l): multiply element-wise by dsigma."),
+            ("missing_sigma_prime", W_next.T @ delta_next, "Your result forgets the factor σ′(zˡ): multiply element-wise by dsigma."),
             ("transposed", W_next @ delta_next if square else None, no_t + " It also forgets the factor dsigma."),
         ]
-        factors = _factors_m(m, "δ^l is the error of each example; nothing is summed over the batch in rule 2.",
-                             "δ^l is the error of each example; the 1/m of the batch mean belongs to rules 3 and 4.")
+        factors = _factors_m(m, "δˡ is the error of each example; nothing is summed over the batch in rule 2.",
+                             "δˡ is the error of each example; the 1/m of the batch mean belongs to rules 3 and 4.")
         got, err = _call(fn, W_next, delta_next, dsigma)
         finding = _exception_finding(err) if err else _judge(
             got, ref, candidates=candidates, factors=factors,
-            transposed_detail="δ^l keeps one column per example, shape (n_l, m).")
+            transposed_detail="δˡ keeps one column per example, shape (n_l, m).")
         cases.append(Case(f"W_next {n_next}×{n}, m = {m}" + (" (square)" if square else ""), finding))
         if finding.category == "not_implemented":
             break
-    return _result("rule 2, the hidden error δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ σ′(z^l)", cases)
+    return _result("rule 2, the hidden error δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ′(zˡ)", cases)
 
 
 # -- rule 3 (chapter 5) -----------------------------------------------------------------
 
 def check_bias_gradient(fn):
-    """Check fn(delta) -> ∂C/∂b^l (n_l, 1) from δ^l (n_l, m), rule 3."""
+    """Check fn(delta) -> ∂C/∂bˡ (n_l, 1) from δˡ (n_l, m), rule 3."""
     _require_callable(fn, "my_bias_gradient(delta) returning ∂C/∂b of shape (n_l, 1)")
     cases = []
     for k, (n, m) in enumerate([(3, 4), (2, 5), (4, 1), (3, 3)]):
@@ -462,7 +467,7 @@ def check_bias_gradient(fn):
         cases.append(Case(f"n_l = {n}, m = {m}", finding))
         if finding.category == "not_implemented":
             break
-    return _result("rule 3, the bias gradient ∂C/∂b^l = mean of the columns of δ^l", cases)
+    return _result("rule 3, the bias gradient ∂C/∂bˡ = mean of the columns of δˡ", cases)
 
 
 # -- rule 4 (chapter 6) -----------------------------------------------------------------
@@ -477,18 +482,18 @@ def check_weight_gradient(fn):
         cache = net.forward(X, return_cache=True)
         delta, a_prev = numerical_deltas(net, X, Y)[2], cache.a[1]
         ref = gradcheck.numerical_gradients(net, X, Y)[0][1]
-        factors = _factors_m(m, "the 1/m is missing: ∂C/∂W averages δ (a^{l-1})ᵀ over the examples, because C = (1/m) Σ_x C_x.",
+        factors = _factors_m(m, "the 1/m is missing: ∂C/∂W averages δ (aˡ⁻¹)ᵀ over the examples, because C = (1/m) Σ_x C_x.",
                              "it was divided by m twice.")
         got, err = _call(fn, delta, a_prev)
         finding = _exception_finding(err) if err else _judge(
             got, ref, factors=factors,
             transposed_detail="a_prev @ delta.T / m is the row-convention formula Aᵀ Δ / m, for weights stored "
-                              "as (n_{l-1}, n_l). Here W^l is (n_l, n_{l-1}), so ∂C/∂W^l = delta @ a_prev.T / m.")
+                              "as (n_{l-1}, n_l). Here Wˡ is (n_l, n_{l-1}), so ∂C/∂Wˡ = delta @ a_prev.T / m.")
         square = n == n_prev
         cases.append(Case(f"W {n}×{n_prev}, m = {m}" + (" (square)" if square else ""), finding))
         if finding.category == "not_implemented":
             break
-    return _result("rule 4, the weight gradient ∂C/∂W^l = δ^l (a^{l-1})ᵀ / m", cases)
+    return _result("rule 4, the weight gradient ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m", cases)
 
 
 # -- the algorithm (chapter 7) --------------------------------------------------------
@@ -519,14 +524,14 @@ def _variant_gradients(net, X, Y, *, transpose=False, hidden_prime=True, output_
 
 _ALGORITHM_VARIANTS = [
     ("transposed", dict(transpose=True),
-     "Your function carries the error back with W^{l+1} δ^{l+1} instead of (W^{l+1})ᵀ δ^{l+1} (rule 2): on this square "
+     "Your function carries the error back with Wˡ⁺¹ δˡ⁺¹ instead of (Wˡ⁺¹)ᵀ δˡ⁺¹ (rule 2): on this square "
      "network the shapes fit anyway, and only the numbers show it."),
     ("missing_sigma_prime", dict(hidden_prime=False),
-     "Your hidden layers forget the factor σ′(z^l) of rule 2; the output layer is right."),
+     "Your hidden layers forget the factor σ′(zˡ) of rule 2; the output layer is right."),
     ("missing_sigma_prime", dict(output_prime=False),
-     "Your output layer forgets the factor σ′(z^L) of rule 1 (with the MSE cost, δ^L = (a − y) ⊙ σ′(z^L))."),
+     "Your output layer forgets the factor σ′(zᴸ) of rule 1 (with the MSE cost, δᴸ = (a − y) ⊙ σ′(zᴸ))."),
     ("extra_sigma_prime", dict(extra_softmax_prime=True),
-     "With softmax and cross-entropy, δ^L is a − y: your function multiplies it by a(1 − a), a σ′ that is not there."),
+     "With softmax and cross-entropy, δᴸ is a − y: your function multiplies it by a(1 − a), a σ′ that is not there."),
 ]
 
 
@@ -553,10 +558,10 @@ def check_backprop(fn):
 def _judge_backprop(got, net, X, Y, nWs, nbs):
     L, m = net.L, X.shape[1]
     if got is None:
-        return Finding("not_implemented", "Your function returned None: it has no `return` yet (not implemented yet?).")
+        return Finding("not_implemented", "Your function returned None: it has no return statement yet (not implemented yet?).")
     if not isinstance(got, (tuple, list)) or len(got) != 2 or any(
             not isinstance(g, (tuple, list)) or len(g) != L for g in got):
-        return Finding("type", f"Your function must return (dWs, dbs): two lists of L = {L} arrays each, W^1 first.")
+        return Finding("type", f"Your function must return (dWs, dbs): two lists of L = {L} arrays each, W¹ first.")
     dWs, dbs = got
     arrays = []
     for g in (*dWs, *dbs):
@@ -564,7 +569,7 @@ def _judge_backprop(got, net, X, Y, nWs, nbs):
         if finding:
             return finding
         arrays.append(arr)
-    names = [f"∂C/∂W^{l}" for l in range(1, L + 1)] + [f"∂C/∂b^{l}" for l in range(1, L + 1)]
+    names = [f"∂C/∂W{_sup(l)}" for l in range(1, L + 1)] + [f"∂C/∂b{_sup(l)}" for l in range(1, L + 1)]
     refs = [*nWs, *nbs]
     if all(a.shape == r.shape for a, r in zip(arrays, refs)):
         flat, ref_flat = np.concatenate([a.ravel() for a in arrays]), np.concatenate([r.ravel() for r in refs])
@@ -585,7 +590,7 @@ def _judge_backprop(got, net, X, Y, nWs, nbs):
                          "it was divided by m twice.") + [_HALF, _TWICE]
     for i in order:
         finding = _judge(arrays[i], refs[i], factors=factors,
-                         transposed_detail="∂C/∂W^l must be shaped like W^l, (n_l, n_{l-1}).")
+                         transposed_detail="∂C/∂Wˡ must be shaped like Wˡ, (n_l, n_{l-1}).")
         if finding.category != "correct":
             right = [names[j] for j in order[:order.index(i)]]
             where = f" ({', '.join(right)} right)" if right else ""
