@@ -1,0 +1,580 @@
+"""Helpers for the headless-Chromium tests of the built HTML book.
+
+Used by ``tests/test_browser.py``:
+
+* :class:`BookServer` serves the built book from 127.0.0.1 on a free port,
+  in a background thread (stdlib ``http.server``);
+* :func:`discover_pages` / :func:`redirect_target` / :func:`link_problems`
+  read the built files with BeautifulSoup (no browser needed);
+* :class:`BookBrowser` drives one Chromium for the whole session, blocks and
+  counts every request to a non-local host, and records console errors,
+  failed local requests, math, images, sliders, axe results and screenshots
+  for each page it visits (each page is loaded once per origin and viewport,
+  the tests then assert on the recorded :class:`PageReport`).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Belt and braces: even a request that escaped page.route (a service
+    # worker, a prefetch) cannot resolve any host but the loopback one.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+_NOT_LOOPBACK = r"(?!(127\.0\.0\.1|localhost|\[::1\])([:/]|$))"
+NON_LOCAL_HTTP = re.compile(r"^https?://" + _NOT_LOOPBACK, re.I)
+NON_LOCAL_WS = re.compile(r"^wss?://" + _NOT_LOOPBACK, re.I)
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+LOCAL_SCHEMES = {"file", "data", "blob", "about"}
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+TIMEOUT_MS = 20_000
+AXE_OPTIONS = {"resultTypes": ["violations"], "preload": False}
+
+# Pages Sphinx writes besides the book's own chapters.
+SPECIAL_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+
+# Everything the tests want to print at the end of the run (see conftest.py).
+SUMMARY: dict[str, list[str]] = {
+    "axe moderate": [],
+    "axe minor": [],
+    "layout": [],
+    "notes": [],
+    "screenshots": [],
+}
+
+
+def book_html_dir() -> Path:
+    """The built book: $BOOK_HTML, or <repo>/_build/html."""
+    return Path(os.environ.get("BOOK_HTML", REPO / "_build" / "html")).resolve()
+
+
+def screenshot_dir(book: Path) -> Path:
+    """Screenshots go next to the HTML: <book>/../screenshots."""
+    return book.parent / "screenshots"
+
+
+# --------------------------------------------------------------------------
+# The built files
+# --------------------------------------------------------------------------
+
+
+def discover_pages(book: Path) -> list[str]:
+    """Every HTML page of the book, as paths relative to ``book``.
+
+    Folders whose name starts with ``_`` (``_static``, ``_sources``,
+    ``_images``) hold assets, not pages, and are left out.
+    """
+    if not book.is_dir():
+        return []
+    pages = []
+    for path in book.rglob("*.html"):
+        rel = path.relative_to(book)
+        if any(part.startswith("_") for part in rel.parts[:-1]):
+            continue
+        pages.append(rel.as_posix())
+    return sorted(pages)
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def redirect_target(book: Path, rel: str) -> str | None:
+    """For a page that is only a ``<meta http-equiv=refresh>``, its target URL."""
+    meta = _soup(book / rel).find(
+        "meta", attrs={"http-equiv": re.compile("^refresh$", re.I)}
+    )
+    if meta is None:
+        return None
+    match = re.search(r"url\s*=\s*['\"]?([^'\";]+)", meta.get("content", ""), re.I)
+    return match.group(1).strip() if match else None
+
+
+def is_chapter_page(book: Path, rel: str) -> bool:
+    """A page of the book's text: not a Sphinx index/search page, not a redirect."""
+    return rel not in SPECIAL_PAGES and redirect_target(book, rel) is None
+
+
+def page_has_slider(book: Path, rel: str) -> bool:
+    return _soup(book / rel).select_one("input.bp-frames-slider") is not None
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(path: Path) -> frozenset[str]:
+    soup = _soup(path)
+    ids = {tag["id"] for tag in soup.find_all(id=True)}
+    ids |= {tag["name"] for tag in soup.find_all("a", attrs={"name": True})}
+    return frozenset(ids)
+
+
+def _local_target(book: Path, page: Path, href: str) -> tuple[Path, str] | None:
+    """Resolve a link to (file, fragment), or None if it leaves the site."""
+    parts = urllib.parse.urlsplit(href)
+    if parts.scheme or parts.netloc:
+        if parts.scheme != "file":
+            return None  # http(s), mailto, javascript: not a file of the book
+    path = urllib.parse.unquote(parts.path)
+    target = page if not path else (page.parent / path).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    return target, urllib.parse.unquote(parts.fragment)
+
+
+def link_problems(book: Path, rel: str) -> list[str]:
+    """Broken local links of one page: missing files and missing #fragments.
+
+    Looks at every ``<a href>`` and at a meta-refresh target.
+    """
+    page = (book / rel).resolve()
+    soup = _soup(page)
+    hrefs = [a["href"] for a in soup.find_all("a", href=True)]
+    refresh = redirect_target(book, rel)
+    if refresh:
+        hrefs.append(refresh)
+    problems = []
+    for href in hrefs:
+        href = href.strip()
+        if not href or href == "#":
+            continue
+        resolved = _local_target(book, page, href)
+        if resolved is None:
+            continue
+        target, fragment = resolved
+        try:
+            target.relative_to(book.resolve())
+        except ValueError:
+            problems.append(f"{href!r} points outside the book ({target})")
+            continue
+        if not target.is_file():
+            problems.append(f"{href!r}: no file {target.relative_to(book.resolve())}")
+            continue
+        if fragment and target.suffix == ".html" and fragment not in _ids(target):
+            problems.append(
+                f"{href!r}: no id {fragment!r} in {target.relative_to(book.resolve())}"
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------
+# The local server
+# --------------------------------------------------------------------------
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        pass
+
+
+class BookServer:
+    """Serve a folder on http://127.0.0.1:<free port>/ from a thread."""
+
+    def __init__(self, root: Path):
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "BookServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+# --------------------------------------------------------------------------
+# The browser
+# --------------------------------------------------------------------------
+
+
+def is_local_url(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in LOCAL_SCHEMES:
+        return True
+    return (parts.hostname or "") in LOCAL_HOSTS
+
+
+def short(url: str, n: int = 100) -> str:
+    return url if len(url) <= n else url[: n - 3] + "..."
+
+
+@dataclass
+class PageReport:
+    """What one load of one page showed."""
+
+    url: str
+    external_requests: list[str] = field(default_factory=list)
+    failed_local: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    math: dict = field(default_factory=dict)
+    images: list[dict] = field(default_factory=list)
+    sliders: list[dict] = field(default_factory=list)
+    axe_violations: list[dict] = field(default_factory=list)
+    overflow_px: int = 0
+    wide_blocks: list[str] = field(default_factory=list)
+    final_url: str = ""
+    action: object = None
+
+
+# Waits for MathJax (if the page loads it) and for web fonts; never hangs.
+JS_WAIT_FOR_MATH = """
+async (timeout) => {
+  const late = (what) => new Promise(r => setTimeout(() => r(what), timeout));
+  const loadsMathJax = Array.from(document.scripts)
+      .some(s => /mathjax/i.test(s.src || ""));
+  if (loadsMathJax) {
+    const started = (async () => {
+      while (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+        await new Promise(r => setTimeout(r, 50));
+      }
+      await MathJax.startup.promise;
+      return "mathjax";
+    })();
+    const state = await Promise.race([started, late("MathJax did not finish")]);
+    if (state !== "mathjax") return state;
+  }
+  return await Promise.race([
+    document.fonts.ready.then(() => loadsMathJax ? "mathjax" : "none"),
+    late("web fonts did not finish loading"),
+  ]);
+}
+"""
+
+# How the math came out, and raw TeX delimiters left in visible prose.
+JS_MATH_STATE = r"""
+() => {
+  const math = Array.from(document.querySelectorAll(".math"));
+  const unrendered = math.filter(e => !e.querySelector("mjx-container"))
+                         .map(e => e.textContent.trim().slice(0, 80));
+  const skip = "script,style,pre,code,textarea,noscript,template,mjx-container,.highlight";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode(n) {
+      const p = n.parentElement;
+      if (!p || p.closest(skip)) return NodeFilter.FILTER_REJECT;
+      if (p.checkVisibility && !p.checkVisibility()) return NodeFilter.FILTER_REJECT;
+      return NodeFilter.FILTER_ACCEPT;
+    }
+  });
+  const pattern = /\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\s][^$\n]*?\$/g;
+  const raw = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    for (const m of n.textContent.matchAll(pattern)) {
+      const s = n.textContent;
+      raw.push(s.slice(Math.max(0, m.index - 30), m.index + m[0].length + 30).trim());
+    }
+  }
+  return {
+    mathjax: !!(window.MathJax && window.MathJax.startup),
+    math_elements: math.length,
+    containers: document.querySelectorAll("mjx-container").length,
+    unrendered: unrendered,
+    errors: Array.from(document.querySelectorAll("mjx-merror"))
+                 .map(e => e.getAttribute("data-mjx-error") || e.textContent),
+    raw_delimiters: raw,
+  };
+}
+"""
+
+# Load every image (also lazy ones) and report size and alt text.
+JS_IMAGES = """
+async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(im => { im.loading = "eager"; });
+  await Promise.race([
+    Promise.all(imgs.map(im => im.decode().catch(() => null))),
+    new Promise(r => setTimeout(r, 10000)),
+  ]);
+  return imgs.map(im => ({
+    src: im.currentSrc || im.src,
+    alt: im.getAttribute("alt"),
+    width: im.naturalWidth,
+  }));
+}
+"""
+
+# Blocks of the text that do not fit the viewport's width: they scroll
+# sideways inside the page or stick out of it (outermost ones only).
+JS_WIDE_BLOCKS = """
+() => {
+  const root = document.querySelector("article") || document.body;
+  const vw = document.documentElement.clientWidth;
+  const found = [];
+  for (const e of root.querySelectorAll("*")) {
+    if (found.some(f => f.el.contains(e))) continue;
+    const style = getComputedStyle(e);
+    if (style.display === "none" || style.visibility === "hidden") continue;
+    // Inline math overflows its line box by a few px of sub- and superscripts.
+    if (style.display.startsWith("inline")) continue;
+    const scrolls = /(auto|scroll|hidden)/.test(style.overflowX)
+                    && e.scrollWidth > e.clientWidth + 4 && e.clientWidth > 0;
+    const sticksOut = e.getBoundingClientRect().right > vw + 1;
+    if (!scrolls && !sticksOut) continue;
+    const section = e.closest("section[id]");
+    const cls = (typeof e.className === "string" && e.className.trim())
+                ? "." + e.className.trim().split(/\\s+/).slice(0, 2).join(".") : "";
+    found.push({
+      el: e,
+      text: `${e.tagName.toLowerCase()}${cls} in #${section ? section.id : "?"}: ` +
+            (scrolls ? `scrolls sideways (${e.scrollWidth} px of content in ${e.clientWidth} px)`
+                     : `sticks out of the ${vw} px viewport to ${Math.round(e.getBoundingClientRect().right)} px`),
+    });
+  }
+  return found.map(f => f.text);
+}
+"""
+
+JS_SLIDER_STATE = """
+(fig) => {
+  const im = fig.querySelector("img.bp-frames-image");
+  const out = fig.querySelector("output.bp-frames-value");
+  const s = fig.querySelector('input[type="range"].bp-frames-slider');
+  return {
+    src: im ? im.getAttribute("src") : null,
+    natural_width: im ? im.naturalWidth : 0,
+    output: out ? out.textContent.trim() : null,
+    value: s ? s.value : null,
+    min: s ? s.min : null,
+    max: s ? s.max : null,
+  };
+}
+"""
+
+JS_SET_SLIDER = """
+(fig, value) => {
+  const s = fig.querySelector('input[type="range"].bp-frames-slider');
+  s.value = value;
+  s.dispatchEvent(new Event("input", {bubbles: true}));
+}
+"""
+
+JS_IMAGE_SETTLED = """
+async (fig) => {
+  const im = fig.querySelector("img.bp-frames-image");
+  await Promise.race([im.decode().catch(() => null),
+                      new Promise(r => setTimeout(r, 5000))]);
+  return im.naturalWidth;
+}
+"""
+
+
+def check_sliders(page) -> list[dict]:
+    """Move every ``figure.bp-frames`` slider two ways; report what changed.
+
+    1. focus the slider and press ArrowRight (ArrowLeft if at its maximum);
+    2. set its value to another end of the range and dispatch ``input``.
+    Each step must change the image ``src`` and the ``<output>`` text, and
+    the new image must load.
+    """
+    results = []
+    figures = page.locator("figure.bp-frames")
+    for i in range(figures.count()):
+        fig = figures.nth(i)
+        problems = []
+        parts = {
+            "slider": 'input[type="range"].bp-frames-slider',
+            "image": "img.bp-frames-image",
+            "output": "output.bp-frames-value",
+        }
+        for name, selector in parts.items():
+            if fig.locator(selector).count() != 1:
+                problems.append(f"needs exactly one {name} ({selector})")
+        if problems:
+            results.append({"index": i, "problems": problems})
+            continue
+        before = fig.evaluate(JS_SLIDER_STATE)
+        slider = fig.locator(parts["slider"])
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        at_max = float(before["value"]) >= float(before["max"] or 100)
+        slider.press("ArrowLeft" if at_max else "ArrowRight")
+        after_key = fig.evaluate(JS_SLIDER_STATE)
+        after_key["natural_width"] = fig.evaluate(JS_IMAGE_SETTLED)
+        if after_key["value"] == before["value"]:
+            problems.append("ArrowRight/ArrowLeft did not move the slider")
+        else:
+            if after_key["src"] == before["src"]:
+                problems.append("keyboard: image src did not change")
+            if after_key["output"] == before["output"]:
+                problems.append("keyboard: output text did not change")
+            if not after_key["natural_width"]:
+                problems.append("keyboard: new image did not load")
+        target = before["min"] if after_key["value"] != before["min"] else before["max"]
+        fig.evaluate(JS_SET_SLIDER, target)
+        after_set = fig.evaluate(JS_SLIDER_STATE)
+        after_set["natural_width"] = fig.evaluate(JS_IMAGE_SETTLED)
+        if after_set["src"] == after_key["src"]:
+            problems.append(f"input event to {target}: image src did not change")
+        if after_set["output"] == after_key["output"]:
+            problems.append(f"input event to {target}: output text did not change")
+        if not after_set["natural_width"]:
+            problems.append(f"input event to {target}: new image did not load")
+        results.append(
+            {
+                "index": i,
+                "problems": problems,
+                "outputs": [before["output"], after_key["output"], after_set["output"]],
+            }
+        )
+    return results
+
+
+def _asked_by(request) -> str:
+    referer = request.headers.get("referer")
+    return f"{request.resource_type} asked for by {short(referer, 80) if referer else 'the page'}"
+
+
+class BookBrowser:
+    """One Chromium for the session; one page load per (url, viewport)."""
+
+    def __init__(self, playwright):
+        self.browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        self.contexts = {
+            "desktop": self.browser.new_context(
+                viewport=DESKTOP, service_workers="block"
+            ),
+            "mobile": self.browser.new_context(
+                viewport=MOBILE,
+                is_mobile=True,
+                has_touch=True,
+                service_workers="block",
+            ),
+        }
+        for context in self.contexts.values():
+            context.set_default_timeout(TIMEOUT_MS)
+            # Every page load is a first visit: the theme keeps state (light
+            # or dark mode, sidebar scroll) in the browser's storage.
+            context.add_init_script(
+                "try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}"
+            )
+        self._axe = None
+
+    def close(self) -> None:
+        for context in self.contexts.values():
+            context.close()
+        self.browser.close()
+
+    @property
+    def axe(self):
+        if self._axe is None:
+            from axe_playwright_python.sync_playwright import Axe
+
+            self._axe = Axe()
+        return self._axe
+
+    def visit(
+        self,
+        url: str,
+        *,
+        viewport: str = "desktop",
+        checks: bool = True,
+        axe: bool = False,
+        screenshot: Path | None = None,
+        redirect: bool = False,
+        action=None,
+    ) -> PageReport:
+        """Load ``url`` with non-local requests blocked; record what happened.
+
+        ``redirect``: the page is a meta-refresh; wait until the browser has
+        moved on and report on where it arrived. ``action(page)``, if given,
+        runs after the checks; what it returns is kept in ``report.action``.
+        """
+        report = PageReport(url=url)
+        page = self.contexts[viewport].new_page()
+
+        def on_request(request):
+            if not is_local_url(request.url):
+                report.external_requests.append(short(request.url))
+
+        def on_websocket(ws):
+            # Never connected to a server: a silent, mocked socket.
+            report.external_requests.append(short(ws.url))
+
+        def on_failed(request):
+            if is_local_url(request.url):
+                report.failed_local.append(
+                    f"{short(request.url)} ({request.failure}; {_asked_by(request)})"
+                )
+
+        def on_response(response):
+            if response.status >= 400 and is_local_url(response.url):
+                report.failed_local.append(
+                    f"{short(response.url)} ({response.status}; "
+                    f"{_asked_by(response.request)})"
+                )
+
+        def on_console(msg):
+            if msg.type == "error":
+                loc = msg.location or {}
+                where = f" at {short(loc.get('url', ''), 60)}:{loc.get('lineNumber')}"
+                report.console_errors.append(msg.text + (where if loc else ""))
+
+        # Only non-local URLs are intercepted (the regex is matched inside the
+        # browser driver), so local files load at full speed.
+        page.route(NON_LOCAL_HTTP, lambda route: route.abort("blockedbyclient"))
+        page.route_web_socket(NON_LOCAL_WS, on_websocket)
+        page.on("request", on_request)
+        page.on("requestfailed", on_failed)
+        page.on("response", on_response)
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: report.console_errors.append(f"uncaught: {exc}"))
+        try:
+            page.goto(url, wait_until="load")
+            if redirect:
+                page.wait_for_url(lambda u: u.split("#")[0] != url.split("#")[0])
+                page.wait_for_load_state("load")
+            state = page.evaluate(JS_WAIT_FOR_MATH, TIMEOUT_MS)
+            if state != "mathjax" and state != "none":
+                report.console_errors.append(state)
+            report.final_url = page.url
+            if checks:
+                report.math = page.evaluate(JS_MATH_STATE)
+                report.images = page.evaluate(JS_IMAGES)
+            report.overflow_px = page.evaluate(
+                "() => document.documentElement.scrollWidth - window.innerWidth"
+            )
+            report.wide_blocks = page.evaluate(JS_WIDE_BLOCKS)
+            if screenshot is not None:
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot), full_page=True)
+            if axe:
+                # preload off: axe would fetch every stylesheet again by XHR
+                # and resolve relative @imports against the page (a false 404).
+                result = self.axe.run(page, options=AXE_OPTIONS)
+                report.axe_violations = result.response["violations"]
+            if checks:
+                # Last: moving sliders changes the page.
+                report.sliders = check_sliders(page)
+            if action is not None:
+                report.action = action(page)
+            if checks:
+                # Anything the page still fetches late is recorded above.
+                page.wait_for_load_state("networkidle")
+        finally:
+            page.close()
+        return report

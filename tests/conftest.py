@@ -1,0 +1,32 @@
+"""Shared pytest configuration for the book's tests."""
+
+# ---------------------------------------------------------------------------
+# Browser tests (tests/test_browser.py, helpers in tests/browser_support.py):
+# print what they found that does not fail a test (moderate and minor axe
+# findings, sideways scrolling, where the screenshots went) at the end of
+# the run, and keep a copy next to the screenshots.
+# ---------------------------------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import sys
+
+    support = sys.modules.get("browser_support")
+    if support is None or not any(support.SUMMARY.values()):
+        return
+    lines = []
+    for title, items in support.SUMMARY.items():
+        if title == "screenshots":
+            if items:
+                folder = support.screenshot_dir(support.book_html_dir())
+                lines.append(f"screenshots: {len(items)} written to {folder}")
+            continue
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            lines.extend(f"  {item}" for item in sorted(set(items)))
+    terminalreporter.write_sep("=", "browser findings (not failures)")
+    for line in lines:
+        terminalreporter.write_line(line)
+    out = support.screenshot_dir(support.book_html_dir())
+    if out.is_dir():
+        (out / "browser-findings.txt").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,456 @@
+"""The built HTML book in a real browser (headless Chromium), fully offline.
+
+Every HTML page of the built book (``$BOOK_HTML``, default ``_build/html``)
+is opened twice, from a local HTTP server on 127.0.0.1 and from ``file://``,
+with every request to a non-local host blocked and counted. On each load:
+no blocked request, no failed local request, no console error, math rendered
+by MathJax with no raw TeX delimiters left, every image loaded with real alt
+text, and every kernel-free explorer slider moves its picture. Each page is
+also checked with axe-core (no serious or critical violation), its links are
+crawled (every local file and ``#fragment`` exists), and each chapter page is
+screenshot at 1280 px and 390 px wide into ``_build/screenshots/``.
+
+Sphinx's ``search.html`` and ``genindex.html`` are included: both work
+offline (the search index is a local script), and a search is run from both
+origins. From ``file://`` the hits are listed without their page summaries
+(Sphinx fetch()es those, and browsers refuse fetch() of file:// URLs).
+A meta-refresh page (``index.html``) is checked to land on its target.
+
+Run: ``pytest -m browser`` after ``make book``. Without ``/usr/bin/chromium``
+the browser tests skip, unless ``CI`` is set, when they fail.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import urllib.parse
+
+import pytest
+
+from browser_support import (
+    CHROMIUM,
+    SUMMARY,
+    BookBrowser,
+    BookServer,
+    book_html_dir,
+    discover_pages,
+    is_chapter_page,
+    link_problems,
+    page_has_slider,
+    redirect_target,
+    screenshot_dir,
+)
+
+pytestmark = pytest.mark.browser
+
+BOOK = book_html_dir()
+PAGES = discover_pages(BOOK)
+NO_BOOK = "<no built book>"
+ORIGINS = ["http", "file"]
+
+REDIRECTS = [p for p in PAGES if redirect_target(BOOK, p)]
+CONTENT = [p for p in PAGES if p not in REDIRECTS]
+CHAPTERS = [p for p in CONTENT if is_chapter_page(BOOK, p)]
+SLIDER_PAGES = [p for p in CONTENT if page_has_slider(BOOK, p)]
+
+
+def _or_missing(pages: list[str]) -> list[str]:
+    # With no built book, keep one test per check so that it fails (below)
+    # instead of silently collecting nothing.
+    return pages if PAGES else [NO_BOOK]
+
+
+def _origin_params(pages: list[str]):
+    return [
+        pytest.param(origin, page, id=f"{origin}:{page}")
+        for page in _or_missing(pages)
+        for origin in ORIGINS
+    ]
+
+
+# --------------------------------------------------------------------------
+# Fixtures (session-wide: one server, one browser, one load per page)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def book():
+    if not (BOOK / "index.html").is_file() or not PAGES:
+        pytest.fail(
+            f"No built book at {BOOK} (set BOOK_HTML to use another): "
+            "run `make book` first",
+            pytrace=False,
+        )
+    return BOOK
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists():
+        message = (
+            f"{CHROMIUM} not found: install the Debian package `chromium` "
+            "(apt-get install -y chromium) to run the browser tests"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def server(book):
+    with BookServer(book) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def book_browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = BookBrowser(pw)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def shots(book):
+    folder = screenshot_dir(book)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _shot_name(page: str, width: int) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "__", page.removesuffix(".html")) + f"-{width}.png"
+
+
+@pytest.fixture(scope="session")
+def reports(book, server, book_browser, shots):
+    """report(origin, page, viewport) -> PageReport, loading each page once."""
+    cache = {}
+
+    def report(origin: str, page: str, viewport: str = "desktop"):
+        key = (origin, page, viewport)
+        if key not in cache:
+            if origin == "http":
+                url = server.url + urllib.parse.quote(page)
+            else:
+                url = (book / page).as_uri()
+            chapter = page in CHAPTERS
+            desktop_http = origin == "http" and viewport == "desktop"
+            if viewport == "mobile":
+                shot = shots / _shot_name(page, 390)
+            elif desktop_http and chapter:
+                shot = shots / _shot_name(page, 1280)
+            else:
+                shot = None
+            cache[key] = book_browser.visit(
+                url,
+                viewport=viewport,
+                checks=viewport == "desktop" and page not in REDIRECTS,
+                axe=desktop_http and page not in REDIRECTS,
+                screenshot=shot,
+                redirect=page in REDIRECTS,
+            )
+        return cache[key]
+
+    return report
+
+
+def _listing(items) -> str:
+    return "\n  " + "\n  ".join(str(i) for i in items)
+
+
+# --------------------------------------------------------------------------
+# The built files
+# --------------------------------------------------------------------------
+
+
+def test_book_has_pages(book):
+    assert CHAPTERS, f"no chapter pages found in {book}"
+
+
+@pytest.mark.parametrize("page", _or_missing(PAGES))
+def test_internal_links(book, page):
+    problems = link_problems(book, page)
+    assert not problems, f"broken links in {page}:{_listing(problems)}"
+
+
+# --------------------------------------------------------------------------
+# Each page in the browser, from http://127.0.0.1 and from file://
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("origin", "page"), _origin_params(CONTENT))
+def test_no_external_requests(reports, origin, page):
+    blocked = reports(origin, page).external_requests
+    assert not blocked, (
+        f"{page} ({origin}) asked for {len(blocked)} non-local resource(s), "
+        f"all blocked:{_listing(blocked)}"
+    )
+
+
+@pytest.mark.parametrize(("origin", "page"), _origin_params(CONTENT))
+def test_no_failed_local_requests(reports, origin, page):
+    failed = reports(origin, page).failed_local
+    assert not failed, f"{page} ({origin}): failed local requests:{_listing(failed)}"
+
+
+# Known causes of console errors in a Jupyter Book 1.x site, and their fixes.
+CONSOLE_HINTS = {
+    "invalid theme mode": "pydata-sphinx-theme starts with an empty mode: set "
+    "sphinx.config.html_context.default_mode (auto, light or dark) in _config.yml",
+    "THEBE_JS_URL": "sphinx_thebe writes its inline config twice: leave it out "
+    "of sphinx.config.extensions in _config.yml",
+}
+
+
+@pytest.mark.parametrize(("origin", "page"), _origin_params(CONTENT))
+def test_no_console_errors(reports, origin, page):
+    errors = reports(origin, page).console_errors
+    hints = {h for e in errors for key, h in CONSOLE_HINTS.items() if key in e}
+    assert not errors, (
+        f"{page} ({origin}): console errors:{_listing(errors)}"
+        + (f"\nhint:{_listing(sorted(hints))}" if hints else "")
+    )
+
+
+@pytest.mark.parametrize(("origin", "page"), _origin_params(CONTENT))
+def test_math_rendered(reports, origin, page):
+    math = reports(origin, page).math
+    if math["math_elements"]:
+        assert math["mathjax"], f"{page} has math but MathJax did not load"
+        assert math["containers"] > 0, f"{page}: no <mjx-container> after MathJax"
+        assert not math["unrendered"], (
+            f"{page} ({origin}): math left unrendered:{_listing(math['unrendered'])}"
+        )
+    assert not math["errors"], f"{page}: MathJax errors:{_listing(math['errors'])}"
+    assert not math["raw_delimiters"], (
+        f"{page} ({origin}): raw TeX delimiters in visible text:"
+        f"{_listing(math['raw_delimiters'])}"
+    )
+
+
+_FILENAME_ALT = re.compile(r"^\S*\.(png|jpe?g|gif|svg|webp)$", re.I)
+
+
+@pytest.mark.parametrize(("origin", "page"), _origin_params(CONTENT))
+def test_images_load_and_have_alt_text(reports, origin, page):
+    problems = []
+    for img in reports(origin, page).images:
+        src = img["src"] if len(img["src"]) < 90 else img["src"][:87] + "..."
+        alt = (img["alt"] or "").strip()
+        if not img["width"]:
+            problems.append(f"did not load: {src}")
+        if not alt:
+            problems.append(f"no alt text: {src}")
+        elif _FILENAME_ALT.match(alt):
+            problems.append(f"alt text is a file name ({alt!r}): {src}")
+    assert not problems, f"{page} ({origin}) images:{_listing(problems)}"
+
+
+def _slider_params():
+    if SLIDER_PAGES or not PAGES:
+        return _origin_params(SLIDER_PAGES)
+    return [
+        pytest.param(
+            None,
+            None,
+            id="no-slider-pages",
+            marks=pytest.mark.skip(
+                reason="no page of the built book has a bp-frames slider yet "
+                "(test_slider_check_on_contract_fixture still checks the contract)"
+            ),
+        )
+    ]
+
+
+@pytest.mark.parametrize(("origin", "page"), _slider_params())
+def test_sliders_move(reports, origin, page):
+    sliders = reports(origin, page).sliders
+    assert sliders, f"{page} has a bp-frames slider in its HTML but none was found"
+    problems = [f"slider {s['index']}: {p}" for s in sliders for p in s["problems"]]
+    assert not problems, f"{page} ({origin}):{_listing(problems)}"
+
+
+@pytest.mark.parametrize(("origin", "page"), _origin_params(REDIRECTS))
+def test_redirect_pages_arrive(reports, origin, page):
+    target = redirect_target(BOOK, page)
+    report = reports(origin, page)
+    final = report.final_url
+    assert final.split("#")[0].endswith(target.split("#")[0]), (
+        f"{page} should redirect to {target}, browser ended at {final}"
+    )
+    problems = report.external_requests + report.failed_local
+    assert not problems, f"{page} ({origin}) -> {target}:{_listing(problems)}"
+
+
+@pytest.mark.parametrize("page", _or_missing(CONTENT))
+def test_accessibility(reports, page):
+    violations = reports("http", page).axe_violations
+    for v in violations:
+        line = (
+            f"{page}: {v['id']} ({len(v['nodes'])}x, e.g. "
+            f"{v['nodes'][0]['target']}) - {v['help']}"
+        )
+        if v["impact"] in ("moderate", "minor"):
+            SUMMARY[f"axe {v['impact']}"].append(line)
+    bad = [
+        f"{v['impact']}: {v['id']} - {v['help']} ({len(v['nodes'])} nodes, e.g. "
+        f"{v['nodes'][0]['target']}) {v['helpUrl']}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{page}: axe violations:{_listing(bad)}"
+
+
+@pytest.mark.parametrize("page", _or_missing(CHAPTERS))
+def test_screenshots(reports, shots, page):
+    desktop = reports("http", page)
+    mobile = reports("http", page, "mobile")
+    for width in (1280, 390):
+        path = shots / _shot_name(page, width)
+        assert path.is_file() and path.stat().st_size > 0, f"no screenshot {path}"
+        SUMMARY["screenshots"].append(str(path))
+    for name, rep in (("1280 px", desktop), ("390 px", mobile)):
+        if rep.overflow_px > 0:
+            SUMMARY["layout"].append(
+                f"{page} at {name}: the whole page scrolls sideways by "
+                f"{rep.overflow_px} px"
+            )
+        SUMMARY["layout"].extend(f"{page} at {name}: {b}" for b in rep.wide_blocks)
+
+
+def _search_word(book) -> str:
+    """A word of the first chapter's title, for the search test."""
+    from bs4 import BeautifulSoup
+
+    title = BeautifulSoup((book / CHAPTERS[0]).read_text(encoding="utf-8"), "html.parser").h1
+    words = re.findall(r"[A-Za-z]{5,}", title.get_text() if title else "")
+    return words[0].lower() if words else "backpropagation"
+
+
+@pytest.mark.parametrize("origin", ORIGINS)
+def test_search_works_offline(book, server, book_browser, origin):
+    if "search.html" not in PAGES:
+        pytest.skip("the book has no search.html")
+    word = _search_word(book)
+    base = server.url + "search.html" if origin == "http" else (book / "search.html").as_uri()
+
+    def hits(page):
+        page.wait_for_selector("#search-results li, ul.search li", timeout=15_000)
+        return page.locator("#search-results li, ul.search li").count()
+
+    report = book_browser.visit(f"{base}?q={word}", checks=False, action=hits)
+    assert report.action, f"searching for {word!r} found nothing ({origin})"
+    assert not report.external_requests, _listing(report.external_requests)
+    failed = report.failed_local
+    if origin == "file":
+        # Sphinx fetch()es each hit's page for a summary, which browsers
+        # refuse for file:// URLs: the hits are listed, without summaries.
+        summaries = [f for f in failed if "fetch asked for" in f]
+        failed = [f for f in failed if f not in summaries]
+        if summaries:
+            SUMMARY["notes"].append(
+                "search from file:// lists its hits without page summaries "
+                "(browsers refuse fetch() of file:// URLs)"
+            )
+    assert not failed, _listing(failed)
+
+
+# --------------------------------------------------------------------------
+# The checks themselves, on pages made here, on a page made here that follows the contract
+# --------------------------------------------------------------------------
+
+
+def _svg(text: str) -> str:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40">'
+        f'<text x="10" y="25">{text}</text></svg>'
+    )
+    return "data:image/svg+xml," + urllib.parse.quote(svg)
+
+
+def _explorer_html(frames: list[str], wired: bool) -> str:
+    script = """
+<script>
+document.querySelectorAll("figure.bp-frames").forEach(function (fig) {
+  var s = fig.querySelector(".bp-frames-slider"),
+      im = fig.querySelector(".bp-frames-image"),
+      out = fig.querySelector(".bp-frames-value"),
+      frames = JSON.parse(fig.dataset.frames);
+  s.addEventListener("input", function () {
+    im.src = frames[+s.value]; out.textContent = "w = " + s.value;
+  });
+});
+</script>"""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Explorer contract</title></head>
+<body><main>
+<figure class="bp-frames" data-frames="{html.escape(json.dumps(frames))}">
+  <img class="bp-frames-image" src="{frames[0]}" alt="Loss for weight w">
+  <label>w <input type="range" class="bp-frames-slider"
+         min="0" max="{len(frames) - 1}" step="1" value="0"></label>
+  <output class="bp-frames-value">w = 0</output>
+  <figcaption>Move the slider.</figcaption>
+</figure>
+{script if wired else ""}
+</main></body></html>"""
+
+
+def test_slider_check_on_contract_fixture(book_browser, tmp_path):
+    frames = [_svg(f"frame {k}") for k in range(4)]
+    good = tmp_path / "good.html"
+    good.write_text(_explorer_html(frames, wired=True), encoding="utf-8")
+    dead = tmp_path / "dead.html"
+    dead.write_text(_explorer_html(frames, wired=False), encoding="utf-8")
+
+    report = book_browser.visit(good.as_uri(), axe=True)
+    assert len(report.sliders) == 1
+    assert report.sliders[0]["problems"] == []
+    assert report.sliders[0]["outputs"] == ["w = 0", "w = 1", "w = 0"]
+    assert not report.console_errors and not report.external_requests
+    assert not [v for v in report.axe_violations if v["impact"] in ("serious", "critical")]
+
+    # The check must notice a slider whose script is missing.
+    report = book_browser.visit(dead.as_uri())
+    problems = report.sliders[0]["problems"]
+    assert any("src did not change" in p for p in problems), problems
+    assert any("output text did not change" in p for p in problems), problems
+
+
+def test_checks_catch_known_faults(book_browser, tmp_path):
+    """Each check notices the fault it is there for, on a page made to have it."""
+    (tmp_path / "target.html").write_text(
+        '<!doctype html><html lang="en"><title>t</title><h1 id="here">t</h1></html>'
+    )
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bad</title>
+<script src="https://cdn.example.org/lib.js"></script></head>
+<body><main>
+<p>Money is no math: the cost $C$ stays raw, and so does \\(x\\).</p>
+<img src="missing.png" alt="A plot that is not there">
+<img src="https://example.org/remote.png" alt="Remote">
+<img src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='9' height='9'/%3E">
+<a href="target.html#here">fine</a> <a href="target.html#nowhere">bad id</a>
+<a href="gone.html">missing</a> <a href="#">top</a> <a href="https://example.org/">out</a>
+<script>undefinedFunction();</script>
+</main></body></html>""",
+        encoding="utf-8",
+    )
+    report = book_browser.visit(bad.as_uri(), axe=True)
+    assert len(report.external_requests) == 2, report.external_requests
+    assert any("missing.png" in f for f in report.failed_local), report.failed_local
+    assert any("undefinedFunction" in e for e in report.console_errors)
+    assert [m for m in report.math["raw_delimiters"] if "$C$" in m]
+    assert [m for m in report.math["raw_delimiters"] if "\\(x" in m]
+    assert sum(1 for i in report.images if not i["width"]) == 2
+    assert sum(1 for i in report.images if not i["alt"]) == 1
+    assert any(v["id"] == "image-alt" for v in report.axe_violations)
+    problems = link_problems(tmp_path, "bad.html")
+    assert len(problems) == 2, problems
+    assert any("nowhere" in p for p in problems) and any("gone.html" in p for p in problems)
