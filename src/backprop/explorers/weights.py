@@ -405,8 +405,12 @@ def explore(net=None, X=None, Y=None, param=None, focus="dW", frames=17):
 
     def book_view():
         values = np.linspace(lo, hi, frames)
-        view = _Figure(sweep(net, X, Y, param, ex.grid))  # a figure of its own
+        # Reuse the live figure when it shows `param` (it does until the reader picks
+        # another parameter), then put it back; else lay out a figure of its own.
+        view = ex.view if ex.param == param else _Figure(sweep(net, X, Y, param, ex.grid))
         images = [view.update(s).png() for s in sweep(net, X, Y, param, values)]
+        if view is ex.view:
+            view.update(ex.current)
         labels = [f"{param.unicode} = {v:+.2f}" for v in values]
         what = "the bias" if param.kind == "b" else "the weight"
         alt = (f"Heatmaps for layer {param.l} of a {'-'.join(map(str, net.sizes))} network: "
