@@ -86,10 +86,10 @@ def test_bad_sizes():
 
 def test_table_renders():
     c = flops.count([2, 3, 1], 1)
-    text, md = str(c), c._repr_markdown_()
+    text, html = str(c), c._repr_html_()
     assert "234" in text and "total" in text
-    assert md.count("\n|") == 5  # header, rule, two layers, total
-    assert "**total**" in md
+    assert html.count("<tr>") == 4  # header, two layers, total
+    assert "<b>total</b>" in html and "234" in html
 
 
 # -- instrumented count: the products the network really performs -----------

@@ -153,29 +153,33 @@ class OperationCount:
         for row in self.rows():
             lines.append(f"{row['layer']:<22}{row['forward']:>14,}{row['rule 2']:>14,}"
                          f"{row['rule 4']:>14,}{row['backward']:>14,}")
-        lines.append(f"backward / forward = {self.ratio:.3f}; "
-                     f"finite differences = 2·P·forward = 2·{self.n_params:,}·{self.forward:,} "
+        lines.append(f"backward / forward = {self.ratio:.3f}")
+        lines.append(f"finite differences = 2·P·forward = 2·{self.n_params:,}·{self.forward:,} "
                      f"= {self.finite_differences:,}")
         return "\n".join(lines)
 
-    def _repr_markdown_(self):
-        lines = [f"Multiply-adds for MLP {list(self.sizes)} and a batch of m = {self.m}:", "",
-                 "| layer | forward $W^l a^{l-1}$ | rule 2 $(W^l)^\\top \\delta^l$ "
-                 "| rule 4 $\\delta^l (a^{l-1})^\\top$ | backward |",
-                 "| --- | ---: | ---: | ---: | ---: |"]
+    def _repr_html_(self):
+        # HTML rather than Markdown: a Markdown table would need the GFM
+        # extension, and the book renders Markdown outputs as CommonMark.
+        num = ' style="text-align: right"'
+        head = ["layer", "forward W<sup>l</sup> a<sup>l−1</sup>", "rule 2 (W<sup>l</sup>)<sup>T</sup> δ<sup>l</sup>",
+                "rule 4 δ<sup>l</sup> (a<sup>l−1</sup>)<sup>T</sup>", "backward"]
+        body = []
         for row in self.rows():
             name = row["layer"]
-            if name != "total":
-                l, shape = name.split(" ", 1)
-                name = f"$W^{{{l[2:]}}}$ {shape}"
+            if name == "total":
+                name = "<b>total</b>"
             else:
-                name = "**total**"
-            lines.append(f"| {name} | {row['forward']:,} | {row['rule 2']:,} | {row['rule 4']:,} | {row['backward']:,} |")
-        lines += ["", f"Backward / forward = {self.ratio:.3f}. Finite differences: "
-                      f"2 · P · forward = 2 · {self.n_params:,} · {self.forward:,} = {self.finite_differences:,} "
-                      f"multiply-adds, {self.finite_differences / (self.forward + self.backward):,.0f} times "
-                      f"the forward and backward passes together."]
-        return "\n".join(lines)
+                l, shape = name.split(" ", 1)
+                name = f"W<sup>{l[2:]}</sup> {shape}"
+            values = [f"{row[k]:,}" for k in ("forward", "rule 2", "rule 4", "backward")]
+            body.append("<tr><td>" + name + "</td>" + "".join(f"<td{num}>{v}</td>" for v in values) + "</tr>")
+        return (f"<p>Multiply-adds for MLP {list(self.sizes)} and a batch of m = {self.m}:</p>"
+                f"<table><thead><tr><th>{head[0]}</th>{''.join(f'<th{num}>{h}</th>' for h in head[1:])}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+                f"<p>Backward / forward = {self.ratio:.3f}. Finite differences: 2 · P · forward = "
+                f"2 · {self.n_params:,} · {self.forward:,} = {self.finite_differences:,} multiply-adds, "
+                f"{self.finite_differences / (self.forward + self.backward):,.0f} times the forward and "
+                f"backward passes together.</p>")
 
 
 def count(net_or_sizes, m):
