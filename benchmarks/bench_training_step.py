@@ -44,8 +44,11 @@ SIZES = [((64, 32, 10), 32), ((784, 128, 10), 256), ((784, 512, 512, 10), 256)]
 LR = 0.1
 
 
+STAT = statistics.median  # --stat min: the fastest run, for a machine busy with other work
+
+
 def median_seconds(fns, min_runs, min_seconds):
-    """Medians of the seconds each of fns takes, timed in turn (round-robin) so load drifts hit all alike."""
+    """Medians (or STAT) of the seconds each of fns takes, timed in turn (round-robin) so load drifts hit all alike."""
     for _ in range(3):
         for fn in fns:
             fn()  # warm up
@@ -55,7 +58,7 @@ def median_seconds(fns, min_runs, min_seconds):
             t0 = time.perf_counter()
             fn()
             out.append(time.perf_counter() - t0)
-    return [statistics.median(s) for s in samples]
+    return [STAT(s) for s in samples]
 
 
 def batch(sizes, m, seed=0):
@@ -71,8 +74,10 @@ def backprop_step(net, X, Y):
     def step():
         dWs, dbs = net.gradients(X, Y)
         for W, b, dW, db in zip(net.weights, net.biases, dWs, dbs):
-            W -= LR * dW
-            b -= LR * db
+            dW *= LR  # in place, like torch.optim.SGD: no temporary arrays
+            db *= LR
+            W -= dW
+            b -= db
     return step
 
 
@@ -125,7 +130,7 @@ def torch_times(i, min_runs, min_seconds, threads):
     threads down (and the other way round), and both numbers would be wrong.
     """
     cmd = [sys.executable, __file__, "--torch-child", str(i), "--runs", str(min_runs),
-           "--seconds", str(min_seconds)] + (["--threads", str(threads)] if threads else [])
+           "--seconds", str(min_seconds), "--stat", "min" if STAT is min else "median"] + (["--threads", str(threads)] if threads else [])
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         return None
@@ -151,10 +156,14 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer runs (about 20 s in all)")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS / PyTorch threads (default: the libraries' own choice, all cores)")
+    parser.add_argument("--stat", choices=["median", "min"], default="median",
+                        help="statistic over the runs (default median; min shows the undisturbed runs on a busy machine)")
     parser.add_argument("--torch-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global STAT
+    STAT = min if args.stat == "min" else statistics.median
     if args.torch_child is not None:
         return torch_child(args.torch_child, args.runs, args.seconds, args.threads)
     min_runs, min_seconds = (20, 0.5) if args.quick else (100, 3.0)
@@ -166,7 +175,7 @@ def main():
 
     with limits:
         rows = [measure(i, min_runs, min_seconds, args.threads) for i in range(len(SIZES))]
-    report(rows, args.threads)
+    report(rows, args.threads, args.stat)
 
 
 def measure(i, min_runs, min_seconds, threads):
@@ -184,13 +193,13 @@ def measure(i, min_runs, min_seconds, threads):
                 fwd=t_fwd, bwd=t_bwd, torch=torch_times(i, min_runs, min_seconds, threads))
 
 
-def report(rows, threads):
+def report(rows, threads, stat):
     """Print the table."""
     torch = next((r["torch"] for r in rows if r["torch"]), None)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"numpy {np.__version__}, BLAS threads: {threads or 'default'}"
           + (f"; torch {torch[2]} ({torch[3]} threads, own process)" if torch else "; torch not importable"))
-    print("times are medians of one step; MA = multiply-adds of the matrix products (backprop.flops)\n")
+    print(f"times are the {stat} over many runs of one step; MA = multiply-adds of the matrix products (backprop.flops)\n")
     header = (f"{'sizes':<20}{'m':>5}{'MA/step':>13}{'step':>11}{'fwd':>10}{'bwd':>10}{'bwd/fwd':>9}"
               f"{'matmul':>11}{'GMA/s':>7}{'of matmul':>10}")
     if torch:
