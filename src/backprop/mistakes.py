@@ -170,7 +170,7 @@ def row_convention_weight_gradient(net, X, Y):
     m = X.shape[1]
     d2 = (a2 - Y) * net.output.prime(z2)          # rule 1
     d1 = (W2.T @ d2) * net.hidden.prime(z1)       # rule 2
-    dW1 = X @ d1.T / m                            # ✗ a δᵀ: the gradient of W as the row convention stores it
+    dW1 = X @ d1.T / m                            # ✗ a δᵀ, shaped like the row convention's W
     dW2 = a1 @ d2.T / m                           # ✗
     db1 = d1.mean(axis=1, keepdims=True)          # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
@@ -313,7 +313,7 @@ def source(fn):
 
 @dataclass
 class Code:
-    """Source code that displays as a highlighted block (Markdown, HTML) or as plain text."""
+    """Source code that displays as a highlighted Markdown code block, or as plain text."""
 
     text: str
     language: str = "python"
@@ -325,17 +325,6 @@ class Code:
 
     def _repr_markdown_(self):
         return f"```{self.language}\n{self.text}\n```"
-
-    def _repr_html_(self):
-        rows = []
-        for line in self.text.splitlines():
-            style = ""
-            if self.language == "diff" and line.startswith("- "):
-                style = ' style="background: #ffebe9"'
-            elif self.language == "diff" and line.startswith("+ "):
-                style = ' style="background: #dafbe1"'
-            rows.append(f"<span{style}>{html.escape(line)}</span>")
-        return '<pre class="bp-code">' + "\n".join(rows) + "</pre>"
 
 
 # -- the gradient check ---------------------------------------------------------------------
@@ -487,13 +476,12 @@ def hiding_table(seed=0):
 def summary_table(checks):
     """Return a Table summing up the chapter from a dict {key: MistakeCheck}."""
     rows = []
-    for key, result in checks.items():
+    for result in checks.values():
         mk = result.mistake
         wrong = result.wrong.failure or f"{result.wrong.overall:.2g}"
-        rows.append([mk.title, mk.wrong_formula, wrong, mk.symptom, mk.hides_when, mk.right_formula,
-                     f"{result.fixed.overall:.0e}"])
-    return Table(["mistake", "wrong formula", "relative error", "symptom", "hides when", "fix",
-                  "relative error of the fix"], rows)
+        rows.append([mk.title, mk.wrong_formula, mk.right_formula, f"{wrong} → {result.fixed.overall:.0e}",
+                     mk.symptom, mk.hides_when])
+    return Table(["mistake", "wrong formula", "fix", "relative error, mistake → fix", "symptom", "hides when"], rows)
 
 
 # -- the symptom: training with the wrong gradient ------------------------------------------
