@@ -52,8 +52,8 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 DEPTH_RANGE = (2, 20)
 #: Weight scales g the slider offers; the pure function accepts 0.01..10.
 SCALE_RANGE = (0.25, 4.0)
-#: The weight scales of the book's frames: 17 steps of a factor 2^(1/4), through 1 and √2.
-BOOK_SCALES = tuple(float(v) for v in 0.25 * 2.0 ** (np.arange(17) / 4))
+#: The weight scales of the book's frames, from 1/4 to 4 through 1 (tanh's edge) and √2 (ReLU's).
+BOOK_SCALES = (0.25, 0.35, 0.5, 0.6, 0.7, 0.85, 1.0, 1.2, float(np.sqrt(2.0)), 1.7, 2.0, 2.8, 4.0)
 
 _LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "identity": "identity"}
 _COLORS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "identity": "C4"}

@@ -41,7 +41,7 @@ Z_RANGE = (-10.0, 10.0)
 #: Range of the slider for the target y.
 Y_RANGE = (0.0, 1.0)
 #: The z values of the book's precomputed frames.
-BOOK_ZS = tuple(float(v) for v in np.linspace(-8.0, 8.0, 17))
+BOOK_ZS = tuple(float(v) for v in np.linspace(-7.0, 7.0, 15))
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class OutputErrorPlot:
         left.set_ylim(-0.05, 1.05)
         left.set_xlabel("pre-activation $z$")
         left.set_title("the two factors of $\\delta$", fontsize=10)
-        left.legend(loc="center left", fontsize=8, framealpha=0.85)
+        left.legend(loc="center right", fontsize=8, framealpha=0.85)
 
         (self.mse_curve,) = right.plot(_CURVE_Z, np.zeros_like(_CURVE_Z), color="C0", lw=2,
                                        label=r"sigmoid + MSE: $(a-y)\,\sigma'(z)$")
