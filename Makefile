@@ -1,0 +1,47 @@
+# Two commands for a new reader: `make book` and `make test`.
+# Both create .venv with the machine's python3 (3.11+) when it is missing and
+# install requirements.txt when it changed; a second run reinstalls nothing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.requirements-installed
+BOOK   := _build/html/index.html
+# The strict build: every page executed, zero warnings tolerated. --all makes
+# Sphinx re-read (and so re-execute) every page, so a change in src/ always
+# reaches the book.
+BUILD  := $(BIN)/jupyter-book build --all . -W -n --keep-going
+
+.PHONY: book test lab clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+book: $(STAMP)
+	$(BUILD)
+	@echo
+	@echo "The book is at $(CURDIR)/$(BOOK)"
+	@echo "Open it in a browser: file://$(CURDIR)/$(BOOK)"
+
+# The build is itself a test (a failing cell fails it); pytest then checks the
+# package, the explorers, the built HTML and, in headless Chromium, the pages.
+test: book
+	$(BIN)/python -m pytest
+
+# JupyterLab in which a chapter's .md opens as a notebook on double-click:
+# jupytext's notebook viewer is made the default for Markdown and MyST.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+lab: $(STAMP)
+	mkdir -p $(dir $(LAB_SETTINGS))
+	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	$(BIN)/jupyter lab chapters
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
