@@ -8,6 +8,7 @@ control, and the time to build the book's frames.
 Run: .venv/bin/python benchmarks/bench_explorer_nudge.py
 """
 
+import os
 import statistics
 import time
 
@@ -21,19 +22,22 @@ from backprop.explorers import nudge  # noqa: E402
 
 
 def moves(explorer, control, values):
-    """Return the seconds each assignment control.value = v takes (the observer redraws)."""
-    times = []
+    """Return (wall, cpu) seconds of each assignment control.value = v (the observer redraws)."""
+    wall, cpu = [], []
     for v in values:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         control.value = v
-        times.append(time.perf_counter() - t)
-    return times
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return wall, cpu
 
 
 def report(name, times):
-    ms = sorted(1000 * t for t in times)
-    print(f"{name:<28} median {statistics.median(ms):6.1f} ms   "
-          f"p10 {ms[len(ms) // 10]:6.1f} ms   p90 {ms[9 * len(ms) // 10]:6.1f} ms   (n = {len(ms)})")
+    wall, cpu = times
+    ms = sorted(1000 * t for t in wall)
+    print(f"{name:<24} median {statistics.median(ms):6.1f} ms   "
+          f"p10 {ms[len(ms) // 10]:6.1f} ms   p90 {ms[9 * len(ms) // 10]:6.1f} ms   "
+          f"(CPU median {1000 * statistics.median(cpu):5.1f} ms, n = {len(ms)})")
 
 
 def main():
@@ -47,10 +51,11 @@ def main():
     report("weight dropdown change", moves(explorer, explorer.weight, picks))
     t = time.perf_counter()
     compute = [nudge.nudge(explorer.net, explorer.X, explorer.Y, (1, 2, 0), dw) for dw in rng.uniform(-2, 2, 50)]
-    print(f"{'pure nudge() alone':<28} mean   {1000 * (time.perf_counter() - t) / len(compute):6.1f} ms")
+    print(f"{'pure nudge() alone':<24} mean   {1000 * (time.perf_counter() - t) / len(compute):6.1f} ms")
     t = time.perf_counter()
     html = explorer.book_view()
-    print(f"book frames ({len(nudge.BOOK_DWS)} frames)     {time.perf_counter() - t:6.2f} s, {len(html) / 1024:.0f} KiB of HTML")
+    print(f"{f'book frames ({len(nudge.BOOK_DWS)})':<24} total  {time.perf_counter() - t:6.2f} s, {len(html) / 1024:.0f} KiB of HTML")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -169,11 +169,15 @@ class NudgePlot:
 
     def __init__(self, state=None, figsize=(7.6, 3.3)):
         """Create the figure and its artists (outside pyplot, so no cell shows it by itself)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         # A fixed layout: with a layout engine, every savefig draws the figure
         # twice (once to lay it out), which doubles the latency of a move.
-        self.fig = Figure(figsize=figsize)
+        # An Agg canvas of its own, at the dpi of the PNGs, lets savefig reuse
+        # one renderer and its text-metrics cache from move to move.
+        self.fig = Figure(figsize=figsize, dpi=80)
+        FigureCanvasAgg(self.fig)
         grid = self.fig.add_gridspec(2, 2, width_ratios=[1.9, 1], height_ratios=[1.5, 1],
                                      left=0.085, right=0.985, bottom=0.14, top=0.92, wspace=0.22, hspace=0.5)
         self.ax = ax = self.fig.add_subplot(grid[:, 0])
