@@ -179,6 +179,19 @@ def test_sliders_drive_the_state():
     assert "sigmoid" in ex.readout.value
 
 
+def test_blitted_frames_equal_a_full_redraw():
+    moved = he.HiddenErrorPlot()
+    moved.update(he.all_states(10, 0.5), "tanh")
+    first = moved.png()
+    states = he.all_states(10, 2.0)
+    moved.update(states, "tanh")                    # a scale move: curves and title only
+    assert moved.png() != first
+    assert moved.png() == he.HiddenErrorPlot().update(states, "tanh").png()
+    moved.update(he.all_states(6, 2.0), "relu")     # depth and activation: the still parts change
+    assert moved.png() == he.HiddenErrorPlot().update(he.all_states(6, 2.0), "relu").png()
+    assert moved.ax.get_xlim() == (0.5, 6.5)
+
+
 def test_dual_view_carries_frames_and_no_widget_text():
     view = he.show()
     bundle = view._repr_mimebundle_()

@@ -129,6 +129,22 @@ def test_the_plot_moves_its_artists_in_place():
     assert plot.mse_dot.get_xdata()[0] == 3.0
     expected = (logistic(3.0) - 0.5) * logistic(3.0) * (1 - logistic(3.0))
     assert plot.mse_dot.get_ydata()[0] == pytest.approx(expected)
+    # the curves follow y: the orange one is a − y on the whole grid
+    expected = [logistic(z) - 0.5 for z in plot.ce_curve.get_xdata()]
+    np.testing.assert_allclose(plot.ce_curve.get_ydata(), expected, atol=1e-14)
+
+
+def test_blitted_frames_equal_a_full_redraw():
+    # A plot moved from z = −4 to z = 2 (markers blitted over the saved background)
+    # must give exactly the pixels of a plot drawn at z = 2 from scratch: no stale markers.
+    moved = oe.OutputErrorPlot(-4.0, 1.0)
+    first = moved.png()
+    moved.update(2.0, 1.0)
+    assert moved.png() != first
+    fresh = oe.OutputErrorPlot(2.0, 1.0)
+    assert moved.png() == fresh.png()
+    moved.update(2.0, 0.3)                       # a y move redraws the still parts too
+    assert moved.png() == oe.OutputErrorPlot(2.0, 0.3).png()
 
 
 def test_dual_view_carries_frames_and_no_widget_text():
@@ -141,11 +157,11 @@ def test_dual_view_carries_frames_and_no_widget_text():
     assert WIDGET_VIEW in bundle
 
 
-def test_compact_png_is_smaller_and_still_a_png():
+def test_palette_frames_are_smaller_and_still_pngs():
     plot = oe.OutputErrorPlot(-4.0, 1.0)
+    raw, small = plot.png(), plot.png(colors=64)
+    assert raw[:8] == small[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(small) < len(raw) / 2
     from backprop.frames import figure_to_png
 
-    raw = figure_to_png(plot.fig)
-    small = oe.compact_png(raw)
-    assert small[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(small) < len(raw) / 2
+    assert oe.compact_png(figure_to_png(plot.fig))[:8] == b"\x89PNG\r\n\x1a\n"

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
+from .output_error import BlittedFigure
 
 __all__ = ["HiddenErrorState", "build_problem", "delta_norms", "HiddenErrorPlot", "HiddenErrorExplorer", "show",
            "ACTIVATIONS", "DEPTH_RANGE", "SCALE_RANGE", "BOOK_SCALES"]
@@ -145,15 +146,17 @@ def y_limits(depth):
 
 # -- drawing -------------------------------------------------------------------
 
-class HiddenErrorPlot:
-    """One Matplotlib figure: ‖δ^l‖/‖δ^L‖ per layer on a log scale; update(...) moves its artists."""
+class HiddenErrorPlot(BlittedFigure):
+    """One Matplotlib figure: ‖δ^l‖/‖δ^L‖ per layer on a log scale; update(...) moves its artists.
+
+    The curves and the title move; the axes (set by the depth) and the legend
+    (set by the selected activation) are still parts, redrawn only when those change.
+    """
 
     def __init__(self, figsize=(7.6, 3.4)):
         """Create the figure and its artists (outside pyplot, so no cell shows it by itself)."""
-        from matplotlib.figure import Figure
-
-        # Fixed margins rather than a layout engine: a redraw costs half as much.
-        self.fig = Figure(figsize=figsize)
+        # Fixed margins rather than a layout engine, which would rerun on every full draw.
+        self._make_figure(figsize)
         self.fig.subplots_adjust(left=0.1, right=0.72, bottom=0.14, top=0.9)
         self.ax = ax = self.fig.add_subplot()
         ax.set_yscale("log")
@@ -165,15 +168,18 @@ class HiddenErrorPlot:
         self.lines = {}
         for name in ACTIVATIONS:
             (self.lines[name],) = ax.plot([1, 2], [1, 1], color=_COLORS[name], label=_LABELS[name])
-        (self.prediction,) = ax.plot([1, 2], [1, 1], color="k", lw=1.2, ls="--", label="predicted")
+        (self.prediction,) = ax.plot([1, 2], [1, 1], color="k", lw=1.2, ls="--", label="predicted",
+                                     zorder=4)   # on top of the bold curve it predicts
         ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
         ax.set_xlabel("layer $l$ (the output layer $L$ is on the right)")
         ax.set_ylabel(r"$\Vert\delta^l\Vert \,/\, \Vert\delta^L\Vert$")
         ax.grid(True, which="major", axis="y", color="0.92")
         self.title = ax.set_title("", fontsize=10)
+        self._animate(*self.lines.values(), self.prediction, self.title)
+        self._still = None      # (depth, selected) of the drawn still parts
 
     def update(self, states, selected):
-        """Show the states (a dict activation -> HiddenErrorState), `selected` in bold; return the figure."""
+        """Show the states (a dict activation -> HiddenErrorState), `selected` in bold; return self."""
         s = states[selected]
         for name, line in self.lines.items():
             t = states[name]
@@ -185,19 +191,26 @@ class HiddenErrorPlot:
             line.set_markersize(4)
             line.set_zorder(3 if bold else 2)
         self.prediction.set_data(s.layers, s.predicted_ratios)
+        # Plain text, no $...$: a title that changes at every move would be parsed as mathtext every time.
+        self.title.set_text(f"g = {s.scale:.2f}, {s.depth} layers of {s.width} units; "
+                            f"{_LABELS[selected]}: gain per layer {s.mean_gain:.2f}")
+        if self._still != (s.depth, selected):
+            self._draw_still(s.depth, selected)
+        return self
+
+    def _draw_still(self, depth, selected):
+        """Set the legend (for `selected`) and the axes (for `depth`): the still parts."""
         self.prediction.set_label(f"{_LABELS[selected]}, predicted:\nproduct of g · rms σ'(zᵏ)")
         self.ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
-        self.ax.set_xlim(0.5, s.depth + 0.5)
-        low, high = y_limits(s.depth)
+        self.ax.set_xlim(0.5, depth + 0.5)
+        low, high = y_limits(depth)
         self.ax.set_ylim(low, high)
         # At most about 8 labelled decades, always including 1e0.
         e_low, e_high = round(np.log10(low)), round(np.log10(high))
         step = max(1, int(np.ceil((e_high - e_low) / 8)))
         self.ax.set_yticks(10.0 ** np.arange(int(np.ceil(e_low / step)) * step, e_high + 1, step))
-        # Plain text, no $...$: a title that changes at every move would be parsed as mathtext every time.
-        self.title.set_text(f"g = {s.scale:.2f}, {s.depth} layers of {s.width} units; "
-                            f"{_LABELS[selected]}: gain per layer {s.mean_gain:.2f}")
-        return self.fig
+        self._still = (depth, selected)
+        self.invalidate()
 
 
 def all_states(depth, scale, **kwargs):
@@ -214,12 +227,9 @@ class HiddenErrorExplorer:
         """Build the widgets and the figure."""
         import ipywidgets as widgets
 
-        from ..frames import figure_to_png
-
         activation, depth, scale, _, _ = _check(activation, depth, scale, 1, 1)
         if activation not in ACTIVATIONS:
             raise ValueError(f"the explorer compares {list(ACTIVATIONS)}; got {activation!r}")
-        self._png = figure_to_png
         style = {"description_width": "initial"}
         self.activation = widgets.Dropdown(options=[(_LABELS[a], a) for a in ACTIVATIONS], value=activation,
                                            description="activation σ", style=style, description_allow_html=False)
@@ -233,7 +243,7 @@ class HiddenErrorExplorer:
         self.states = all_states(self.depth.value, self.scale.value)
         self.plot = HiddenErrorPlot()
         self.plot.update(self.states, self.activation.value)
-        self.image = widgets.Image(value=self._png(self.plot.fig), format="png",
+        self.image = widgets.Image(value=self.plot.png(), format="png",
                                    layout=widgets.Layout(max_width="100%"))
         self.readout = widgets.HTML(value=self._readout())
         self.activation.observe(self._on_activation, names="value")
@@ -257,7 +267,7 @@ class HiddenErrorExplorer:
         """Redraw the figure into the Image widget (and the readout) from the current states."""
         self.plot.update(self.states, self.activation.value)
         self.readout.value = self._readout()
-        self.image.value = self._png(self.plot.fig)
+        self.image.value = self.plot.png()
 
     def refresh(self):
         """Recompute the states for the current depth and scale, then redraw."""
@@ -272,15 +282,14 @@ class HiddenErrorExplorer:
 
     def book_view(self, scales=BOOK_SCALES):
         """Return the frames HTML along the weight scale g, for the current activation and depth."""
-        from ..frames import frames_html, render_frames
-        from .output_error import compact_png
+        from ..frames import frames_html
 
         selected, depth = self.activation.value, self.depth.value
         plot = HiddenErrorPlot()
         states = [all_states(depth, g) for g in scales]
-        images = render_frames(lambda st: plot.update(st, selected), states, close=False)
+        images = [plot.update(st, selected).png(colors=64) for st in states]   # 64 colours: a third of the bytes
         return frames_html(
-            [compact_png(image) for image in images], [label(st[selected]) for st in states],
+            images, [label(st[selected]) for st in states],
             title=f"‖δ^l‖ / ‖δ^L‖ per layer in a {depth}-layer network as the weight scale g grows "
                   f"({_LABELS[selected]} in bold, the other activations faint)",
             slider_label="weight scale g",

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import activations, losses, rules
 
-__all__ = ["OutputErrorState", "output_errors", "OutputErrorPlot", "OutputErrorExplorer", "show",
+__all__ = ["OutputErrorState", "output_errors", "BlittedFigure", "OutputErrorPlot", "OutputErrorExplorer", "show",
            "Z_RANGE", "Y_RANGE", "BOOK_ZS"]
 
 #: Range of the slider for the pre-activation z.
@@ -102,15 +102,65 @@ def output_errors(z, y):
 _CURVE_Z = np.linspace(*Z_RANGE, 401)
 
 
-class OutputErrorPlot:
+class BlittedFigure:
+    """A Matplotlib figure with its own Agg canvas whose still parts are drawn once (blitting).
+
+    Subclasses list their moving artists in `self.moving` (marked animated, so a
+    full draw leaves them out), call `invalidate()` when a still part changes,
+    and get each frame from `png()`: the saved background plus the moving
+    artists, encoded as PNG. The figure is not managed by pyplot, so no cell
+    shows it by itself. Note that `savefig` (and so `frames.figure_to_png`)
+    leaves animated artists out: take frames from `png()`.
+    """
+
+    def _make_figure(self, figsize, dpi=80):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.moving = []
+        self._background = None
+
+    def _animate(self, *artists):
+        for artist in artists:
+            artist.set_animated(True)
+            self.moving.append(artist)
+
+    def invalidate(self):
+        """Mark the still parts as changed: the next frame redraws them in full."""
+        self._background = None
+
+    def png(self, colors=None):
+        """Return the current frame as PNG bytes; with `colors`, as a palette of that many colours."""
+        import io
+
+        from PIL import Image
+
+        if self._background is None:
+            self.canvas.draw()                                  # the still parts only
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.canvas.restore_region(self._background)
+        for artist in sorted(self.moving, key=lambda artist: artist.get_zorder()):   # stable: list order breaks ties
+            self.fig.draw_artist(artist)
+        image = Image.fromarray(np.asarray(self.canvas.buffer_rgba())).convert("RGB")
+        if colors:
+            image = image.quantize(colors=colors)
+        buffer = io.BytesIO()
+        if colors:
+            image.save(buffer, format="png", optimize=True)      # for the book: small
+        else:
+            image.save(buffer, format="png", compress_level=1)   # live: fast
+        return buffer.getvalue()
+
+
+class OutputErrorPlot(BlittedFigure):
     """One Matplotlib figure for an OutputErrorState; update(z, y) moves its artists in place."""
 
     def __init__(self, z=-4.0, y=1.0, figsize=(8.0, 3.2)):
-        """Create the figure and its artists (outside pyplot, so no cell shows it by itself)."""
-        from matplotlib.figure import Figure
-
-        # Fixed margins rather than a layout engine: a redraw costs half as much.
-        self.fig = Figure(figsize=figsize)
+        """Create the figure and its artists; only the markers move when z alone changes."""
+        # Fixed margins rather than a layout engine, which would rerun on every full draw.
+        self._make_figure(figsize)
         self.fig.subplots_adjust(left=0.07, right=0.985, bottom=0.15, top=0.9, wspace=0.2)
         left, right = self.fig.subplots(1, 2)
         self.left, self.right = left, right
@@ -141,12 +191,13 @@ class OutputErrorPlot:
         right.set_xlabel("pre-activation $z$")
         right.set_title(r"the output error $\delta = \partial C_x/\partial z$", fontsize=10)
         right.legend(loc="upper left", fontsize=8, framealpha=0.85)
+        self._animate(self.cursor, self.gap, self.a_dot, self.ds_dot, self.mse_dot, self.ce_dot)
         self._y = None
         self.update(z, y)
 
     def update(self, z, y):
-        """Move every artist to show the state at (z, y); return the figure."""
-        if y != self._y:  # the curves depend on y only
+        """Move every artist to show the state at (z, y); return self."""
+        if y != self._y:  # the curves depend on y only: a still part changes
             curves = output_errors(_CURVE_Z, y)
             self.a_curve.set_ydata(curves.a)
             self.ds_curve.set_ydata(curves.dsigma)
@@ -154,6 +205,7 @@ class OutputErrorPlot:
             self.ce_curve.set_ydata(curves.delta_ce)
             self.target.set_ydata([y, y])
             self._y = y
+            self.invalidate()
         s = output_errors(z, y)
         a, ds, dm, dc = float(s.a), float(s.dsigma), float(s.delta_mse), float(s.delta_ce)
         self.gap.set_data([z, z], [y, a])
@@ -162,7 +214,7 @@ class OutputErrorPlot:
         self.mse_dot.set_data([z], [dm])
         self.ce_dot.set_data([z], [dc])
         self.cursor.set_xdata([z, z])
-        return self.fig
+        return self
 
 
 def label(state):
@@ -201,11 +253,8 @@ class OutputErrorExplorer:
         """Build the sliders and the figure at (z, y)."""
         import ipywidgets as widgets
 
-        from ..frames import figure_to_png
-
         z, y = _check(z, y)
         z = float(np.clip(z, *Z_RANGE))
-        self._png = figure_to_png
         style = {"description_width": "initial"}
         self.z = widgets.FloatSlider(value=z, min=Z_RANGE[0], max=Z_RANGE[1], step=0.1,
                                      description="pre-activation z", readout_format="+.1f",
@@ -215,7 +264,7 @@ class OutputErrorExplorer:
                                      continuous_update=True, style=style, description_allow_html=False)
         self.state = output_errors(self.z.value, self.y.value)
         self.plot = OutputErrorPlot(self.z.value, self.y.value)
-        self.image = widgets.Image(value=self._png(self.plot.fig), format="png",
+        self.image = widgets.Image(value=self.plot.png(), format="png",
                                    layout=widgets.Layout(max_width="100%"))
         self.readout = widgets.HTML(value=readout(self.state))
         self.z.observe(self._on_change, names="value")
@@ -228,18 +277,18 @@ class OutputErrorExplorer:
         self.state = output_errors(self.z.value, self.y.value)
         self.plot.update(self.z.value, self.y.value)
         self.readout.value = readout(self.state)
-        self.image.value = self._png(self.plot.fig)
+        self.image.value = self.plot.png()
 
     def _on_change(self, change):
         self.refresh()
 
     def book_view(self, zs=BOOK_ZS):
         """Return the frames HTML along z, for the current target y."""
-        from ..frames import frames_html, render_frames
+        from ..frames import frames_html
 
         y = self.y.value
         plot = OutputErrorPlot(zs[0], y)
-        images = [compact_png(image) for image in render_frames(lambda z: plot.update(z, y), zs, close=False)]
+        images = [plot.update(z, y).png(colors=64) for z in zs]   # 64 colours: about a third of the bytes
         return frames_html(
             images, [label(output_errors(z, y)) for z in zs],
             title=f"The output error as the pre-activation z moves (target y = {y:.2f}): "
