@@ -108,11 +108,26 @@ def digits():
     Each column is one 8×8 image read row by row (X[:, k].reshape(8, 8) shows
     it); the original pixels are integers 0..16, divided here by 16.
     """
-    from sklearn.datasets import load_digits as _sklearn_digits
+    table = _digits_table()
+    X = table[:, :64].T / 16.0
+    return X, table[:, 64].astype(np.int64)
+
+
+def _digits_table():
+    """Return scikit-learn's digits as a (1797, 65) array: 64 pixels, then the label."""
+    # The file scikit-learn reads in load_digits. Reading it directly spares
+    # importing sklearn.datasets (and SciPy with it), about a second.
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is not None and spec.origin is not None:
+        path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            return np.loadtxt(path, delimiter=",", dtype=np.float64)
+    from sklearn.datasets import load_digits as _sklearn_digits  # pragma: no cover - a differently packaged sklearn
 
     bunch = _sklearn_digits()
-    X = bunch.data.T.astype(np.float64) / 16.0
-    return X, bunch.target.astype(np.int64)
+    return np.column_stack([bunch.data, bunch.target]).astype(np.float64)
 
 
 def load_digits(test_fraction=0.2, seed=0):
