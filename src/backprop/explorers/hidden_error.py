@@ -290,7 +290,7 @@ class HiddenErrorExplorer:
         images = [plot.update(st, selected).png(colors=64) for st in states]   # 64 colours: a third of the bytes
         return frames_html(
             images, [label(st[selected]) for st in states],
-            title=f"‖δ^l‖ / ‖δ^L‖ per layer in a {depth}-layer network as the weight scale g grows "
+            title=f"‖δˡ‖ / ‖δᴸ‖ per layer in a {depth}-layer network as the weight scale g grows "
                   f"({_LABELS[selected]} in bold, the other activations faint)",
             slider_label="weight scale g",
             alt=("A log-scale plot of the ratio of each layer's error norm to the output layer's, against the "
