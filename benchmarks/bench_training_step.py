@@ -179,18 +179,36 @@ def main():
 
 
 def measure(i, min_runs, min_seconds, threads):
-    """Return the measurements of size SIZES[i]: backprop here, PyTorch in a child process."""
+    """Return the measurements of size SIZES[i].
+
+    With --threads 1 and PyTorch importable, the PyTorch steps join the same
+    round-robin (one thread each: no thread pools that could compete), so a
+    busy machine slows both alike; otherwise PyTorch runs in a child process.
+    """
     sizes, m = SIZES[i]
     count = flops.count(sizes, m)
     net = bp.MLP(list(sizes), hidden="relu", output="softmax", loss="cross_entropy", seed=0)
     X, Y = batch(sizes, m)
     cache = net.forward(X, return_cache=True)
-    t_step, t_mm, t_fwd, t_bwd = median_seconds(
-        [backprop_step(net, X, Y), bare_matmuls(sizes, m),
-         lambda: net.forward(X, return_cache=True), lambda: net.backward(cache, Y)],
-        min_runs, min_seconds)
+    fns = [backprop_step(net, X, Y), bare_matmuls(sizes, m),
+           lambda: net.forward(X, return_cache=True), lambda: net.backward(cache, Y)]
+    torch = None
+    if threads == 1:
+        try:
+            import torch
+        except ImportError:
+            pass
+    if torch is not None:
+        torch.set_num_threads(1)
+        fns += [torch_step(torch, sizes, m, torch.float64), torch_step(torch, sizes, m, torch.float32)]
+    times = median_seconds(fns, min_runs, min_seconds)
+    t_step, t_mm, t_fwd, t_bwd = times[:4]
+    if torch is not None:
+        torch_row = [times[4], times[5], torch.__version__, torch.get_num_threads()]
+    else:
+        torch_row = torch_times(i, min_runs, min_seconds, threads)
     return dict(sizes=sizes, m=m, ma=count.forward + count.backward, step=t_step, matmul=t_mm,
-                fwd=t_fwd, bwd=t_bwd, torch=torch_times(i, min_runs, min_seconds, threads))
+                fwd=t_fwd, bwd=t_bwd, torch=torch_row, torch_here=torch is not None)
 
 
 def report(rows, threads, stat):
@@ -198,7 +216,8 @@ def report(rows, threads, stat):
     torch = next((r["torch"] for r in rows if r["torch"]), None)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"numpy {np.__version__}, BLAS threads: {threads or 'default'}"
-          + (f"; torch {torch[2]} ({torch[3]} threads, own process)" if torch else "; torch not importable"))
+          + (f"; torch {torch[2]} ({torch[3]} threads, "
+             f"{'same round-robin' if rows[0].get('torch_here') else 'own process'})" if torch else "; torch not importable"))
     print(f"times are the {stat} over many runs of one step; MA = multiply-adds of the matrix products (backprop.flops)\n")
     header = (f"{'sizes':<20}{'m':>5}{'MA/step':>13}{'step':>11}{'fwd':>10}{'bwd':>10}{'bwd/fwd':>9}"
               f"{'matmul':>11}{'GMA/s':>7}{'of matmul':>10}")
