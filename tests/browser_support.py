@@ -235,7 +235,7 @@ class PageReport:
     sliders: list[dict] = field(default_factory=list)
     axe_violations: list[dict] = field(default_factory=list)
     overflow_px: int = 0
-    wide_blocks: list[str] = field(default_factory=list)
+    wide_blocks: list[dict] = field(default_factory=list)
     final_url: str = ""
     action: object = None
 
@@ -282,9 +282,10 @@ JS_MATH_STATE = r"""
   const pattern = /\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\s][^$\n]*?\$/g;
   const raw = [];
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    for (const m of n.textContent.matchAll(pattern)) {
-      const s = n.textContent;
-      raw.push(s.slice(Math.max(0, m.index - 30), m.index + m[0].length + 30).trim());
+    const s = n.textContent;
+    for (const m of s.matchAll(pattern)) {
+      raw.push(s.slice(Math.max(0, m.index - 20), m.index + m[0].length + 20)
+                .replace(/\s+/g, " ").trim());
     }
   }
   return {
@@ -324,6 +325,7 @@ JS_WIDE_BLOCKS = """
   const vw = document.documentElement.clientWidth;
   const found = [];
   for (const e of root.querySelectorAll("*")) {
+    if (e.closest("mjx-assistive-mml")) continue;  // visually hidden MathML
     if (found.some(f => f.el.contains(e))) continue;
     const style = getComputedStyle(e);
     if (style.display === "none" || style.visibility === "hidden") continue;
@@ -331,21 +333,40 @@ JS_WIDE_BLOCKS = """
     if (style.display.startsWith("inline")) continue;
     const scrolls = /(auto|scroll|hidden)/.test(style.overflowX)
                     && e.scrollWidth > e.clientWidth + 4 && e.clientWidth > 0;
-    const sticksOut = e.getBoundingClientRect().right > vw + 1;
-    if (!scrolls && !sticksOut) continue;
+    const right = Math.round(e.getBoundingClientRect().right);
+    if (!scrolls && right <= vw + 1) continue;
+    const kind = e.closest("mjx-container, .math") ? "display math"
+      : e.closest("pre, .highlight, .cell_output") ? "code or output"
+      : e.closest("table, .pst-scrollable-table-container") ? "table"
+      : e.closest("figure, img") ? "figure"
+      : e.tagName.toLowerCase();
     const section = e.closest("section[id]");
-    const cls = (typeof e.className === "string" && e.className.trim())
-                ? "." + e.className.trim().split(/\\s+/).slice(0, 2).join(".") : "";
-    found.push({
-      el: e,
-      text: `${e.tagName.toLowerCase()}${cls} in #${section ? section.id : "?"}: ` +
-            (scrolls ? `scrolls sideways (${e.scrollWidth} px of content in ${e.clientWidth} px)`
-                     : `sticks out of the ${vw} px viewport to ${Math.round(e.getBoundingClientRect().right)} px`),
-    });
+    found.push({el: e, info: {
+      kind: kind,
+      section: section ? section.id : "",
+      need: scrolls ? e.scrollWidth : right,
+      have: scrolls ? e.clientWidth : vw,
+      how: scrolls ? "scrolls sideways" : "sticks out of the page",
+    }});
   }
-  return found.map(f => f.text);
+  return found.map(f => f.info);
 }
 """
+
+
+def describe_wide_blocks(blocks: list[dict]) -> list[str]:
+    """One line per kind of block: how many, the widest one and where."""
+    lines = []
+    kinds = sorted({b["kind"] for b in blocks})
+    for kind in kinds:
+        some = [b for b in blocks if b["kind"] == kind]
+        widest = max(some, key=lambda b: b["need"] - b["have"])
+        lines.append(
+            f"{len(some)} {kind} block(s) too wide ({widest['how']}; widest "
+            f"{widest['need']} px in {widest['have']} px, #{widest['section']})"
+        )
+    return lines
+
 
 JS_SLIDER_STATE = """
 (fig) => {

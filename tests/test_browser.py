@@ -36,6 +36,7 @@ from browser_support import (
     BookBrowser,
     BookServer,
     book_html_dir,
+    describe_wide_blocks,
     discover_pages,
     is_chapter_page,
     link_problems,
@@ -211,10 +212,11 @@ CONSOLE_HINTS = {
 @pytest.mark.parametrize(("origin", "page"), _origin_params(CONTENT))
 def test_no_console_errors(reports, origin, page):
     errors = reports(origin, page).console_errors
-    hints = {h for e in errors for key, h in CONSOLE_HINTS.items() if key in e}
+    hints = sorted({h for e in errors for key, h in CONSOLE_HINTS.items() if key in e})
     assert not errors, (
-        f"{page} ({origin}): console errors:{_listing(errors)}"
-        + (f"\nhint:{_listing(sorted(hints))}" if hints else "")
+        f"{page} ({origin}): {len(errors)} console error(s)"
+        + (f" (hint: {'; '.join(hints)})" if hints else "")
+        + f":{_listing(errors)}"
     )
 
 
@@ -228,9 +230,18 @@ def test_math_rendered(reports, origin, page):
             f"{page} ({origin}): math left unrendered:{_listing(math['unrendered'])}"
         )
     assert not math["errors"], f"{page}: MathJax errors:{_listing(math['errors'])}"
-    assert not math["raw_delimiters"], (
-        f"{page} ({origin}): raw TeX delimiters in visible text:"
-        f"{_listing(math['raw_delimiters'])}"
+    raw = list(dict.fromkeys(math["raw_delimiters"]))
+    hint = ""
+    if any("|--" in r or "|—" in r or r.lstrip().startswith("|") for r in raw):
+        hint = (
+            " (a Markdown table shown as text: myst-nb renders IPython Markdown "
+            "output as CommonMark, without tables or $math$, unless _config.yml "
+            "sets sphinx.config.nb_render_markdown_format: myst)"
+        )
+    # The first line is what pytest shows without -vv: make it the diagnosis.
+    assert not raw, (
+        f"{page} ({origin}): {len(raw)} raw TeX delimiter(s) in visible text{hint}:"
+        f"{_listing(raw[:6])}" + (f"\n  ... and {len(raw) - 6} more" if len(raw) > 6 else "")
     )
 
 
@@ -321,7 +332,9 @@ def test_screenshots(reports, shots, page):
                 f"{page} at {name}: the whole page scrolls sideways by "
                 f"{rep.overflow_px} px"
             )
-        SUMMARY["layout"].extend(f"{page} at {name}: {b}" for b in rep.wide_blocks)
+        SUMMARY["layout"].extend(
+            f"{page} at {name}: {line}" for line in describe_wide_blocks(rep.wide_blocks)
+        )
 
 
 def _search_word(book) -> str:
