@@ -12,6 +12,10 @@ BOOK   := _build/html/index.html
 # reaches the book.
 BUILD  := $(BIN)/jupyter-book build --all . -W -n --keep-going
 
+# One BLAS thread: the book's matrices are small, and on a busy 2-core machine
+# threads fighting for cores made a training run fifty times slower.
+export OPENBLAS_NUM_THREADS ?= 1
+
 .PHONY: book test lab clean
 
 $(BIN)/python:
