@@ -1,5 +1,18 @@
 """Shared pytest configuration for the book's tests."""
 
+import os
+
+from hypothesis import settings
+
+# ---------------------------------------------------------------------------
+# Property tests: in CI, Hypothesis draws the same examples every run, so a
+# red build points at the code, never at the luck of the draw; locally it
+# explores new examples each time.
+# ---------------------------------------------------------------------------
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
+
 # ---------------------------------------------------------------------------
 # Browser tests (tests/test_browser.py, helpers in tests/browser_support.py):
 # print what they found that does not fail a test (moderate and minor axe
