@@ -97,3 +97,32 @@ def test_a_wrong_rule_fails_verification(monkeypatch, name, wrong, verify):
     results = verify()
     assert not all(r.holds for r in results)
     assert "DIFFERENT" in "".join(r._repr_markdown_() for r in results)
+
+
+# --- numeric_comparison shows itself as a table and a verdict --------------------
+
+def test_numeric_comparison_unpacks_and_displays_as_a_table_with_a_verdict():
+    comparison = symbolic.numeric_comparison("tanh", "sigmoid", "mse", sizes=(2, 2, 2), m=2)
+    rows, max_diff = comparison
+    assert (rows, max_diff) == comparison and len(rows) == 4 + 2 + 4 + 2
+    lines = comparison._repr_markdown_().splitlines()
+    assert lines[0] == "| parameter | `sympy.diff` | `MLP.gradients` | difference |"
+    assert lines[1] == "|---|---:|---:|---:|"
+    name, exact, computed = rows[1]
+    assert name == "w^1_12"
+    assert lines[3] == f"| $w^1_{{12}}$ | {exact:+.12f} | {computed:+.12f} | {abs(exact - computed):.1e} |"
+    assert len(lines) == 2 + len(rows) + 2 and lines[-2] == ""
+    assert lines[-1].startswith("All 12 parameters: largest difference") and lines[-1].endswith("**correct**")
+    assert comparison.verdict == "correct" and comparison.relative_error < 1e-12
+
+
+def test_numeric_comparison_table_shows_first_rows_but_judges_all():
+    comparison = symbolic.numeric_comparison("tanh", "sigmoid", "mse", sizes=(2, 2, 2), m=2)
+    text = comparison.table(3)._repr_markdown_()
+    assert text.count("\n| $") == 3 and "All 12 parameters (the first 3 shown)" in text
+
+
+def test_numeric_comparison_verdict_says_wrong_when_the_code_is_wrong():
+    rows, max_diff = symbolic.numeric_comparison("tanh", "sigmoid", "mse", sizes=(2, 2, 2), m=2)
+    wrong = symbolic.NumericComparison([(n, e, -g) for n, e, g in rows], max_diff)
+    assert wrong.verdict == "wrong" and wrong._repr_markdown_().endswith("**wrong**")

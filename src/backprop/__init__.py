@@ -18,7 +18,7 @@ from .network import MLP, ForwardCache
 
 __all__ = ["MLP", "ForwardCache", "activations", "checks", "gradcheck", "losses", "rules"]
 
-_LAZY = {"symbolic", "frames", "explorers", "data", "training", "exercises", "mistakes", "flops", "row_convention"}
+_LAZY = {"symbolic", "frames", "explorers", "data", "training", "exercises", "mistakes", "flops", "row_convention", "tables"}
 
 
 def __getattr__(name):

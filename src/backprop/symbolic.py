@@ -14,12 +14,14 @@ symbols, as in the text); x_{k,i} is input k of example i.
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
 
-from . import rules
+from . import gradcheck, rules
 from .network import MLP
+from .tables import table_text
 
 # σ as a SymPy formula, and σ' as the text states it (chapter 1).
 SIGMA = {
@@ -240,8 +242,50 @@ def verify_weight_gradient(hidden="sigmoid", output="sigmoid", loss="mse", sizes
     return results
 
 
+class NumericComparison(NamedTuple):
+    """sympy.diff against MLP.gradients: unpacks as (rows, max_diff), shows as a table and a verdict."""
+
+    rows: list        # (name like "w^1_12", sympy.diff value, MLP.gradients value), one per parameter
+    max_diff: float   # largest absolute difference over all rows
+
+    @property
+    def relative_error(self):
+        """Return ‖exact − computed‖ / (‖exact‖ + ‖computed‖) over all parameters."""
+        return gradcheck.relative_error([e for _, e, _ in self.rows], [g for _, _, g in self.rows])
+
+    @property
+    def verdict(self):
+        """Return the plain-words verdict of chapter 8 on the relative error."""
+        return gradcheck.verdict(self.relative_error)
+
+    def table(self, n=None):
+        """Return an IPython Markdown object: the first n rows (all by default), then the verdict over all rows."""
+        from IPython.display import Markdown
+
+        return Markdown(self._markdown(n))
+
+    def _markdown(self, n=None):
+        """Return the Markdown source of table(n)."""
+        shown = self.rows if n is None else self.rows[:n]
+        body = table_text(["parameter", "`sympy.diff`", "`MLP.gradients`", "difference"],
+                          [(f"${_tex_name(name)}$", f"{e:+.12f}", f"{g:+.12f}", f"{abs(e - g):.1e}")
+                           for name, e, g in shown], align="lrrr")
+        more = f" (the first {len(shown)} shown)" if len(shown) < len(self.rows) else ""
+        return (f"{body}\n\nAll {len(self.rows)} parameters{more}: largest difference {self.max_diff:.1e}, "
+                f"relative error {self.relative_error:.1e}: **{self.verdict}**")
+
+    def _repr_markdown_(self):
+        return self._markdown()
+
+
+def _tex_name(label):
+    """Return 'w^1_12' as 'w^1_{12}' (TeX for the table)."""
+    head, _, index = label.rpartition("_")
+    return f"{head}_{{{index}}}"
+
+
 def numeric_comparison(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2, seed=0):
-    """Return rows (parameter, sympy.diff value, MLP.gradients value) at random numbers, and the max abs difference."""
+    """Return a NumericComparison: (parameter, sympy.diff, MLP.gradients) rows at random numbers, and the max abs difference."""
     sym = SymbolicNetwork(sizes, hidden, output, loss, m)
     net = MLP(sizes, hidden=hidden, output=output, loss=loss, seed=seed)
     rng = np.random.default_rng(seed)
@@ -271,4 +315,4 @@ def numeric_comparison(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2,
     exact = sp.lambdify(list(values), [sp.diff(C, p) for p in params], "numpy", cse=True)(*values.values())
     rows = [(name, float(e), g) for name, e, g in zip(labels, exact, computed)]
     max_diff = max(abs(e - g) for _, e, g in rows)
-    return rows, max_diff
+    return NumericComparison(rows, max_diff)
