@@ -39,12 +39,10 @@ test: book
 	$(BIN)/python -m pytest
 
 # JupyterLab in which a chapter's .md opens as a notebook on double-click:
-# jupytext's notebook viewer is made the default for Markdown and MyST.
-LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+# lab/overrides.json makes jupytext's notebook viewer the default for Markdown
+# and MyST. (--allow-root only when run as root, as in a container.)
 lab: $(STAMP)
-	mkdir -p $(dir $(LAB_SETTINGS))
-	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab chapters --LabApp.app_settings_dir=$(CURDIR)/lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
