@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -202,13 +203,23 @@ def measure(i, min_runs, min_seconds, threads):
         torch.set_num_threads(1)
         fns += [torch_step(torch, sizes, m, torch.float64), torch_step(torch, sizes, m, torch.float32)]
     times = median_seconds(fns, min_runs, min_seconds)
+    faults = page_faults(fns[0])
     t_step, t_mm, t_fwd, t_bwd = times[:4]
     if torch is not None:
         torch_row = [times[4], times[5], torch.__version__, torch.get_num_threads()]
     else:
         torch_row = torch_times(i, min_runs, min_seconds, threads)
     return dict(sizes=sizes, m=m, ma=count.forward + count.backward, step=t_step, matmul=t_mm,
-                fwd=t_fwd, bwd=t_bwd, torch=torch_row, torch_here=torch is not None)
+                fwd=t_fwd, bwd=t_bwd, faults=faults, torch=torch_row, torch_here=torch is not None)
+
+
+def page_faults(fn, runs=20):
+    """Minor page faults per call of fn: fresh memory the OS had to map (a cost outside the arithmetic)."""
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(runs):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / runs
 
 
 def report(rows, threads, stat):
@@ -216,11 +227,13 @@ def report(rows, threads, stat):
     torch = next((r["torch"] for r in rows if r["torch"]), None)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"numpy {np.__version__}, BLAS threads: {threads or 'default'}"
+          + f"; malloc trim/mmap thresholds: {os.environ.get('MALLOC_TRIM_THRESHOLD_', 'default')}"
+          f"/{os.environ.get('MALLOC_MMAP_THRESHOLD_', 'default')}"
           + (f"; torch {torch[2]} ({torch[3]} threads, "
              f"{'same round-robin' if rows[0].get('torch_here') else 'own process'})" if torch else "; torch not importable"))
     print(f"times are the {stat} over many runs of one step; MA = multiply-adds of the matrix products (backprop.flops)\n")
     header = (f"{'sizes':<20}{'m':>5}{'MA/step':>13}{'step':>11}{'fwd':>10}{'bwd':>10}{'bwd/fwd':>9}"
-              f"{'matmul':>11}{'GMA/s':>7}{'of matmul':>10}")
+              f"{'matmul':>11}{'GMA/s':>7}{'of matmul':>10}{'faults':>8}")
     if torch:
         header += f"{'torch64':>11}{'bp/torch':>9}{'torch32':>11}"
     print(header)
@@ -230,7 +243,7 @@ def report(rows, threads, stat):
         rate, peak = r["ma"] / r["step"], r["ma"] / r["matmul"]
         line = (f"{str(r['sizes']):<20}{r['m']:>5}{r['ma']:>13,}{ms(r['step']):>11}{ms(r['fwd']):>10}"
                 f"{ms(r['bwd']):>10}{r['bwd'] / r['fwd']:>9.2f}{ms(r['matmul']):>11}{rate / 1e9:>7.2f}"
-                f"{rate / peak:>10.0%}")
+                f"{rate / peak:>10.0%}{r['faults']:>8.0f}")
         if r["torch"]:
             t64, t32 = r["torch"][:2]
             line += f"{ms(t64):>11}{r['step'] / t64:>9.2f}{ms(t32):>11}"
@@ -238,6 +251,7 @@ def report(rows, threads, stat):
     print("\ncolumns: step = forward + backward (net.gradients) + SGD update; fwd, bwd = the passes alone;"
           "\n  matmul = the step's bare NumPy matmuls (same shapes, float64); GMA/s = 1e9 multiply-adds/s"
           "\n  achieved by the step; of matmul = step rate / bare-matmul rate;"
+          "\n  faults = minor page faults per backprop step (memory handed back to the OS and mapped again);"
           + ("\n  torch64, torch32 = the same step in PyTorch (autograd, float64 / float32);"
              "\n  bp/torch = backprop step time / torch64 step time (below 1: backprop faster)" if torch else ""))
 
