@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .output_error import BlittedFigure
+from .figure import BlittedFigure, LiveExplorer, code_html, controls_row, image_widget
 
 __all__ = ["HiddenErrorState", "build_problem", "delta_norms", "HiddenErrorPlot", "HiddenErrorExplorer", "show",
            "ACTIVATIONS", "DEPTH_RANGE", "SCALE_RANGE", "BOOK_SCALES"]
@@ -149,14 +149,15 @@ def y_limits(depth):
 class HiddenErrorPlot(BlittedFigure):
     """One Matplotlib figure: ‖δ^l‖/‖δ^L‖ per layer on a log scale; update(...) moves its artists.
 
-    The curves and the title move; the axes (set by the depth) and the legend
-    (set by the selected activation) are still parts, redrawn only when those change.
+    The curves and the title move; the axes (set by the depth) are still parts,
+    redrawn only when the depth changes, and the legend (set by the selected
+    activation) is slow: drawn over them only when the activation changes.
     """
 
     def __init__(self, figsize=(7.6, 3.4)):
         """Create the figure and its artists (outside pyplot, so no cell shows it by itself)."""
+        super().__init__(figsize)
         # Fixed margins rather than a layout engine, which would rerun on every full draw.
-        self._make_figure(figsize)
         self.fig.subplots_adjust(left=0.1, right=0.72, bottom=0.14, top=0.9)
         self.ax = ax = self.fig.add_subplot()
         ax.set_yscale("log")
@@ -170,13 +171,14 @@ class HiddenErrorPlot(BlittedFigure):
             (self.lines[name],) = ax.plot([1, 2], [1, 1], color=_COLORS[name], label=_LABELS[name])
         (self.prediction,) = ax.plot([1, 2], [1, 1], color="k", lw=1.2, ls="--", label="predicted",
                                      zorder=4)   # on top of the bold curve it predicts
-        ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
+        one = ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
         ax.set_xlabel("layer $l$ (the output layer $L$ is on the right)")
         ax.set_ylabel(r"$\Vert\delta^l\Vert \,/\, \Vert\delta^L\Vert$")
         ax.grid(True, which="major", axis="y", color="0.92")
         self.title = ax.set_title("", fontsize=10)
-        self._animate(*self.lines.values(), self.prediction, self.title)
-        self._still = None      # (depth, selected) of the drawn still parts
+        # The line at 1 and the frame are drawn per frame, to stay on top of the faint curves.
+        self.animate(*self.lines.values(), self.prediction, one, *ax.spines.values(), self.title)
+        self._depth = self._selected = None     # what the axes and the legend show
 
     def update(self, states, selected):
         """Show the states (a dict activation -> HiddenErrorState), `selected` in bold; return self."""
@@ -194,14 +196,24 @@ class HiddenErrorPlot(BlittedFigure):
         # Plain text, no $...$: a title that changes at every move would be parsed as mathtext every time.
         self.title.set_text(f"g = {s.scale:.2f}, {s.depth} layers of {s.width} units; "
                             f"{_LABELS[selected]}: gain per layer {s.mean_gain:.2f}")
-        if self._still != (s.depth, selected):
-            self._draw_still(s.depth, selected)
+        if self._selected != selected:
+            self._set_legend(selected)
+        if self._depth != s.depth:
+            self._set_axes(s.depth)
         return self
 
-    def _draw_still(self, depth, selected):
-        """Set the legend (for `selected`) and the axes (for `depth`): the still parts."""
+    def _set_legend(self, selected):
+        """Make the legend for `selected`, a slow artist: the axes stay as they are."""
+        if self.ax.legend_ is not None:
+            self.forget(self.ax.legend_)
         self.prediction.set_label(f"{_LABELS[selected]}, predicted:\nproduct of g · rms σ'(zᵏ)")
-        self.ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+        legend = self.ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+        self.animate(legend, slow=True)
+        self._selected = selected
+        self.invalidate(slow_only=True)
+
+    def _set_axes(self, depth):
+        """Set the limits and ticks of the axes for `depth`: the still parts."""
         self.ax.set_xlim(0.5, depth + 0.5)
         low, high = y_limits(depth)
         self.ax.set_ylim(low, high)
@@ -209,7 +221,7 @@ class HiddenErrorPlot(BlittedFigure):
         e_low, e_high = round(np.log10(low)), round(np.log10(high))
         step = max(1, int(np.ceil((e_high - e_low) / 8)))
         self.ax.set_yticks(10.0 ** np.arange(int(np.ceil(e_low / step)) * step, e_high + 1, step))
-        self._still = (depth, selected)
+        self._depth = depth
         self.invalidate()
 
 
@@ -220,7 +232,7 @@ def all_states(depth, scale, **kwargs):
 
 # -- the live explorer ---------------------------------------------------------
 
-class HiddenErrorExplorer:
+class HiddenErrorExplorer(LiveExplorer):
     """The live view: depth and scale sliders, an activation dropdown, and the figure as an Image."""
 
     def __init__(self, activation="tanh", depth=15, scale=1.0):
@@ -243,15 +255,12 @@ class HiddenErrorExplorer:
         self.states = all_states(self.depth.value, self.scale.value)
         self.plot = HiddenErrorPlot()
         self.plot.update(self.states, self.activation.value)
-        self.image = widgets.Image(value=self.plot.png(), format="png",
-                                   layout=widgets.Layout(max_width="100%"))
+        self.image = image_widget(self.plot.png())
         self.readout = widgets.HTML(value=self._readout())
         self.activation.observe(self._on_activation, names="value")
         self.depth.observe(self._on_change, names="value")
         self.scale.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.activation, self.depth, self.scale], layout=widgets.Layout(flex_flow="row wrap")),
-            self.readout, self.image])
+        self.widget = widgets.VBox([controls_row(self.activation, self.depth, self.scale), self.readout, self.image])
 
     @property
     def state(self):
@@ -259,9 +268,7 @@ class HiddenErrorExplorer:
         return self.states[self.activation.value]
 
     def _readout(self):
-        import html
-
-        return f"<code>{html.escape(label(self.state))}</code>"
+        return code_html(label(self.state))
 
     def redraw(self):
         """Redraw the figure into the Image widget (and the readout) from the current states."""
@@ -287,7 +294,7 @@ class HiddenErrorExplorer:
         selected, depth = self.activation.value, self.depth.value
         plot = HiddenErrorPlot()
         states = [all_states(depth, g) for g in scales]
-        images = [plot.update(st, selected).png(colors=64) for st in states]   # 64 colours: a third of the bytes
+        images = [plot.update(st, selected).book_png() for st in states]
         return frames_html(
             images, [label(st[selected]) for st in states],
             title=f"‖δˡ‖ / ‖δᴸ‖ per layer in a {depth}-layer network as the weight scale g grows "
@@ -301,13 +308,10 @@ class HiddenErrorExplorer:
                  "gradients), while the sigmoid still falls."),
         )
 
-    def dual_view(self):
-        """Return the DualView: this live widget in Jupyter, frames along g in the book."""
-        from ..frames import DualView
-
-        return DualView(self.widget, self.book_view,
-                        text=f"Hidden-error explorer: ‖δ^l‖ per layer, {_LABELS[self.activation.value]}, "
-                             f"depth {self.depth.value}, weight scale g = {self.scale.value:.2f}")
+    def summary(self):
+        """Return what the explorer shows, in one line of plain text."""
+        return (f"Hidden-error explorer: ‖δ^l‖ per layer, {_LABELS[self.activation.value]}, "
+                f"depth {self.depth.value}, weight scale g = {self.scale.value:.2f}")
 
 
 def show(activation="tanh", depth=15, scale=1.0):

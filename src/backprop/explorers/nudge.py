@@ -14,7 +14,7 @@ Three layers, as for every explorer of the book:
   `NudgeState` with the cost curve around w₀, the backprop slope, the actual
   and predicted ΔC. No widgets, no Matplotlib; the tests pin it.
 - `NudgePlot` draws a state on ONE Matplotlib figure and updates its artists
-  in place (no new figures per move).
+  in place (no new figures per move); a Δw move redraws only what moves.
 - `NudgeExplorer` holds the widgets (a dropdown for the weight, sliders for
   its value w and for Δw) and an `ipywidgets.Image` showing the figure's PNG;
   `show()` returns a `backprop.frames.DualView` whose book view steps through
@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
+from .figure import BlittedFigure, LabelledLines, LiveExplorer, controls_row, image_widget
+from .figure import compact_png  # noqa: F401  (its home was here: keep nudge.compact_png working)
 
 __all__ = ["NudgeState", "nudge", "default_problem", "weight_choices", "weight_label",
            "NudgePlot", "NudgeExplorer", "show", "compact_png", "DW_RANGE", "W_RANGE", "BOOK_DWS"]
@@ -164,20 +166,24 @@ def nudge(net, X, Y, weight=(1, 0, 0), dw=0.5, w=None, n_points=161):
 
 # -- drawing -------------------------------------------------------------------
 
-class NudgePlot:
-    """One Matplotlib figure showing a NudgeState; update(state) moves its artists in place."""
+#: The labels of the text box beside the bars, padded to one width: the values line up.
+_INFO_LABELS = ("slope ∂C/∂w (backprop) ", "actual ΔC              ", "predicted ∂C/∂w·Δw     ",
+                "error |ΔC − pred.|     ", "predicted / actual     ", "error / Δw²            ")
+
+
+class NudgePlot(BlittedFigure):
+    """One Matplotlib figure showing a NudgeState; update(state) moves its artists in place.
+
+    The cost curve, the tangent and the axes around them are slow: they change
+    with the weight and w₀, not with Δw. The segments and points at w₀ + Δw,
+    the title, the values of the text, the bars and the bar chart's y axis
+    (whose scale follows Δw) move.
+    """
 
     def __init__(self, state=None, figsize=(7.6, 3.3)):
         """Create the figure and its artists (outside pyplot, so no cell shows it by itself)."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        # A fixed layout: with a layout engine, every savefig draws the figure
-        # twice (once to lay it out), which doubles the latency of a move.
-        # An Agg canvas of its own, at the dpi of the PNGs, lets savefig reuse
-        # one renderer and its text-metrics cache from move to move.
-        self.fig = Figure(figsize=figsize, dpi=80)
-        FigureCanvasAgg(self.fig)
+        super().__init__(figsize)
+        # A fixed layout: a layout engine would rerun on every full draw.
         grid = self.fig.add_gridspec(2, 2, width_ratios=[1.9, 1], height_ratios=[1.5, 1],
                                      left=0.085, right=0.985, bottom=0.14, top=0.92, wspace=0.22, hspace=0.5)
         self.ax = ax = self.fig.add_subplot(grid[:, 0])
@@ -196,21 +202,48 @@ class NudgePlot:
         ax.legend(loc="upper center", fontsize=8, framealpha=0.85)
         self.bars = bar_ax.bar([0, 1], [0, 0], color=["C0", "C1"], width=0.6)
         bar_ax.set_xticks([0, 1], ["actual\nΔC", "predicted\n∂C/∂w · Δw"], fontsize=8)
-        bar_ax.axhline(0, color="0.3", lw=0.8)
+        self.bar_zero = bar_ax.axhline(0, color="0.3", lw=0.8)
         bar_ax.set_title("the change in cost", fontsize=10)
         bar_ax.set_xlim(-0.6, 1.6)
         bar_ax.tick_params(axis="y", labelsize=7)
         self.bar_text = [bar_ax.text(i, 0, "", ha="center", fontsize=8) for i in (0, 1)]
         self.info = text_ax.text(0.5, 0.5, "", transform=text_ax.transAxes, ha="center", va="center",
                                  fontsize=8, family="monospace", multialignment="left")
+        self.info_lines = LabelledLines(self, self.info, _INFO_LABELS)
+        # The frame goes with the curves, and the legend with the segments, to stay on top
+        # of them as in a full draw. Of the bar chart, whose scale follows Δw, only the title
+        # and the x axis are still (its frame moves, to stay on top of the zero line).
+        self.animate(ax.xaxis, ax.yaxis, self.curve, self.tangent, *ax.spines.values(), slow=True)
+        self.animate(self.base, self.actual_seg, self.pred_seg, self.p0, self.p1, self.pt, ax.title, ax.legend_,
+                     *self.bars, self.bar_zero, *bar_ax.spines.values(), bar_ax.yaxis, *self.bar_text)
+        self._shown = None      # what the slow parts show, see _slow_key
         if state is not None:
             self.update(state)
 
-    def update(self, s):
-        """Move every artist to show state s; return the figure."""
-        x1 = s.w0 + s.dw
+    @staticmethod
+    def _slow_key(s):
+        """Return what the slow parts of state s depend on: the curve, the tangent, the limits, the label."""
+        return s.label, s.w0, s.C0, s.slope, s.bar_limit, s.ws.tobytes(), s.Cs.tobytes()
+
+    def _set_curve(self, s):
+        """Set the slow parts (curve, tangent, limits, axis label) for state s."""
         self.curve.set_data(s.ws, s.Cs)
         self.tangent.set_data(s.ws, s.tangent)
+        ax = self.ax
+        ax.set_xlim(s.ws[0], s.ws[-1])
+        lo, hi = float(s.Cs.min()), float(s.Cs.max())
+        lo, hi = min(lo, s.C0 - s.bar_limit), max(hi, s.C0 + s.bar_limit)
+        pad = 0.08 * max(hi - lo, 1e-6)
+        ax.set_ylim(lo - pad, hi + 2.5 * pad)
+        ax.set_xlabel(f"weight {s.label}   (current value w₀ = {s.w0:+.2f})")
+        self._shown = self._slow_key(s)
+        self.invalidate(slow_only=True)
+
+    def update(self, s):
+        """Move every artist to show state s; return self."""
+        if self._shown != self._slow_key(s):
+            self._set_curve(s)
+        x1 = s.w0 + s.dw
         self.base.set_data([min(s.w0, x1), max(s.w0, x1)], [s.C0, s.C0])
         # The two changes as vertical segments at w₀ + Δw, side by side.
         off = 0.012 * (s.ws[-1] - s.ws[0])
@@ -219,26 +252,13 @@ class NudgePlot:
         self.p0.set_data([s.w0], [s.C0])
         self.p1.set_data([x1], [s.C1])
         self.pt.set_data([x1], [s.C0 + s.predicted])
-        ax = self.ax
-        ax.set_xlim(s.ws[0], s.ws[-1])
-        lo, hi = float(s.Cs.min()), float(s.Cs.max())
-        lo, hi = min(lo, s.C0 - s.bar_limit), max(hi, s.C0 + s.bar_limit)
-        pad = 0.08 * max(hi - lo, 1e-6)
-        ax.set_ylim(lo - pad, hi + 2.5 * pad)
-        # Plain text, not mathtext: a label that changes with every move
+        # Plain text, not mathtext: a title that changes with every move
         # would be parsed again on every draw, which costs more than the rest.
-        ax.set_xlabel(f"weight {s.label}   (current value w₀ = {s.w0:+.2f})")
-        ax.set_title(f"nudging {s.label} by Δw = {s.dw:+.2f}", fontsize=10)
+        self.ax.set_title(f"nudging {s.label} by Δw = {s.dw:+.2f}", fontsize=10)
         ratio = "—" if s.ratio is None else f"{s.ratio:.4f}"
         per_dw2 = "—" if s.error_over_dw2 is None else f"{s.error_over_dw2:.2e}"
-        self.info.set_text(
-            f"slope ∂C/∂w (backprop) {s.slope:+.5f}\n"
-            f"actual ΔC              {s.actual:+.5f}\n"
-            f"predicted ∂C/∂w·Δw     {s.predicted + 0.0:+.5f}\n"
-            f"error |ΔC − pred.|     {s.error:.1e}\n"
-            f"predicted / actual     {ratio}\n"
-            f"error / Δw²            {per_dw2}"
-        )
+        self.info_lines.set_values([f"{s.slope:+.5f}", f"{s.actual:+.5f}", f"{s.predicted + 0.0:+.5f}",
+                                    f"{s.error:.1e}", ratio, per_dw2])
         # The bar axis follows the current changes, so that they can be
         # compared at every size; at Δw = 0 both are 0 and the axis keeps a
         # fixed, small scale.
@@ -251,39 +271,23 @@ class NudgePlot:
             text.set_va("bottom" if value >= 0 else "top")
             text.set_text(f"{value:+.2e}" if 0 < abs(value) < 1e-3 else f"{value:+.4f}")
         self.bar_ax.set_ylim(-limit, limit)
-        return self.fig
-
-
-def compact_png(png, colors=64):
-    """Return PNG bytes re-encoded with a palette of `colors` colours (about 4 times smaller)."""
-    import io
-
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as image:
-        small = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
-    out = io.BytesIO()
-    small.save(out, format="png")  # optimize=True saves 8% more and costs 3 times as long
-    return out.getvalue()
+        return self
 
 
 # -- the live explorer ---------------------------------------------------------
 
-class NudgeExplorer:
+class NudgeExplorer(LiveExplorer):
     """The live view: a weight dropdown, sliders for w and Δw, and the figure as an Image."""
 
     def __init__(self, net=None, X=None, Y=None, weight=None, dw=0.5):
         """Build the widgets for net, X, Y (default_problem() if net is None)."""
         import ipywidgets as widgets
 
-        from ..frames import figure_to_png
-
         if net is None:
             net, X, Y = default_problem()
         elif X is None or Y is None:
             raise ValueError("pass X and Y together with net (or none of the three)")
         self.net, self.X, self.Y = net.copy(), X, Y
-        self._png = figure_to_png
         choices = weight_choices(self.net)
         weight = choices[0][1] if weight is None else _check_weight(self.net, weight)
         style = {"description_width": "initial"}
@@ -297,14 +301,11 @@ class NudgeExplorer:
                                       continuous_update=True, style=style, description_allow_html=False)
         self.state = self.compute()
         self.plot = NudgePlot(self.state)
-        self.image = widgets.Image(value=self._png(self.plot.fig), format="png",
-                                   layout=widgets.Layout(max_width="100%"))
+        self.image = image_widget(self.plot.png())
         self.weight.observe(self._on_weight, names="value")
         self.w.observe(self._on_change, names="value")
         self.dw.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox([self.weight, self.w, self.dw],
-                                                 layout=widgets.Layout(flex_flow="row wrap")),
-                                    self.image])
+        self.widget = widgets.VBox([controls_row(self.weight, self.w, self.dw), self.image])
 
     def _value_of(self, weight):
         l, j, k = weight
@@ -318,7 +319,7 @@ class NudgeExplorer:
         """Recompute the state and redraw the figure into the Image widget."""
         self.state = self.compute()
         self.plot.update(self.state)
-        self.image.value = self._png(self.plot.fig)
+        self.image.value = self.plot.png()
 
     def _on_weight(self, change):
         # A new weight starts from its value in the network; hold the redraw
@@ -336,15 +337,11 @@ class NudgeExplorer:
 
     def book_view(self, dws=BOOK_DWS):
         """Return the frames HTML along Δw for the current weight and value."""
-        from ..frames import frames_html, render_frames
+        from ..frames import frames_html
 
         weight, w0 = self.weight.value, self.w.value
         plot = NudgePlot()
-
-        def draw(dw):
-            return plot.update(nudge(self.net, self.X, self.Y, weight, dw, w=w0))
-
-        images = [compact_png(image) for image in render_frames(draw, dws, close=False)]
+        images = [plot.update(nudge(self.net, self.X, self.Y, weight, dw, w=w0)).book_png() for dw in dws]
         labels = [f"Δw = {dw:+.2f}" for dw in dws]
         label = weight_label(weight)
         return frames_html(
@@ -357,13 +354,10 @@ class NudgeExplorer:
                  "As Δw shrinks towards 0 the two agree ever more closely."),
         )
 
-    def dual_view(self):
-        """Return the DualView: this live widget in Jupyter, frames along Δw in the book."""
-        from ..frames import DualView
-
-        return DualView(self.widget, self.book_view,
-                        text=f"Nudge explorer: the weight {weight_label(self.weight.value)} of a "
-                             f"{'-'.join(map(str, self.net.sizes))} network, nudged by Δw")
+    def summary(self):
+        """Return what the explorer shows, in one line of plain text."""
+        return (f"Nudge explorer: the weight {weight_label(self.weight.value)} of a "
+                f"{'-'.join(map(str, self.net.sizes))} network, nudged by Δw")
 
 
 def show(net=None, X=None, Y=None, weight=None, dw=0.5):

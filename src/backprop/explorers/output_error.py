@@ -32,8 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import activations, losses, rules
+from .figure import BlittedFigure, LiveExplorer, code_html, controls_row, image_widget
+from .figure import compact_png  # noqa: F401  (its home was here: keep oe.compact_png working)
 
-__all__ = ["OutputErrorState", "output_errors", "BlittedFigure", "OutputErrorPlot", "OutputErrorExplorer", "show",
+__all__ = ["OutputErrorState", "output_errors", "OutputErrorPlot", "OutputErrorExplorer", "show",
            "Z_RANGE", "Y_RANGE", "BOOK_ZS"]
 
 #: Range of the slider for the pre-activation z.
@@ -102,72 +104,19 @@ def output_errors(z, y):
 _CURVE_Z = np.linspace(*Z_RANGE, 401)
 
 
-class BlittedFigure:
-    """A Matplotlib figure with its own Agg canvas whose still parts are drawn once (blitting).
-
-    Subclasses list their moving artists in `self.moving` (marked animated, so a
-    full draw leaves them out), call `invalidate()` when a still part changes,
-    and get each frame from `png()`: the saved background plus the moving
-    artists, encoded as PNG. The figure is not managed by pyplot, so no cell
-    shows it by itself. Note that `savefig` (and so `frames.figure_to_png`)
-    leaves animated artists out: take frames from `png()`.
-    """
-
-    def _make_figure(self, figsize, dpi=80):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        self.fig = Figure(figsize=figsize, dpi=dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self.moving = []
-        self._background = None
-
-    def _animate(self, *artists):
-        for artist in artists:
-            artist.set_animated(True)
-            self.moving.append(artist)
-
-    def invalidate(self):
-        """Mark the still parts as changed: the next frame redraws them in full."""
-        self._background = None
-
-    def png(self, colors=None):
-        """Return the current frame as PNG bytes; with `colors`, as a palette of that many colours."""
-        import io
-
-        from PIL import Image
-
-        if self._background is None:
-            self.canvas.draw()                                  # the still parts only
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self.canvas.restore_region(self._background)
-        for artist in sorted(self.moving, key=lambda artist: artist.get_zorder()):   # stable: list order breaks ties
-            self.fig.draw_artist(artist)
-        image = Image.fromarray(np.asarray(self.canvas.buffer_rgba())).convert("RGB")
-        if colors:
-            image = image.quantize(colors=colors)
-        buffer = io.BytesIO()
-        if colors:
-            image.save(buffer, format="png", optimize=True)      # for the book: small
-        else:
-            image.save(buffer, format="png", compress_level=1)   # live: fast
-        return buffer.getvalue()
-
-
 class OutputErrorPlot(BlittedFigure):
     """One Matplotlib figure for an OutputErrorState; update(z, y) moves its artists in place."""
 
     def __init__(self, z=-4.0, y=1.0, figsize=(8.0, 3.2)):
         """Create the figure and its artists; only the markers move when z alone changes."""
+        super().__init__(figsize)
         # Fixed margins rather than a layout engine, which would rerun on every full draw.
-        self._make_figure(figsize)
         self.fig.subplots_adjust(left=0.07, right=0.985, bottom=0.15, top=0.9, wspace=0.2)
         left, right = self.fig.subplots(1, 2)
         self.left, self.right = left, right
-        (self.a_curve,) = left.plot(_CURVE_Z, np.zeros_like(_CURVE_Z), color="k", lw=1.8,
-                                    label=r"output $a = \sigma(z)$")
-        (self.ds_curve,) = left.plot(_CURVE_Z, np.zeros_like(_CURVE_Z), color="C2", lw=1.5, ls="--",
-                                     label=r"$\sigma'(z)$")
+        curves = output_errors(_CURVE_Z, 0.0)  # a and σ' do not depend on the target
+        (self.a_curve,) = left.plot(_CURVE_Z, curves.a, color="k", lw=1.8, label=r"output $a = \sigma(z)$")
+        (self.ds_curve,) = left.plot(_CURVE_Z, curves.dsigma, color="C2", lw=1.5, ls="--", label=r"$\sigma'(z)$")
         self.target = left.axhline(1.0, color="C3", lw=1.2, ls=":", label="target $y$")
         (self.gap,) = left.plot([], [], color="C3", lw=3, alpha=0.6, solid_capstyle="butt")
         (self.a_dot,) = left.plot([], [], "o", color="k", ms=6)
@@ -182,7 +131,7 @@ class OutputErrorPlot(BlittedFigure):
                                        label=r"sigmoid + MSE: $(a-y)\,\sigma'(z)$")
         (self.ce_curve,) = right.plot(_CURVE_Z, np.zeros_like(_CURVE_Z), color="C1", lw=2,
                                       label=r"softmax + cross-entropy: $a-y$")
-        right.axhline(0.0, color="0.5", lw=0.8)
+        self.zero = right.axhline(0.0, color="0.5", lw=0.8)
         (self.mse_dot,) = right.plot([], [], "o", color="C0", ms=7)
         (self.ce_dot,) = right.plot([], [], "s", color="C1", ms=6)
         self.cursor = right.axvline(0.0, color="0.6", lw=0.8, ls=":")
@@ -191,21 +140,25 @@ class OutputErrorPlot(BlittedFigure):
         right.set_xlabel("pre-activation $z$")
         right.set_title(r"the output error $\delta = \partial C_x/\partial z$", fontsize=10)
         right.legend(loc="upper left", fontsize=8, framealpha=0.85)
-        self._animate(self.cursor, self.gap, self.a_dot, self.ds_dot, self.mse_dot, self.ce_dot)
+        # What y moves is slow: drawn over the axes when y changes, so that a y move does
+        # not redraw the axes (three times the cost). The zero line goes with it, to stay on
+        # top of the curves; the frames of the axes and the legends are drawn per frame, to
+        # stay on top of the markers: as in a full draw.
+        self.animate(self.target, self.mse_curve, self.ce_curve, self.zero, slow=True)
+        self.animate(self.gap, self.a_dot, self.ds_dot, self.mse_dot, self.ce_dot, self.cursor,
+                     *left.spines.values(), *right.spines.values(), left.legend_, right.legend_)
         self._y = None
         self.update(z, y)
 
     def update(self, z, y):
         """Move every artist to show the state at (z, y); return self."""
-        if y != self._y:  # the curves depend on y only: a still part changes
+        if y != self._y:
             curves = output_errors(_CURVE_Z, y)
-            self.a_curve.set_ydata(curves.a)
-            self.ds_curve.set_ydata(curves.dsigma)
             self.mse_curve.set_ydata(curves.delta_mse)
             self.ce_curve.set_ydata(curves.delta_ce)
             self.target.set_ydata([y, y])
             self._y = y
-            self.invalidate()
+            self.invalidate(slow_only=True)
         s = output_errors(z, y)
         a, ds, dm, dc = float(s.a), float(s.dsigma), float(s.delta_mse), float(s.delta_ce)
         self.gap.set_data([z, z], [y, a])
@@ -226,27 +179,12 @@ def label(state):
 
 def readout(state):
     """Return the live view's HTML readout of a (scalar) state."""
-    import html
-
-    return f"<code>{html.escape(label(state))}</code>"
-
-
-def compact_png(image, colors=64):
-    """Return PNG bytes re-encoded with a palette of `colors` colours: about a third of the size."""
-    import io
-
-    from PIL import Image
-
-    with Image.open(io.BytesIO(image)) as im:
-        palette = im.convert("RGB").quantize(colors=colors)
-    buffer = io.BytesIO()
-    palette.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return code_html(label(state))
 
 
 # -- the live explorer ---------------------------------------------------------
 
-class OutputErrorExplorer:
+class OutputErrorExplorer(LiveExplorer):
     """The live view: sliders for z and y, and the figure as an Image that is redrawn in place."""
 
     def __init__(self, z=-4.0, y=1.0):
@@ -264,13 +202,11 @@ class OutputErrorExplorer:
                                      continuous_update=True, style=style, description_allow_html=False)
         self.state = output_errors(self.z.value, self.y.value)
         self.plot = OutputErrorPlot(self.z.value, self.y.value)
-        self.image = widgets.Image(value=self.plot.png(), format="png",
-                                   layout=widgets.Layout(max_width="100%"))
+        self.image = image_widget(self.plot.png())
         self.readout = widgets.HTML(value=readout(self.state))
         self.z.observe(self._on_change, names="value")
         self.y.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox([self.z, self.y], layout=widgets.Layout(flex_flow="row wrap")),
-                                    self.readout, self.image])
+        self.widget = widgets.VBox([controls_row(self.z, self.y), self.readout, self.image])
 
     def refresh(self):
         """Recompute the state and redraw the figure into the Image widget."""
@@ -288,7 +224,7 @@ class OutputErrorExplorer:
 
         y = self.y.value
         plot = OutputErrorPlot(zs[0], y)
-        images = [plot.update(z, y).png(colors=64) for z in zs]   # 64 colours: about a third of the bytes
+        images = [plot.update(z, y).book_png() for z in zs]
         return frames_html(
             images, [label(output_errors(z, y)) for z in zs],
             title=f"The output error as the pre-activation z moves (target y = {y:.2f}): "
@@ -301,13 +237,10 @@ class OutputErrorExplorer:
                  "the current z; a box lists a − y, σ'(z) and both errors."),
         )
 
-    def dual_view(self):
-        """Return the DualView: this live widget in Jupyter, frames along z in the book."""
-        from ..frames import DualView
-
-        return DualView(self.widget, self.book_view,
-                        text="Output-error explorer: δ for sigmoid + MSE and softmax + cross-entropy "
-                             f"at z = {self.z.value:+.1f}, y = {self.y.value:.2f}")
+    def summary(self):
+        """Return what the explorer shows, in one line of plain text."""
+        return ("Output-error explorer: δ for sigmoid + MSE and softmax + cross-entropy "
+                f"at z = {self.z.value:+.1f}, y = {self.y.value:.2f}")
 
 
 def show(z=-4.0, y=1.0):

@@ -14,7 +14,7 @@ Three layers, as for every explorer:
   E epochs is the first E epochs of any longer run with the same settings
   (same seed, same shuffles), so the epochs slider only looks further along
   one run;
-- `_Figure`: one Matplotlib figure whose artists are updated in place;
+- `_Figure`: one blitted Matplotlib figure whose artists are updated in place;
 - `explore(...)`: the live ipywidgets view (dataset, learning rate, batch
   size, epochs) wrapped in a `backprop.frames.DualView` whose book view is
   frames along the epochs of one run.
@@ -26,13 +26,13 @@ as NaN.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import data, training
 from ..network import MLP
+from .figure import PALETTE_COLORS, BlittedFigure, image_widget
 
 __all__ = ["ToyRun", "toy_run", "make_problem", "explore", "DATASETS", "SIZES", "EPOCHS_MAX",
            "LR_RANGE", "DIVERGENCE_FACTOR"]
@@ -144,21 +144,17 @@ def toy_run(dataset="moons", lr=0.1, batch_size=8, epochs=EPOCHS_MAX, seed=0):
 # The figure: created once, its artists updated in place.
 # ---------------------------------------------------------------------------
 
-class _Figure:
+class _Figure(BlittedFigure):
     """Decision boundary (left) and loss curve (right) of a ToyRun at one epoch; update() moves artists.
 
     The still parts (axes, ticks, labels, the whole run's loss curve) are drawn
-    once per run; a frame restores them and draws only the moving artists on
-    top (blitting): the probability map, the boundary, the points, the curve
-    so far and the titles. The PNG has 64 colours (about 15 KB).
+    once per run; a frame draws only the moving artists on top: the
+    probability map, the boundary, the points, the curve so far and the titles.
     """
 
     def __init__(self, epochs_max=EPOCHS_MAX):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        self.fig = Figure(figsize=(8.0, 3.6), dpi=80)
-        self.canvas = FigureCanvasAgg(self.fig)
+        """Create the figure and its artists for runs of up to epochs_max epochs."""
+        super().__init__((8.0, 3.6))
         self.epochs_max = epochs_max
         ax = self.ax_plane = self.fig.add_axes([0.06, 0.13, 0.37, 0.76])
         self.image = ax.imshow(np.full((GRID, GRID), 0.5), origin="lower", extent=(*LIMITS, *LIMITS),
@@ -186,13 +182,13 @@ class _Figure:
         ax.tick_params(labelsize=8)
         ax.legend(loc="upper right", fontsize=7, frameon=False)
         self.loss_title = ax.set_title("", fontsize=10)
-        # The image would hide the points and the legend: all three are drawn per frame, in this order.
-        self.moving = [self.image, *self.points, self.legend, self.curve, self.dot, self.cross,
-                       self.plane_title, self.loss_title]
-        for artist in self.moving:
-            artist.set_animated(True)
+        # The image would hide the points, the legend and the frame: all are drawn per frame, by zorder,
+        # and so is the frame of the loss curve, which the last dot touches. (Not the axes: their
+        # text would cost half a frame, for the pixels where a tick meets the frame.)
+        self.animate(self.image, *self.points, *self.ax_plane.spines.values(), self.legend,
+                     self.curve, self.dot, self.cross, *self.ax_loss.spines.values(),
+                     self.plane_title, self.loss_title)
         self.run = None
-        self.background = None
 
     def show_run(self, run):
         """Set the run whose epochs the figure shows: points, whole loss curve, axis limits."""
@@ -205,8 +201,7 @@ class _Figure:
         if run.diverged_at is not None:
             hi = max(hi, DIVERGENCE_FACTOR * losses[0])
         self.ax_loss.set_ylim(max(lo / 1.6, 1e-4), hi * 1.6)
-        self.canvas.draw()  # the still parts, without the animated artists
-        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.invalidate()
         return self
 
     def update(self, epoch):
@@ -215,12 +210,14 @@ class _Figure:
         e, loss, acc, P = run.at(epoch)
         self.image.set_data(P)
         if self.contour is not None:
+            self.forget(self.contour)
             self.contour.remove()
             self.contour = None
         if P.min() < 0.5 < P.max():
+            # zorder 0.5: above the map (0), below the points (1).
             self.contour = self.ax_plane.contour(run.xs, run.ys, P, levels=[0.5], colors="black",
-                                                 linewidths=1.5)
-            self.contour.set_animated(True)
+                                                 linewidths=1.5, zorder=0.5)
+            self.animate(self.contour)
         self.curve.set_data(np.arange(e + 1), run.loss[:e + 1])
         self.dot.set_data([e], [loss])
         diverged = run.diverged_at is not None and epoch >= run.diverged_at
@@ -234,22 +231,6 @@ class _Figure:
             self.plane_title.set_color("black")
         self.loss_title.set_text(f"lr = {run.lr:.3g}, batch size {run.batch_size}: C = {loss:.3f}")
         return self
-
-    def png(self):
-        """Return the figure as PNG bytes: the still background plus the moving artists."""
-        from PIL import Image
-
-        self.canvas.restore_region(self.background)
-        moving = list(self.moving)
-        if self.contour is not None:
-            moving.insert(1, self.contour)  # above the map, below the points
-        for artist in moving:
-            self.fig.draw_artist(artist)
-        rgb = Image.fromarray(np.asarray(self.canvas.buffer_rgba())).convert("RGB")
-        image = rgb.quantize(colors=64, method=Image.Quantize.FASTOCTREE)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png")
-        return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------------
@@ -302,8 +283,8 @@ class TrainingExplorer:
         return self.run.at(self.epoch)
 
     def png(self):
-        """Return the figure at the current epoch as PNG bytes."""
-        return self.view.update(self.epoch).png()
+        """Return the figure at the current epoch as a palette PNG: in full colour the map costs 3 times as long."""
+        return self.view.update(self.epoch).png(colors=PALETTE_COLORS)
 
 
 def book_frames(run, n_frames=21):
@@ -312,7 +293,7 @@ def book_frames(run, n_frames=21):
 
     view = _Figure().show_run(run)
     epochs = np.unique(np.linspace(0, run.epochs, n_frames).round().astype(int))
-    images = [view.update(int(e)).png() for e in epochs]
+    images = [view.update(int(e)).book_png() for e in epochs]
     labels = [run.status(int(e)) for e in epochs]
     return frames_html(
         images, labels,
@@ -347,7 +328,7 @@ def explore(dataset="moons", lr=0.1, batch_size=8, epochs=EPOCHS_MAX, seed=0, fr
     epochs_slider = widgets.IntSlider(value=epochs, min=0, max=EPOCHS_MAX, description="epochs",
                                       description_allow_html=False, continuous_update=True, style=style,
                                       layout=widgets.Layout(width="420px"))
-    image = widgets.Image(value=ex.png(), format="png", layout=widgets.Layout(max_width="100%"))
+    image = image_widget(ex.png())
     readout = widgets.Label(value=ex.status)
     note = widgets.Label(value="(a new learning rate, batch size or data set retrains; epochs looks along the run)")
 

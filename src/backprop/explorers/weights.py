@@ -11,7 +11,7 @@ Three layers, as for every explorer:
 
 - `state(net, X, Y, param, value)` and `sweep(...)`: pure NumPy, no widgets,
   no Matplotlib; the tests call them directly;
-- `draw` / `_Figure`: one Matplotlib figure whose artists are updated in place;
+- `_Figure`: one blitted Matplotlib figure whose artists are updated in place;
 - `explore(...)`: the live ipywidgets view (a selector and one slider) wrapped
   in a `backprop.frames.DualView` whose book view is frames precomputed along
   the slider.
@@ -20,13 +20,13 @@ Indices are those of the text and are 1-based: `weight(2, 1, 3)` is w^2_{13},
 row 1 and column 3 of W^2 (`net.weights[1][0, 2]` in Python).
 """
 
-import io
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from ..network import MLP
+from .figure import PALETTE_COLORS, BlittedFigure, image_widget
 
 __all__ = ["Param", "weight", "bias", "WeightsState", "state", "sweep", "parameters",
            "default_problem", "explore", "VALUE_RANGE"]
@@ -190,32 +190,29 @@ def _titles(l):
             "db": rf"$\partial C/\partial b^{{{l}}}$"}
 
 
-class _Figure:
+class _Figure(BlittedFigure):
     """One Matplotlib figure (not managed by pyplot) showing a WeightsState; update() moves its artists.
 
-    The still parts (axes, ticks, titles, the cost curve) are drawn once; a
-    frame restores them and draws only the moving artists on top (blitting),
-    then encodes the pixels as a 64-colour PNG (about 10 KB).
+    The still parts (axes, ticks, titles, the cost curve, and the panels the
+    parameter cannot change: a^{l-1}, and b^l for a weight or W^l for a bias)
+    are drawn once; a frame draws only the moving artists on top: the other
+    heatmaps with their numbers and outlines, the tangent and the title of the
+    cost panel. Text is what costs most to draw.
     """
 
-    def __init__(self, states, fig=None):
-        """Lay out the panels for the states' parameter; colour limits and the curve span the states.
+    def __init__(self, states):
+        """Create the figure and lay it out for the states' parameter."""
+        super().__init__((8.4, 4.6))
+        self.layout(states)
 
-        With `fig`, that figure is cleared and reused instead of a new one.
-        """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+    def layout(self, states):
+        """Lay the panels out anew for the states' parameter; colour limits and the curve span the states."""
         from matplotlib.patches import Rectangle
 
+        self.clear()
         first = states[0]
         p = self.param = first.param
-        # Fixed margins and no layout engine (it would rerun on every frame); an
-        # Agg canvas of its own at 80 dpi, so its renderer and text caches persist.
-        if fig is None:
-            fig = Figure(figsize=(8.4, 4.6), dpi=80)
-            FigureCanvasAgg(fig)
-        fig.clear()
-        self.fig, self.canvas = fig, fig.canvas
+        # Fixed margins: a layout engine would rerun on every full draw.
         n_prev, m = first.W.shape[1], first.delta.shape[1]
         gs = self.fig.add_gridspec(2, 4, width_ratios=[n_prev + 1, 1.6, m + 1, m + 1],
                                    left=0.04, right=0.99, bottom=0.1, top=0.93, wspace=0.25, hspace=0.45)
@@ -262,19 +259,22 @@ class _Figure:
         ax.tick_params(labelsize=8)
         ax.legend(fontsize=8, loc="upper center", frameon=False, ncols=2)
         self.loss_title = ax.set_title("", fontsize=10)
-        # Draw the still parts once; the moving artists are left out of it.
-        self.moving = [*self.images.values(), *(t for rows in self.texts.values() for row in rows for t in row),
-                       *self.outlines, self.tangent, self.dot, self.loss_title]
-        for artist in self.moving:
-            artist.set_animated(True)
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self.update(first)
+        self.fixed = ("a_prev", "b" if p.kind == "w" else "W")
+        moving = [name for name in _PANELS if name not in self.fixed]
+        # The frames of the moving panels move too, to stay on top of their heatmaps.
+        self.animate(*(self.images[name] for name in moving),
+                     *(spine for name in moving for spine in self.images[name].axes.spines.values()),
+                     *(t for name in moving for row in self.texts[name] for t in row),
+                     *(box for box, (name, _, _) in zip(self.outlines, boxes) if name in moving),
+                     self.tangent, self.dot, self.loss_title)
+        return self.update(first)
 
     def update(self, s):
         """Move every artist to WeightsState s (no new artists) and return self."""
         for name in _PANELS:
             M = getattr(s, name)
+            if name in self.fixed and not np.array_equal(self.images[name].get_array(), M):
+                self.invalidate()  # not from the states this figure was laid out for: redraw all
             self.images[name].set_data(M)
             for r, row in enumerate(self.texts[name]):
                 for c, t in enumerate(row):
@@ -287,18 +287,6 @@ class _Figure:
         # Plain text, not mathtext: it is laid out again on every frame.
         self.loss_title.set_text(f"C = {s.loss:.4f}    ∂C/∂{self.param.unicode} = {s.grad:+.4f}")
         return self
-
-    def png(self):
-        """Return the current frame as PNG bytes: the still background plus the moving artists."""
-        from PIL import Image
-
-        self.canvas.restore_region(self.background)
-        for artist in self.moving:
-            self.fig.draw_artist(artist)
-        image = Image.fromarray(np.asarray(self.canvas.buffer_rgba())).convert("RGB").quantize(colors=64)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png")
-        return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------------
@@ -319,8 +307,10 @@ class _Explorer:
         _check_param(self.net, param)
         self.param = param
         self.curve = sweep(self.net, self.X, self.Y, param, self.grid)
-        old = getattr(self, "view", None)
-        self.view = _Figure(self.curve, fig=None if old is None else old.fig)
+        if hasattr(self, "view"):
+            self.view.layout(self.curve)  # the same figure, so the widget keeps one canvas
+        else:
+            self.view = _Figure(self.curve)
         return self
 
     def set_value(self, value):
@@ -330,8 +320,8 @@ class _Explorer:
         return self.current
 
     def png(self):
-        """Return the figure as PNG bytes."""
-        return self.view.png()
+        """Return the figure as a palette PNG, as in the book: heatmaps in full colour cost over twice the bytes."""
+        return self.view.png(colors=PALETTE_COLORS)
 
 
 def explore(net=None, X=None, Y=None, param=None, focus="dW", frames=17):
@@ -372,7 +362,7 @@ def explore(net=None, X=None, Y=None, param=None, focus="dW", frames=17):
                                  description=f"value of {param.unicode}", description_allow_html=False,
                                  continuous_update=True, readout_format=".2f", style=style,
                                  layout=widgets.Layout(width="460px"))
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    image = image_widget()
     readout = widgets.Label()
 
     def refresh():
@@ -408,7 +398,7 @@ def explore(net=None, X=None, Y=None, param=None, focus="dW", frames=17):
         # Reuse the live figure when it shows `param` (it does until the reader picks
         # another parameter), then put it back; else lay out a figure of its own.
         view = ex.view if ex.param == param else _Figure(sweep(net, X, Y, param, ex.grid))
-        images = [view.update(s).png() for s in sweep(net, X, Y, param, values)]
+        images = [view.update(s).book_png() for s in sweep(net, X, Y, param, values)]
         if view is ex.view:
             view.update(ex.current)
         labels = [f"{param.unicode} = {v:+.2f}" for v in values]
