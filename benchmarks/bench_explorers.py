@@ -104,7 +104,7 @@ def hidden_error_case(rng, n):
 
 
 def weights_case(rng, n):
-    view = weights.explore()
+    view = weights.show()
     box, ex = view.widget, view.widget.explorer
     params = weights.parameters(ex.net)
     controls = [
@@ -116,7 +116,7 @@ def weights_case(rng, n):
 
 
 def training_case(rng, n):
-    view = training.explore()
+    view = training.show()
     c = view.widget.controls
     low, high = np.log10(training.LR_RANGE)
     controls = [

@@ -96,7 +96,7 @@ def hidden_error_plot():
 
 
 def weights_plot():
-    ex = weights.explore().widget.explorer
+    ex = weights.show().widget.explorer
 
     def select_bias():
         ex.select(weights.bias(1, 2))  # a new layout of the same figure
@@ -150,8 +150,8 @@ def test_main_slider_moves_do_not_redraw_the_whole_figure(monkeypatch):
     nx = nudge.NudgeExplorer()
     oe = output_error.OutputErrorExplorer()
     he = hidden_error.HiddenErrorExplorer()
-    wv = weights.explore().widget
-    tv = training.explore()
+    wv = weights.show().widget
+    tv = training.show()
     moves = [(nx.plot, nx.dw, [0.3, -1.2, 2.0]), (oe.plot, oe.z, [1.0, -7.5]), (oe.plot, oe.y, [0.3, 0.8]),
              (he.plot, he.scale, [0.5, 2.0]), (he.plot, he.activation, ["relu", "sigmoid"]),
              (wv.explorer.view, wv.slider, [-1.0, 2.5]), (tv.explorer.view, tv.widget.controls["epochs"], [3, 30])]

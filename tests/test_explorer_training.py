@@ -100,7 +100,7 @@ def test_bad_settings():
 
 
 def test_widget_sliders_drive_the_state():
-    view = T.explore()
+    view = T.show()
     ex, controls = view.explorer, view.widget.controls
     image = view.widget.children[5]
     first_png = image.value
@@ -130,7 +130,7 @@ def test_widget_sliders_drive_the_state():
 
 
 def test_dual_view_bundle_has_the_frames():
-    view = T.explore(frames=6)
+    view = T.show(frames=6)
     bundle = view._repr_mimebundle_()
     html = bundle["text/html"]
     assert "VBox(" not in bundle["text/plain"] and "Training explorer" in bundle["text/plain"]

@@ -69,7 +69,7 @@ def problem():
 
 @pytest.fixture()
 def view():
-    return wx.explore(frames=3)
+    return wx.show(frames=3)
 
 
 # -- the pure function ------------------------------------------------------
@@ -268,7 +268,7 @@ def test_widget_labels_say_what_they_are(view):
 
 
 def test_dual_view_bundle_has_frames_and_no_widget_text():
-    view = wx.explore(focus="db", frames=5)
+    view = wx.show(focus="db", frames=5)
     bundle = view._repr_mimebundle_()
     html = bundle["text/html"]
     assert 'class="bp-frames"' in html

@@ -15,7 +15,7 @@ Three layers, as for every explorer:
   (same seed, same shuffles), so the epochs slider only looks further along
   one run;
 - `_Figure`: one blitted Matplotlib figure whose artists are updated in place;
-- `explore(...)`: the live ipywidgets view (dataset, learning rate, batch
+- `show(...)`: the live ipywidgets view (dataset, learning rate, batch
   size, epochs) wrapped in a `backprop.frames.DualView` whose book view is
   frames along the epochs of one run.
 
@@ -34,7 +34,7 @@ from .. import data, training
 from ..network import MLP
 from .figure import PALETTE_COLORS, BlittedFigure, image_widget
 
-__all__ = ["ToyRun", "toy_run", "make_problem", "explore", "DATASETS", "SIZES", "EPOCHS_MAX",
+__all__ = ["ToyRun", "toy_run", "make_problem", "show", "DATASETS", "SIZES", "EPOCHS_MAX",
            "LR_RANGE", "DIVERGENCE_FACTOR"]
 
 DATASETS = ("moons", "circles")
@@ -306,7 +306,7 @@ def book_frames(run, n_frames=21):
     )
 
 
-def explore(dataset="moons", lr=0.1, batch_size=8, epochs=EPOCHS_MAX, seed=0, frames=21):
+def show(dataset="moons", lr=0.1, batch_size=8, epochs=EPOCHS_MAX, seed=0, frames=21):
     """Return a DualView: live sliders for learning rate, batch size and epochs; book frames along the epochs."""
     import ipywidgets as widgets
 

@@ -12,7 +12,7 @@ Three layers, as for every explorer:
 - `state(net, X, Y, param, value)` and `sweep(...)`: pure NumPy, no widgets,
   no Matplotlib; the tests call them directly;
 - `_Figure`: one blitted Matplotlib figure whose artists are updated in place;
-- `explore(...)`: the live ipywidgets view (a selector and one slider) wrapped
+- `show(...)`: the live ipywidgets view (a selector and one slider) wrapped
   in a `backprop.frames.DualView` whose book view is frames precomputed along
   the slider.
 
@@ -29,7 +29,7 @@ from ..network import MLP
 from .figure import PALETTE_COLORS, BlittedFigure, image_widget
 
 __all__ = ["Param", "weight", "bias", "WeightsState", "state", "sweep", "parameters",
-           "default_problem", "explore", "VALUE_RANGE"]
+           "default_problem", "show", "VALUE_RANGE"]
 
 #: The slider range of the selected parameter's value.
 VALUE_RANGE = (-4.0, 4.0)
@@ -324,7 +324,7 @@ class _Explorer:
         return self.view.png(colors=PALETTE_COLORS)
 
 
-def explore(net=None, X=None, Y=None, param=None, focus="dW", frames=17):
+def show(net=None, X=None, Y=None, param=None, focus="dW", frames=17):
     """Return a DualView: a parameter selector and a value slider over the weights explorer.
 
     focus is "dW" (chapter 6) or "db" (chapter 5) and picks the parameter shown
