@@ -274,6 +274,18 @@ def load_mnist(folder):
 # small 2-D problems made in code (the training explorer)
 # ---------------------------------------------------------------------------
 
+def random_batch(net, m, rng):
+    """Return random inputs X (n0, m) and targets Y (nL, m) for a gradient check: one-hot for cross-entropy, in (0.1, 0.9) otherwise."""
+    X = rng.normal(size=(net.sizes[0], m))
+    n_L = net.sizes[-1]
+    if net.loss_name == "cross_entropy":
+        Y = np.zeros((n_L, m))
+        Y[rng.integers(0, n_L, size=m), np.arange(m)] = 1.0
+    else:
+        Y = rng.uniform(0.1, 0.9, size=(n_L, m))
+    return X, Y
+
+
 def _check_toy(m, noise):
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
         raise ValueError(f"m must be an integer ≥ 2 (the number of points); got {m!r}")

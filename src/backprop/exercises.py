@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import activations, gradcheck
+from .data import random_batch
 from .network import MLP
 
 #: Relative error below which an answer counts as equal to the reference. The
@@ -307,18 +308,6 @@ def _network(sizes, hidden, output, loss, seed):
     return net, rng
 
 
-def _data(net, m, rng):
-    """Return inputs X (n0, m) and targets Y (nL, m): one-hot for cross-entropy, in (0, 1) otherwise."""
-    X = rng.normal(size=(net.sizes[0], m))
-    n_L = net.sizes[-1]
-    if net.loss_name == "cross_entropy":
-        Y = np.zeros((n_L, m))
-        Y[rng.integers(0, n_L, size=m), np.arange(m)] = 1.0
-    else:
-        Y = rng.uniform(0.1, 0.9, size=(n_L, m))
-    return X, Y
-
-
 def numerical_deltas(net, X, Y, eps=1e-6):
     """Return [None, δ^1, ..., δ^L], δ^l (n_l, m): column i is ∂C_x/∂b^l of example i, by centered differences."""
     deltas = [None] + [np.zeros((n, X.shape[1])) for n in net.sizes[1:]]
@@ -353,7 +342,7 @@ def check_output_error(fn):
     cases = []
     for k, (n, m) in enumerate([(3, 4), (2, 5), (4, 1), (3, 3)]):
         net, rng = _network([3, n], "sigmoid", "sigmoid", "mse", seed=10 + k)
-        X, Y = _data(net, m, rng)
+        X, Y = random_batch(net, m, rng)
         cache = net.forward(X, return_cache=True)
         a, z = cache.a[1], cache.z[1]
         ref = numerical_deltas(net, X, Y)[1]
@@ -385,7 +374,7 @@ def check_softmax_cross_entropy_delta(fn):
     cases = []
     for k, (n, m) in enumerate([(3, 4), (4, 5), (2, 1), (3, 3)]):
         net, rng = _network([3, n], "sigmoid", "softmax", "cross_entropy", seed=20 + k)
-        X, Y = _data(net, m, rng)
+        X, Y = random_batch(net, m, rng)
         a = net.forward(X)
         ref = numerical_deltas(net, X, Y)[1]
         candidates = [
@@ -418,7 +407,7 @@ def check_hidden_error(fn):
     cases = []
     for k, (n, n_next, m) in enumerate([(4, 2, 3), (2, 3, 5), (3, 3, 4), (3, 2, 1)]):
         net, rng = _network([3, n, n_next], "sigmoid", "identity", "mse", seed=30 + k)
-        X, Y = _data(net, m, rng)
+        X, Y = random_batch(net, m, rng)
         cache = net.forward(X, return_cache=True)
         deltas = numerical_deltas(net, X, Y)
         W_next, delta_next, ref = net.weights[1], deltas[2], deltas[1]
@@ -451,7 +440,7 @@ def check_bias_gradient(fn):
     cases = []
     for k, (n, m) in enumerate([(3, 4), (2, 5), (4, 1), (3, 3)]):
         net, rng = _network([3, n, 2], "tanh", "sigmoid", "mse", seed=40 + k)
-        X, Y = _data(net, m, rng)
+        X, Y = random_batch(net, m, rng)
         delta = numerical_deltas(net, X, Y)[1]
         ref = gradcheck.numerical_gradients(net, X, Y)[1][0]
         axis0 = "it averages each example's column (axis 0, over the units) instead of each unit's row over the examples (axis 1)."
@@ -478,7 +467,7 @@ def check_weight_gradient(fn):
     cases = []
     for k, (n_prev, n, m) in enumerate([(3, 2, 4), (2, 4, 5), (3, 3, 3), (4, 2, 1)]):
         net, rng = _network([3, n_prev, n], "sigmoid", "identity", "mse", seed=50 + k)
-        X, Y = _data(net, m, rng)
+        X, Y = random_batch(net, m, rng)
         cache = net.forward(X, return_cache=True)
         delta, a_prev = numerical_deltas(net, X, Y)[2], cache.a[1]
         ref = gradcheck.numerical_gradients(net, X, Y)[0][1]
@@ -544,7 +533,7 @@ def check_backprop(fn):
     cases = []
     for k, (sizes, hidden, output, loss, m) in enumerate(configs):
         net, rng = _network(sizes, hidden, output, loss, seed=60 + k)
-        X, Y = _data(net, m, rng)
+        X, Y = random_batch(net, m, rng)
         nWs, nbs = gradcheck.numerical_gradients(net, X, Y)
         got, err = _call(fn, net.copy(), X, Y)
         finding = _exception_finding(err) if err else _judge_backprop(got, net, X, Y, nWs, nbs)

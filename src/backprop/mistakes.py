@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from . import gradcheck
+from .data import random_batch
 from .network import MLP
 
 
@@ -221,15 +222,7 @@ class Mistake:
     def data(self, net, m=None, seed=0):
         """Return inputs X (n0, m) and targets Y (nL, m) for a gradient check: one-hot for cross-entropy."""
         m = self.m if m is None else m
-        rng = np.random.default_rng(seed + 200)
-        X = rng.normal(size=(net.sizes[0], m))
-        n_L = net.sizes[-1]
-        if self.loss == "cross_entropy":
-            Y = np.zeros((n_L, m))
-            Y[rng.integers(0, n_L, size=m), np.arange(m)] = 1.0
-        else:
-            Y = rng.uniform(0.1, 0.9, size=(n_L, m))
-        return X, Y
+        return random_batch(net, m, np.random.default_rng(seed + 200))
 
 
 _SQUARE = (3, 3, 3)

@@ -216,30 +216,30 @@ def verify_hidden_error(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2
     return results
 
 
+def _verify_parameter_gradients(net, rule, what, symbols, name, formula):
+    """Compare formula(l, δ^l) with sympy.diff(C, p) for every parameter p in symbols[l], layer by layer."""
+    C, results = net.cost, []
+    for l in range(1, net.L + 1):
+        true = _apply(lambda p: sp.diff(C, p), symbols[l])
+        delta, _ = net.true_delta(l)
+        results.append(_compare(net, f"{rule} ({what}, layer {l})", lambda j, k, l=l: name(l, j, k), formula(l, delta), true))
+    return results
+
+
 def verify_bias_gradient(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2):
     """Verify rule 3 for every layer: the mean of the columns of δ^l equals ∂C/∂b^l."""
     net = SymbolicNetwork(sizes, hidden, output, loss, m)
-    C, results = net.cost, []
-    for l in range(1, net.L + 1):
-        true = _apply(lambda b: sp.diff(C, b), net.b[l])
-        delta, _ = net.true_delta(l)
-        results.append(_compare(net, f"rule 3 (bias gradient, layer {l})",
-                                lambda j, k, l=l: rf"\partial C/\partial b^{l}_{{{j + 1}}}",
-                                rules.bias_gradient(delta), true))
-    return results
+    return _verify_parameter_gradients(net, "rule 3", "bias gradient", net.b,
+                                       lambda l, j, k: rf"\partial C/\partial b^{l}_{{{j + 1}}}",
+                                       lambda l, delta: rules.bias_gradient(delta))
 
 
 def verify_weight_gradient(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2):
     """Verify rule 4 for every layer: δ^l (a^{l-1})ᵀ / m equals ∂C/∂W^l."""
     net = SymbolicNetwork(sizes, hidden, output, loss, m)
-    C, results = net.cost, []
-    for l in range(1, net.L + 1):
-        true = _apply(lambda w: sp.diff(C, w), net.W[l])
-        delta, _ = net.true_delta(l)
-        results.append(_compare(net, f"rule 4 (weight gradient, layer {l})",
-                                lambda j, k, l=l: rf"\partial C/\partial w^{l}_{{{j + 1}{k + 1}}}",
-                                rules.weight_gradient(delta, net.a[l - 1]), true))
-    return results
+    return _verify_parameter_gradients(net, "rule 4", "weight gradient", net.W,
+                                       lambda l, j, k: rf"\partial C/\partial w^{l}_{{{j + 1}{k + 1}}}",
+                                       lambda l, delta: rules.weight_gradient(delta, net.a[l - 1]))
 
 
 class NumericComparison(NamedTuple):
