@@ -16,7 +16,7 @@ BUILD  := $(BIN)/jupyter-book build --all . -W -n --keep-going
 # threads fighting for cores made a training run fifty times slower.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: book test lab clean
+.PHONY: book test lint format lab clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -35,8 +35,31 @@ book: $(STAMP)
 
 # The build is itself a test (a failing cell fails it); pytest then checks the
 # package, the explorers, the built HTML and, in headless Chromium, the pages.
-test: book
+test: lint book
 	$(BIN)/python -m pytest
+
+# ruff, pinned in requirements.txt and configured in pyproject.toml, over the
+# package, the tests, the benchmarks and (through jupytext) the chapters'
+# code cells. `make format` rewrites what `make lint` would refuse.
+RUFF     := $(CURDIR)/$(BIN)/ruff
+CHAPTERS := $(wildcard chapters/*.md)
+# ruff reads notebooks cell by cell: the chapters are linted as .ipynb copies.
+LINTDIR  := _build/lint/chapters
+lint: $(STAMP)
+	$(RUFF) check src tests benchmarks
+	$(RUFF) format --check src tests benchmarks
+	@rm -rf $(LINTDIR) && mkdir -p $(LINTDIR)
+	@for f in $(CHAPTERS); do $(BIN)/jupytext --quiet --to ipynb --output $(LINTDIR)/$$(basename $$f .md).ipynb $$f; done
+	$(RUFF) check $(LINTDIR)
+	$(RUFF) format --check $(LINTDIR)
+
+format: $(STAMP)
+	$(RUFF) check --fix --quiet src tests benchmarks
+	$(RUFF) format --quiet src tests benchmarks
+	@for f in $(CHAPTERS); do \
+	  $(BIN)/jupytext --quiet --pipe-fmt py:percent --pipe "$(RUFF) check --fix --quiet --stdin-filename $$f.py -" $$f; \
+	  $(BIN)/jupytext --quiet --pipe-fmt py:percent --pipe "$(RUFF) format --quiet --stdin-filename $$f.py -" $$f; \
+	done
 
 # JupyterLab in which a chapter's .md opens as a notebook on double-click:
 # lab/overrides.json makes jupytext's notebook viewer the default for Markdown

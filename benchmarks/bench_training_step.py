@@ -41,11 +41,17 @@ import numpy as np
 import backprop as bp
 from backprop import flops
 
-SIZES = [((64, 32, 10), 32), ((784, 128, 10), 256), ((784, 512, 512, 10), 256)]
+SIZES = [
+    ((64, 32, 10), 32),
+    ((784, 128, 10), 256),
+    ((784, 512, 512, 10), 256),
+]
 LR = 0.1
 
 
-STAT = statistics.median  # --stat min: the fastest run, for a machine busy with other work
+STAT = (
+    statistics.median
+)  # --stat min: the fastest run, for a machine busy with other work
 
 
 def median_seconds(fns, min_runs, min_seconds):
@@ -54,7 +60,10 @@ def median_seconds(fns, min_runs, min_seconds):
         for fn in fns:
             fn()  # warm up
     samples, start = [[] for _ in fns], time.perf_counter()
-    while len(samples[0]) < min_runs or time.perf_counter() - start < min_seconds:
+    while (
+        len(samples[0]) < min_runs
+        or time.perf_counter() - start < min_seconds
+    ):
         for fn, out in zip(fns, samples):
             t0 = time.perf_counter()
             fn()
@@ -72,6 +81,7 @@ def batch(sizes, m, seed=0):
 
 def backprop_step(net, X, Y):
     """One SGD step of backprop.MLP."""
+
     def step():
         dWs, dbs = net.gradients(X, Y)
         for W, b, dW, db in zip(net.weights, net.biases, dWs, dbs):
@@ -79,13 +89,17 @@ def backprop_step(net, X, Y):
             db *= LR
             W -= dW
             b -= db
+
     return step
 
 
 def bare_matmuls(sizes, m, seed=0):
     """The step's matrix products and nothing else: W a, Wᵀ δ (above layer 1), δ aᵀ."""
     rng = np.random.default_rng(seed)
-    Ws = [rng.normal(size=(sizes[l], sizes[l - 1])) for l in range(1, len(sizes))]
+    Ws = [
+        rng.normal(size=(sizes[l], sizes[l - 1]))
+        for l in range(1, len(sizes))
+    ]
     As = [rng.normal(size=(n, m)) for n in sizes]
     Ds = [rng.normal(size=(n, m)) for n in sizes]
     outs_z = [np.empty((n, m)) for n in sizes]
@@ -93,11 +107,12 @@ def bare_matmuls(sizes, m, seed=0):
 
     def step():
         for l in range(1, len(sizes)):
-            np.matmul(Ws[l - 1], As[l - 1], out=outs_z[l])                      # forward
+            np.matmul(Ws[l - 1], As[l - 1], out=outs_z[l])  # forward
         for l in range(len(sizes) - 1, 0, -1):
-            np.matmul(Ds[l], As[l - 1].T, out=outs_dW[l - 1])                    # rule 4
+            np.matmul(Ds[l], As[l - 1].T, out=outs_dW[l - 1])  # rule 4
             if l > 1:
-                np.matmul(Ws[l - 1].T, Ds[l], out=outs_z[l - 1])                # rule 2
+                np.matmul(Ws[l - 1].T, Ds[l], out=outs_z[l - 1])  # rule 2
+
     return step
 
 
@@ -120,6 +135,7 @@ def torch_step(torch, sizes, m, dtype, seed=0):
         loss = torch.nn.functional.cross_entropy(model(Xt), yt)
         loss.backward()
         opt.step()
+
     return step
 
 
@@ -130,8 +146,18 @@ def torch_times(i, min_runs, min_seconds, threads):
     PyTorch's OpenMP threads, spinning after a step, would slow NumPy's BLAS
     threads down (and the other way round), and both numbers would be wrong.
     """
-    cmd = [sys.executable, __file__, "--torch-child", str(i), "--runs", str(min_runs),
-           "--seconds", str(min_seconds), "--stat", "min" if STAT is min else "median"] + (["--threads", str(threads)] if threads else [])
+    cmd = [
+        sys.executable,
+        __file__,
+        "--torch-child",
+        str(i),
+        "--runs",
+        str(min_runs),
+        "--seconds",
+        str(min_seconds),
+        "--stat",
+        "min" if STAT is min else "median",
+    ] + (["--threads", str(threads)] if threads else [])
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         return None
@@ -147,18 +173,38 @@ def torch_child(i, min_runs, min_seconds, threads):
     if threads:
         torch.set_num_threads(threads)
     sizes, m = SIZES[i]
-    t64, t32 = median_seconds([torch_step(torch, sizes, m, torch.float64),
-                               torch_step(torch, sizes, m, torch.float32)], min_runs, min_seconds)
-    print(json.dumps([t64, t32, torch.__version__, torch.get_num_threads()]))
+    t64, t32 = median_seconds(
+        [
+            torch_step(torch, sizes, m, torch.float64),
+            torch_step(torch, sizes, m, torch.float32),
+        ],
+        min_runs,
+        min_seconds,
+    )
+    print(
+        json.dumps([t64, t32, torch.__version__, torch.get_num_threads()])
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs (about 20 s in all)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS / PyTorch threads (default: the libraries' own choice, all cores)")
-    parser.add_argument("--stat", choices=["median", "min"], default="median",
-                        help="statistic over the runs (default median; min shows the undisturbed runs on a busy machine)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer runs (about 20 s in all)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS / PyTorch threads (default: the libraries' own choice, all cores)",
+    )
+    parser.add_argument(
+        "--stat",
+        choices=["median", "min"],
+        default="median",
+        help="statistic over the runs (default median; min shows the undisturbed runs on a busy machine)",
+    )
     parser.add_argument("--torch-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
@@ -166,16 +212,22 @@ def main():
     global STAT
     STAT = min if args.stat == "min" else statistics.median
     if args.torch_child is not None:
-        return torch_child(args.torch_child, args.runs, args.seconds, args.threads)
+        return torch_child(
+            args.torch_child, args.runs, args.seconds, args.threads
+        )
     min_runs, min_seconds = (20, 0.5) if args.quick else (100, 3.0)
 
     limits = contextlib.nullcontext()
     if args.threads:
         from threadpoolctl import threadpool_limits
+
         limits = threadpool_limits(limits=args.threads)
 
     with limits:
-        rows = [measure(i, min_runs, min_seconds, args.threads) for i in range(len(SIZES))]
+        rows = [
+            measure(i, min_runs, min_seconds, args.threads)
+            for i in range(len(SIZES))
+        ]
     report(rows, args.threads, args.stat)
 
 
@@ -188,11 +240,21 @@ def measure(i, min_runs, min_seconds, threads):
     """
     sizes, m = SIZES[i]
     count = flops.count(sizes, m)
-    net = bp.MLP(list(sizes), hidden="relu", output="softmax", loss="cross_entropy", seed=0)
+    net = bp.MLP(
+        list(sizes),
+        hidden="relu",
+        output="softmax",
+        loss="cross_entropy",
+        seed=0,
+    )
     X, Y = batch(sizes, m)
     cache = net.forward(X, return_cache=True)
-    fns = [backprop_step(net, X, Y), bare_matmuls(sizes, m),
-           lambda: net.forward(X, return_cache=True), lambda: net.backward(cache, Y)]
+    fns = [
+        backprop_step(net, X, Y),
+        bare_matmuls(sizes, m),
+        lambda: net.forward(X, return_cache=True),
+        lambda: net.backward(cache, Y),
+    ]
     torch = None
     if threads == 1:
         try:
@@ -201,16 +263,34 @@ def measure(i, min_runs, min_seconds, threads):
             pass
     if torch is not None:
         torch.set_num_threads(1)
-        fns += [torch_step(torch, sizes, m, torch.float64), torch_step(torch, sizes, m, torch.float32)]
+        fns += [
+            torch_step(torch, sizes, m, torch.float64),
+            torch_step(torch, sizes, m, torch.float32),
+        ]
     times = median_seconds(fns, min_runs, min_seconds)
     faults = page_faults(fns[0])
     t_step, t_mm, t_fwd, t_bwd = times[:4]
     if torch is not None:
-        torch_row = [times[4], times[5], torch.__version__, torch.get_num_threads()]
+        torch_row = [
+            times[4],
+            times[5],
+            torch.__version__,
+            torch.get_num_threads(),
+        ]
     else:
         torch_row = torch_times(i, min_runs, min_seconds, threads)
-    return dict(sizes=sizes, m=m, ma=count.forward + count.backward, step=t_step, matmul=t_mm,
-                fwd=t_fwd, bwd=t_bwd, faults=faults, torch=torch_row, torch_here=torch is not None)
+    return dict(
+        sizes=sizes,
+        m=m,
+        ma=count.forward + count.backward,
+        step=t_step,
+        matmul=t_mm,
+        fwd=t_fwd,
+        bwd=t_bwd,
+        faults=faults,
+        torch=torch_row,
+        torch_here=torch is not None,
+    )
 
 
 def page_faults(fn, runs=20):
@@ -219,21 +299,33 @@ def page_faults(fn, runs=20):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(runs):
         fn()
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / runs
+    return (
+        resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    ) / runs
 
 
 def report(rows, threads, stat):
     """Print the table."""
     torch = next((r["torch"] for r in rows if r["torch"]), None)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
-          f"numpy {np.__version__}, BLAS threads: {threads or 'default'}"
-          + f"; malloc trim/mmap thresholds: {os.environ.get('MALLOC_TRIM_THRESHOLD_', 'default')}"
-          f"/{os.environ.get('MALLOC_MMAP_THRESHOLD_', 'default')}"
-          + (f"; torch {torch[2]} ({torch[3]} threads, "
-             f"{'same round-robin' if rows[0].get('torch_here') else 'own process'})" if torch else "; torch not importable"))
-    print(f"times are the {stat} over many runs of one step; MA = multiply-adds of the matrix products (backprop.flops)\n")
-    header = (f"{'sizes':<20}{'m':>5}{'MA/step':>13}{'step':>11}{'fwd':>10}{'bwd':>10}{'bwd/fwd':>9}"
-              f"{'matmul':>11}{'GMA/s':>7}{'of matmul':>10}{'faults':>8}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+        f"numpy {np.__version__}, BLAS threads: {threads or 'default'}"
+        + f"; malloc trim/mmap thresholds: {os.environ.get('MALLOC_TRIM_THRESHOLD_', 'default')}"
+        f"/{os.environ.get('MALLOC_MMAP_THRESHOLD_', 'default')}"
+        + (
+            f"; torch {torch[2]} ({torch[3]} threads, "
+            f"{'same round-robin' if rows[0].get('torch_here') else 'own process'})"
+            if torch
+            else "; torch not importable"
+        )
+    )
+    print(
+        f"times are the {stat} over many runs of one step; MA = multiply-adds of the matrix products (backprop.flops)\n"
+    )
+    header = (
+        f"{'sizes':<20}{'m':>5}{'MA/step':>13}{'step':>11}{'fwd':>10}{'bwd':>10}{'bwd/fwd':>9}"
+        f"{'matmul':>11}{'GMA/s':>7}{'of matmul':>10}{'faults':>8}"
+    )
     if torch:
         header += f"{'torch64':>11}{'bp/torch':>9}{'torch32':>11}"
     print(header)
@@ -241,19 +333,27 @@ def report(rows, threads, stat):
     ms = lambda t: f"{t * 1e3:.3f} ms"
     for r in rows:
         rate, peak = r["ma"] / r["step"], r["ma"] / r["matmul"]
-        line = (f"{str(r['sizes']):<20}{r['m']:>5}{r['ma']:>13,}{ms(r['step']):>11}{ms(r['fwd']):>10}"
-                f"{ms(r['bwd']):>10}{r['bwd'] / r['fwd']:>9.2f}{ms(r['matmul']):>11}{rate / 1e9:>7.2f}"
-                f"{rate / peak:>10.0%}{r['faults']:>8.0f}")
+        line = (
+            f"{str(r['sizes']):<20}{r['m']:>5}{r['ma']:>13,}{ms(r['step']):>11}{ms(r['fwd']):>10}"
+            f"{ms(r['bwd']):>10}{r['bwd'] / r['fwd']:>9.2f}{ms(r['matmul']):>11}{rate / 1e9:>7.2f}"
+            f"{rate / peak:>10.0%}{r['faults']:>8.0f}"
+        )
         if r["torch"]:
             t64, t32 = r["torch"][:2]
             line += f"{ms(t64):>11}{r['step'] / t64:>9.2f}{ms(t32):>11}"
         print(line)
-    print("\ncolumns: step = forward + backward (net.gradients) + SGD update; fwd, bwd = the passes alone;"
-          "\n  matmul = the step's bare NumPy matmuls (same shapes, float64); GMA/s = 1e9 multiply-adds/s"
-          "\n  achieved by the step; of matmul = step rate / bare-matmul rate;"
-          "\n  faults = minor page faults per backprop step (memory handed back to the OS and mapped again);"
-          + ("\n  torch64, torch32 = the same step in PyTorch (autograd, float64 / float32);"
-             "\n  bp/torch = backprop step time / torch64 step time (below 1: backprop faster)" if torch else ""))
+    print(
+        "\ncolumns: step = forward + backward (net.gradients) + SGD update; fwd, bwd = the passes alone;"
+        "\n  matmul = the step's bare NumPy matmuls (same shapes, float64); GMA/s = 1e9 multiply-adds/s"
+        "\n  achieved by the step; of matmul = step rate / bare-matmul rate;"
+        "\n  faults = minor page faults per backprop step (memory handed back to the OS and mapped again);"
+        + (
+            "\n  torch64, torch32 = the same step in PyTorch (autograd, float64 / float32);"
+            "\n  bp/torch = backprop step time / torch64 step time (below 1: backprop faster)"
+            if torch
+            else ""
+        )
+    )
 
 
 if __name__ == "__main__":

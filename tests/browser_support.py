@@ -66,7 +66,9 @@ SUMMARY: dict[str, list[str]] = {
 
 def book_html_dir() -> Path:
     """The built book: $BOOK_HTML, or <repo>/_build/html."""
-    return Path(os.environ.get("BOOK_HTML", REPO / "_build" / "html")).resolve()
+    return Path(
+        os.environ.get("BOOK_HTML", REPO / "_build" / "html")
+    ).resolve()
 
 
 def screenshot_dir(book: Path) -> Path:
@@ -107,7 +109,9 @@ def redirect_target(book: Path, rel: str) -> str | None:
     )
     if meta is None:
         return None
-    match = re.search(r"url\s*=\s*['\"]?([^'\";]+)", meta.get("content", ""), re.I)
+    match = re.search(
+        r"url\s*=\s*['\"]?([^'\";]+)", meta.get("content", ""), re.I
+    )
     return match.group(1).strip() if match else None
 
 
@@ -117,10 +121,12 @@ def is_chapter_page(book: Path, rel: str) -> bool:
 
 
 def page_has_slider(book: Path, rel: str) -> bool:
-    return _soup(book / rel).select_one("input.bp-frames-slider") is not None
+    return (
+        _soup(book / rel).select_one("input.bp-frames-slider") is not None
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ids(path: Path) -> frozenset[str]:
     soup = _soup(path)
     ids = {tag["id"] for tag in soup.find_all(id=True)}
@@ -128,12 +134,16 @@ def _ids(path: Path) -> frozenset[str]:
     return frozenset(ids)
 
 
-def _local_target(book: Path, page: Path, href: str) -> tuple[Path, str] | None:
+def _local_target(
+    book: Path, page: Path, href: str
+) -> tuple[Path, str] | None:
     """Resolve a link to (file, fragment), or None if it leaves the site."""
     parts = urllib.parse.urlsplit(href)
     if parts.scheme or parts.netloc:
         if parts.scheme != "file":
-            return None  # http(s), mailto, javascript: not a file of the book
+            return (
+                None  # http(s), mailto, javascript: not a file of the book
+            )
     path = urllib.parse.unquote(parts.path)
     target = page if not path else (page.parent / path).resolve()
     if target.is_dir():
@@ -167,9 +177,15 @@ def link_problems(book: Path, rel: str) -> list[str]:
             problems.append(f"{href!r} points outside the book ({target})")
             continue
         if not target.is_file():
-            problems.append(f"{href!r}: no file {target.relative_to(book.resolve())}")
+            problems.append(
+                f"{href!r}: no file {target.relative_to(book.resolve())}"
+            )
             continue
-        if fragment and target.suffix == ".html" and fragment not in _ids(target):
+        if (
+            fragment
+            and target.suffix == ".html"
+            and fragment not in _ids(target)
+        ):
             problems.append(
                 f"{href!r}: no id {fragment!r} in {target.relative_to(book.resolve())}"
             )
@@ -191,12 +207,16 @@ class BookServer:
 
     def __init__(self, root: Path):
         handler = functools.partial(_QuietHandler, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), handler
+        )
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, daemon=True
+        )
 
-    def __enter__(self) -> "BookServer":
+    def __enter__(self) -> BookServer:
         self.thread.start()
         return self
 
@@ -443,21 +463,35 @@ def check_sliders(page) -> list[dict]:
                 problems.append("keyboard: output text did not change")
             if not after_key["natural_width"]:
                 problems.append("keyboard: new image did not load")
-        target = before["min"] if after_key["value"] != before["min"] else before["max"]
+        target = (
+            before["min"]
+            if after_key["value"] != before["min"]
+            else before["max"]
+        )
         fig.evaluate(JS_SET_SLIDER, target)
         after_set = fig.evaluate(JS_SLIDER_STATE)
         after_set["natural_width"] = fig.evaluate(JS_IMAGE_SETTLED)
         if after_set["src"] == after_key["src"]:
-            problems.append(f"input event to {target}: image src did not change")
+            problems.append(
+                f"input event to {target}: image src did not change"
+            )
         if after_set["output"] == after_key["output"]:
-            problems.append(f"input event to {target}: output text did not change")
+            problems.append(
+                f"input event to {target}: output text did not change"
+            )
         if not after_set["natural_width"]:
-            problems.append(f"input event to {target}: new image did not load")
+            problems.append(
+                f"input event to {target}: new image did not load"
+            )
         results.append(
             {
                 "index": i,
                 "problems": problems,
-                "outputs": [before["output"], after_key["output"], after_set["output"]],
+                "outputs": [
+                    before["output"],
+                    after_key["output"],
+                    after_set["output"],
+                ],
             }
         )
     return results
@@ -553,21 +587,30 @@ class BookBrowser:
             if msg.type == "error":
                 loc = msg.location or {}
                 where = f" at {short(loc.get('url', ''), 60)}:{loc.get('lineNumber')}"
-                report.console_errors.append(msg.text + (where if loc else ""))
+                report.console_errors.append(
+                    msg.text + (where if loc else "")
+                )
 
         # Only non-local URLs are intercepted (the regex is matched inside the
         # browser driver), so local files load at full speed.
-        page.route(NON_LOCAL_HTTP, lambda route: route.abort("blockedbyclient"))
+        page.route(
+            NON_LOCAL_HTTP, lambda route: route.abort("blockedbyclient")
+        )
         page.route_web_socket(NON_LOCAL_WS, on_websocket)
         page.on("request", on_request)
         page.on("requestfailed", on_failed)
         page.on("response", on_response)
         page.on("console", on_console)
-        page.on("pageerror", lambda exc: report.console_errors.append(f"uncaught: {exc}"))
+        page.on(
+            "pageerror",
+            lambda exc: report.console_errors.append(f"uncaught: {exc}"),
+        )
         try:
             page.goto(url, wait_until="load")
             if redirect:
-                page.wait_for_url(lambda u: u.split("#")[0] != url.split("#")[0])
+                page.wait_for_url(
+                    lambda u: u.split("#")[0] != url.split("#")[0]
+                )
                 page.wait_for_load_state("load")
             state = page.evaluate(JS_WAIT_FOR_MATH, TIMEOUT_MS)
             if state != "mathjax" and state != "none":

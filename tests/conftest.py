@@ -32,7 +32,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if title == "screenshots":
             if items:
                 folder = support.screenshot_dir(support.book_html_dir())
-                lines.append(f"screenshots: {len(items)} written to {folder}")
+                lines.append(
+                    f"screenshots: {len(items)} written to {folder}"
+                )
             continue
         if items:
             lines.append(f"{title} ({len(items)}):")

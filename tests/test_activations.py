@@ -26,8 +26,15 @@ def test_activation_and_derivative_match_sympy(name):
     f = sp.lambdify(z_sym, FORMULAS[name], "numpy")
     df = sp.lambdify(z_sym, sp.diff(FORMULAS[name], z_sym), "numpy")
     act = activations.get(name)
-    np.testing.assert_allclose(act.f(z), np.broadcast_to(f(z), z.shape), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(act.prime(z), np.broadcast_to(df(z), z.shape), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(
+        act.f(z), np.broadcast_to(f(z), z.shape), rtol=1e-12, atol=1e-15
+    )
+    np.testing.assert_allclose(
+        act.prime(z),
+        np.broadcast_to(df(z), z.shape),
+        rtol=1e-10,
+        atol=1e-15,
+    )
 
 
 def test_softmax_jacobian_matches_sympy():
@@ -73,7 +80,13 @@ def test_mse_is_half_squared_norm_averaged_over_batch():
 
 
 def test_network_cost_with_softmax_matches_direct_formula():
-    net = bp.MLP([3, 4], hidden="relu", output="softmax", loss="cross_entropy", seed=2)
+    net = bp.MLP(
+        [3, 4],
+        hidden="relu",
+        output="softmax",
+        loss="cross_entropy",
+        seed=2,
+    )
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3, 5))
     labels = np.array([0, 3, 1, 1, 2])

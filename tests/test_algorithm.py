@@ -45,8 +45,8 @@ def loop_gradients(net, X, Y):
     dWs = [np.zeros_like(W) for W in net.weights]
     dbs = [np.zeros_like(b) for b in net.biases]
     for i in range(m):
-        y = Y[i:i + 1] if np.ndim(Y) == 1 else Y[:, i:i + 1]
-        gW, gb = net.gradients(X[:, i:i + 1], y)
+        y = Y[i : i + 1] if np.ndim(Y) == 1 else Y[:, i : i + 1]
+        gW, gb = net.gradients(X[:, i : i + 1], y)
         for l in range(net.L):
             dWs[l] += gW[l] / m
             dbs[l] += gb[l] / m
@@ -66,30 +66,52 @@ def centered_differences(net, X, Y, eps=1e-6):
             P[idx] = old
             G[idx] = (up - down) / (2 * eps)
         out.append(G)
-    return out[:net.L], out[net.L:]
+    return out[: net.L], out[net.L :]
 
 
 # -- the four rules, composed ------------------------------------------------
+
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_backward_calls_exactly_the_four_rules(config, monkeypatch):
     net, X, Y = make(*config)
     calls = []
-    for name in ("output_error", "hidden_error", "bias_gradient", "weight_gradient"):
+    for name in (
+        "output_error",
+        "hidden_error",
+        "bias_gradient",
+        "weight_gradient",
+    ):
         original = getattr(rules, name)
 
         def traced(*args, _name=name, _f=original):
             calls.append((_name, tuple(np.shape(a) for a in args)))
             return _f(*args)
+
         monkeypatch.setattr(rules, name, traced)
     net.gradients(X, Y)
     sizes, L, m = net.sizes, net.L, X.shape[1]
-    expected = [] if config[3] == "cross_entropy" else [("output_error", ((sizes[L], m), (sizes[L], m)))]
+    expected = (
+        []
+        if config[3] == "cross_entropy"
+        else [("output_error", ((sizes[L], m), (sizes[L], m)))]
+    )
     for l in range(L, 0, -1):
-        expected.append(("weight_gradient", ((sizes[l], m), (sizes[l - 1], m))))
+        expected.append(
+            ("weight_gradient", ((sizes[l], m), (sizes[l - 1], m)))
+        )
         expected.append(("bias_gradient", ((sizes[l], m),)))
         if l > 1:
-            expected.append(("hidden_error", ((sizes[l], sizes[l - 1]), (sizes[l], m), (sizes[l - 1], m))))
+            expected.append(
+                (
+                    "hidden_error",
+                    (
+                        (sizes[l], sizes[l - 1]),
+                        (sizes[l], m),
+                        (sizes[l - 1], m),
+                    ),
+                )
+            )
     assert calls == expected
 
 
@@ -97,7 +119,11 @@ def test_gradients_are_what_the_rule_functions_return(monkeypatch):
     net, X, Y = make(*CONFIGS[1])
     dWs, dbs = net.gradients(X, Y)
     original = rules.weight_gradient
-    monkeypatch.setattr(rules, "weight_gradient", lambda delta, a_prev: 3.0 * original(delta, a_prev))
+    monkeypatch.setattr(
+        rules,
+        "weight_gradient",
+        lambda delta, a_prev: 3.0 * original(delta, a_prev),
+    )
     dWs3, dbs3 = net.gradients(X, Y)
     for a, b in zip(dWs, dWs3):
         np.testing.assert_allclose(3.0 * a, b)
@@ -106,6 +132,7 @@ def test_gradients_are_what_the_rule_functions_return(monkeypatch):
 
 
 # -- the batch is the average of its examples ------------------------------
+
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_per_example_loop_equals_batch(config):
@@ -117,7 +144,9 @@ def test_per_example_loop_equals_batch(config):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("config", [c for c in CONFIGS if c[3] == "cross_entropy"])
+@pytest.mark.parametrize(
+    "config", [c for c in CONFIGS if c[3] == "cross_entropy"]
+)
 def test_per_example_loop_equals_batch_with_integer_labels(config):
     net, X, labels = make(*config, seed=5, m=9, labels=True)
     assert labels.ndim == 1 and labels.dtype.kind == "i"
@@ -136,10 +165,14 @@ def test_batch_deltas_are_the_per_example_deltas_side_by_side(config):
     Yc = net.check_Y(Y, X.shape[1])
     _, _, deltas = net.backward(net.forward(X, return_cache=True), Yc)
     for i in range(X.shape[1]):
-        _, _, single = net.backward(net.forward(X[:, [i]], return_cache=True), Yc[:, [i]])
+        _, _, single = net.backward(
+            net.forward(X[:, [i]], return_cache=True), Yc[:, [i]]
+        )
         for l in range(1, net.L + 1):
             assert deltas[l].shape == (net.sizes[l], X.shape[1])
-            np.testing.assert_allclose(deltas[l][:, [i]], single[l], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(
+                deltas[l][:, [i]], single[l], rtol=1e-12, atol=1e-15
+            )
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -147,7 +180,9 @@ def test_batch_gradients_match_finite_differences(config):
     net, X, Y = make(*config, seed=8)
     if config[1] == "relu":
         z = net.forward(X, return_cache=True).z
-        assert min(np.min(np.abs(z[l])) for l in range(1, net.L)) > 1e-4  # away from the kink
+        assert (
+            min(np.min(np.abs(z[l])) for l in range(1, net.L)) > 1e-4
+        )  # away from the kink
     dWs, dbs = net.gradients(X, Y)
     nWs, nbs = centered_differences(net, X, Y)
     for a, b in zip(dWs + dbs, nWs + nbs):
@@ -162,8 +197,8 @@ def test_one_one_one_network_by_hand():
     g = {"w1": 0.0, "b1": 0.0, "w2": 0.0, "b2": 0.0}
     for x, y in zip(xs, ys):
         a1 = sig(w1 * x + b1)
-        r = w2 * a1 + b2 - y                 # ∂C_x/∂z2
-        s = r * w2 * a1 * (1 - a1)           # ∂C_x/∂z1
+        r = w2 * a1 + b2 - y  # ∂C_x/∂z2
+        s = r * w2 * a1 * (1 - a1)  # ∂C_x/∂z1
         g["w2"] += r * a1 / 2
         g["b2"] += r / 2
         g["w1"] += s * x / 2
@@ -179,6 +214,7 @@ def test_one_one_one_network_by_hand():
 
 
 # -- SymPy: the chained rules equal sympy.diff of the cost ------------------
+
 
 def chained_rules_on_symbols(S):
     """Run the algorithm (rule 1, then rules 4, 3, 2 layer by layer) on a SymbolicNetwork."""
@@ -196,13 +232,18 @@ def chained_rules_on_symbols(S):
     return dW, db
 
 
-@pytest.mark.parametrize("sizes,hidden,output,loss", [
-    ((2, 2, 1), "tanh", "sigmoid", "mse"),
-    ((1, 2, 2), "tanh", "softmax", "cross_entropy"),
-    ((1, 2, 1, 1), "tanh", "identity", "mse"),
-])
+@pytest.mark.parametrize(
+    "sizes,hidden,output,loss",
+    [
+        ((2, 2, 1), "tanh", "sigmoid", "mse"),
+        ((1, 2, 2), "tanh", "softmax", "cross_entropy"),
+        ((1, 2, 1, 1), "tanh", "identity", "mse"),
+    ],
+)
 def test_algorithm_equals_sympy_diff(sizes, hidden, output, loss):
-    S = bp.symbolic.SymbolicNetwork(sizes, hidden=hidden, output=output, loss=loss, m=2)
+    S = bp.symbolic.SymbolicNetwork(
+        sizes, hidden=hidden, output=output, loss=loss, m=2
+    )
     C = S.cost
     dW, db = chained_rules_on_symbols(S)
     checked = 0
@@ -213,16 +254,26 @@ def test_algorithm_equals_sympy_diff(sizes, hidden, output, loss):
                 diff = sp.diff(C, P[idx]) - G[idx]
                 assert sp.expand(sp.together(diff)) == 0, P[idx]
                 checked += 1
-    assert checked == sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
+    assert checked == sum(
+        sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes))
+    )
 
 
 def test_sympy_check_detects_a_wrong_chain():
     # the same comparison must fail when rule 2 forgets σ'(z^l)
-    S = bp.symbolic.SymbolicNetwork((2, 2, 1), hidden="tanh", output="identity", loss="mse", m=1)
+    S = bp.symbolic.SymbolicNetwork(
+        (2, 2, 1), hidden="tanh", output="identity", loss="mse", m=1
+    )
     delta2 = rules.output_error(S.a[2] - S.Y, S.dsigma(2))
     wrong_delta1 = S.W[2].T @ delta2
     wrong = rules.weight_gradient(wrong_delta1, S.a[0])
     diff = sp.diff(S.cost, S.W[1][0, 0]) - wrong[0, 0]
     rng = np.random.default_rng(0)
-    point = {s: sp.Float(v) for s, v in zip(sorted(diff.free_symbols, key=str), rng.normal(size=len(diff.free_symbols)))}
+    point = {
+        s: sp.Float(v)
+        for s, v in zip(
+            sorted(diff.free_symbols, key=str),
+            rng.normal(size=len(diff.free_symbols)),
+        )
+    }
     assert abs(float(diff.xreplace(point))) > 1e-3

@@ -43,7 +43,10 @@ FETCHING_ATTRS = {
     "use": ["href", "xlink:href"],
     "form": ["action"],
 }
-CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.I)
+CSS_URL = re.compile(
+    r"""url\(\s*['"]?([^'")\s]+)|@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""",
+    re.I,
+)
 JS_TYPES = {None, "", "text/javascript", "application/javascript", "module"}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -51,7 +54,9 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 def built_or_fail() -> Path:
     """Return the built HTML folder, failing (not skipping) if the book was not built."""
     if not (HTML / "index.html").is_file():
-        pytest.fail(f"{HTML / 'index.html'} is missing: run `make book` first, then these tests.")
+        pytest.fail(
+            f"{HTML / 'index.html'} is missing: run `make book` first, then these tests."
+        )
     return HTML
 
 
@@ -63,7 +68,10 @@ def html_dir() -> Path:
 def pages(html_dir: Path) -> list[Path]:
     """Return every HTML page of the book (not the theme's templates under _static)."""
     found = sorted(
-        p for p in html_dir.rglob("*.html") if not {"_static", "_sources", "_images"} & set(p.relative_to(html_dir).parts)
+        p
+        for p in html_dir.rglob("*.html")
+        if not {"_static", "_sources", "_images"}
+        & set(p.relative_to(html_dir).parts)
     )
     assert found, f"no HTML pages under {html_dir}"
     return found
@@ -79,11 +87,21 @@ def is_external(url: str) -> bool:
     if url.startswith("//"):
         return True
     parts = urlsplit(url)
-    return parts.scheme not in ("", "data", "file", "mailto", "javascript", "about", "blob") or bool(parts.netloc)
+    return parts.scheme not in (
+        "",
+        "data",
+        "file",
+        "mailto",
+        "javascript",
+        "about",
+        "blob",
+    ) or bool(parts.netloc)
 
 
 def srcset_urls(value: str) -> list[str]:
-    return [item.strip().split()[0] for item in value.split(",") if item.strip()]
+    return [
+        item.strip().split()[0] for item in value.split(",") if item.strip()
+    ]
 
 
 def local_target(page: Path, url: str) -> Path | None:
@@ -97,7 +115,10 @@ def local_target(page: Path, url: str) -> Path | None:
 def toc_files() -> list[str]:
     """Return the files listed (not commented out) in _toc.yml, without suffix."""
     text = (ROOT / "_toc.yml").read_text(encoding="utf-8")
-    files = [m.group(1) for m in re.finditer(r"^\s*-?\s*file:\s*(\S+)", text, re.M)]
+    files = [
+        m.group(1)
+        for m in re.finditer(r"^\s*-?\s*file:\s*(\S+)", text, re.M)
+    ]
     root = re.search(r"^root:\s*(\S+)", text, re.M)
     return ([root.group(1)] if root else []) + files
 
@@ -117,20 +138,44 @@ def test_no_third_party_host_is_loaded(html_dir):
                     value = element.get(attr)
                     if not value:
                         continue
-                    urls = srcset_urls(value) if attr == "srcset" else [value]
-                    problems += [f"{rel}: <{tag} {attr}={url!r}>" for url in urls if is_external(url)]
+                    urls = (
+                        srcset_urls(value) if attr == "srcset" else [value]
+                    )
+                    problems += [
+                        f"{rel}: <{tag} {attr}={url!r}>"
+                        for url in urls
+                        if is_external(url)
+                    ]
         for element in doc.find_all(style=True):
-            problems += [f"{rel}: style url {u!r}" for m in CSS_URL.finditer(element["style"]) for u in m.groups() if u and is_external(u)]
+            problems += [
+                f"{rel}: style url {u!r}"
+                for m in CSS_URL.finditer(element["style"])
+                for u in m.groups()
+                if u and is_external(u)
+            ]
         for element in doc.find_all("style"):
-            problems += [f"{rel}: <style> url {u!r}" for m in CSS_URL.finditer(element.get_text()) for u in m.groups() if u and is_external(u)]
+            problems += [
+                f"{rel}: <style> url {u!r}"
+                for m in CSS_URL.finditer(element.get_text())
+                for u in m.groups()
+                if u and is_external(u)
+            ]
         for element in doc.find_all("script", src=False):
-            if element.get("type") in JS_TYPES and re.search(r"https?://", element.get_text()):
-                problems.append(f"{rel}: inline script names a URL: {element.get_text()[:120]!r}")
-        for element in doc.find_all("meta", attrs={"http-equiv": re.compile("refresh", re.I)}):
+            if element.get("type") in JS_TYPES and re.search(
+                r"https?://", element.get_text()
+            ):
+                problems.append(
+                    f"{rel}: inline script names a URL: {element.get_text()[:120]!r}"
+                )
+        for element in doc.find_all(
+            "meta", attrs={"http-equiv": re.compile("refresh", re.I)}
+        ):
             target = element.get("content", "").split("url=", 1)[-1]
             if is_external(target):
                 problems.append(f"{rel}: meta refresh to {target!r}")
-    assert not problems, "the book loads from third-party hosts:\n" + "\n".join(problems)
+    assert not problems, (
+        "the book loads from third-party hosts:\n" + "\n".join(problems)
+    )
 
 
 def test_external_hyperlinks_are_listed(html_dir):
@@ -141,8 +186,13 @@ def test_external_hyperlinks_are_listed(html_dir):
             if is_external(href) and urlsplit(href).scheme != "mailto":
                 host = urlsplit(href).hostname or href
                 if host not in ALLOWED_LINK_HOSTS:
-                    problems.append(f"{page.relative_to(html_dir)}: <a href={href!r}>")
-    assert not problems, "external hyperlinks not in ALLOWED_LINK_HOSTS:\n" + "\n".join(problems)
+                    problems.append(
+                        f"{page.relative_to(html_dir)}: <a href={href!r}>"
+                    )
+    assert not problems, (
+        "external hyperlinks not in ALLOWED_LINK_HOSTS:\n"
+        + "\n".join(problems)
+    )
 
 
 def test_local_assets_exist(html_dir):
@@ -153,20 +203,38 @@ def test_local_assets_exist(html_dir):
             for element in doc.find_all(tag):
                 for attr in attrs:
                     value = element.get(attr)
-                    if not value or attr == "srcset" or is_external(value) or tag == "form":
+                    if (
+                        not value
+                        or attr == "srcset"
+                        or is_external(value)
+                        or tag == "form"
+                    ):
                         continue
                     target = local_target(page, value)
                     if target is not None and not target.exists():
-                        missing.append(f"{page.relative_to(html_dir)}: <{tag} {attr}={value!r}>")
-    assert not missing, "pages reference files that are not in the build:\n" + "\n".join(missing)
+                        missing.append(
+                            f"{page.relative_to(html_dir)}: <{tag} {attr}={value!r}>"
+                        )
+    assert not missing, (
+        "pages reference files that are not in the build:\n"
+        + "\n".join(missing)
+    )
 
 
 def test_static_css_loads_nothing_external(html_dir):
     problems = []
     for css in (html_dir / "_static").rglob("*.css"):
-        for m in CSS_URL.finditer(css.read_text(encoding="utf-8", errors="replace")):
-            problems += [f"{css.relative_to(html_dir)}: {u!r}" for u in m.groups() if u and is_external(u)]
-    assert not problems, "stylesheets fetch from third-party hosts:\n" + "\n".join(problems)
+        for m in CSS_URL.finditer(
+            css.read_text(encoding="utf-8", errors="replace")
+        ):
+            problems += [
+                f"{css.relative_to(html_dir)}: {u!r}"
+                for u in m.groups()
+                if u and is_external(u)
+            ]
+    assert not problems, (
+        "stylesheets fetch from third-party hosts:\n" + "\n".join(problems)
+    )
 
 
 def test_mathjax_is_local_and_present(html_dir):
@@ -175,19 +243,33 @@ def test_mathjax_is_local_and_present(html_dir):
     for page in pages(html_dir):
         doc = soup(page)
         rel = page.relative_to(html_dir)
-        scripts = [s["src"] for s in doc.find_all("script", src=True) if "mathjax" in s["src"].lower()]
+        scripts = [
+            s["src"]
+            for s in doc.find_all("script", src=True)
+            if "mathjax" in s["src"].lower()
+        ]
         for src in scripts:
             target = local_target(page, src)
             if is_external(src) or target is None or not target.is_file():
-                problems.append(f"{rel}: MathJax script {src!r} is not a file in the build")
+                problems.append(
+                    f"{rel}: MathJax script {src!r} is not a file in the build"
+                )
         if doc.select(".math"):
             math_pages += 1
             if not scripts:
-                problems.append(f"{rel}: has math but loads no MathJax script")
+                problems.append(
+                    f"{rel}: has math but loads no MathJax script"
+                )
     assert not problems, "\n".join(problems)
-    assert math_pages, "no page of the book has math: is MathJax configured at all?"
+    assert math_pages, (
+        "no page of the book has math: is MathJax configured at all?"
+    )
     assert (html_dir / "_static" / "mathjax" / "tex-chtml.js").is_file()
-    fonts = list((html_dir / "_static" / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
+    fonts = list(
+        (
+            html_dir / "_static" / "mathjax" / "output" / "chtml" / "fonts"
+        ).rglob("*.woff")
+    )
     assert fonts, "MathJax CHTML fonts are not in the build"
 
 
@@ -198,13 +280,21 @@ def test_no_error_or_stderr_outputs(html_dir):
         rel = page.relative_to(html_dir)
         # myst-nb marks a cell error with "output traceback", stderr with "output stderr".
         for selector in ("div.output.traceback", "div.output.stderr"):
-            problems += [f"{rel}: {selector}: {el.get_text()[:200]!r}" for el in doc.select(selector)]
+            problems += [
+                f"{rel}: {selector}: {el.get_text()[:200]!r}"
+                for el in doc.select(selector)
+            ]
         for output in doc.select(".cell_output"):
             text = output.get_text()
-            for marker in ("Traceback (most recent call last)", "Error displaying widget"):
+            for marker in (
+                "Traceback (most recent call last)",
+                "Error displaying widget",
+            ):
                 if marker in text:
                     problems.append(f"{rel}: output contains {marker!r}")
-    assert not problems, "cell errors or stderr in the book:\n" + "\n".join(problems)
+    assert not problems, "cell errors or stderr in the book:\n" + "\n".join(
+        problems
+    )
 
 
 def test_no_dead_widget_views(html_dir):
@@ -212,14 +302,26 @@ def test_no_dead_widget_views(html_dir):
     for page in pages(html_dir):
         doc = soup(page)
         rel = page.relative_to(html_dir)
-        problems += [f"{rel}: widget-view placeholder" for _ in doc.find_all("script", type=WIDGET_VIEW)]
+        problems += [
+            f"{rel}: widget-view placeholder"
+            for _ in doc.find_all("script", type=WIDGET_VIEW)
+        ]
         for script in doc.find_all("script", src=True):
-            if re.search(r"require(\.min)?\.js|html-manager|embed-amd|@jupyter-widgets", script["src"]):
-                problems.append(f"{rel}: widget embed script {script['src']!r}")
+            if re.search(
+                r"require(\.min)?\.js|html-manager|embed-amd|@jupyter-widgets",
+                script["src"],
+            ):
+                problems.append(
+                    f"{rel}: widget embed script {script['src']!r}"
+                )
         for output in doc.select(".cell_output"):
             text = output.get_text()
-            if re.search(r"\b(VBox|HBox|FloatSlider|IntSlider|Output)\(", text):
-                problems.append(f"{rel}: raw widget repr in output: {text.strip()[:120]!r}")
+            if re.search(
+                r"\b(VBox|HBox|FloatSlider|IntSlider|Output)\(", text
+            ):
+                problems.append(
+                    f"{rel}: raw widget repr in output: {text.strip()[:120]!r}"
+                )
     assert not problems, "\n".join(problems)
 
 
@@ -233,32 +335,61 @@ def test_frames_figures_are_consistent(html_dir):
             value = figure.select_one("output.bp-frames-value")
             data_tag = figure.select_one("script.bp-frames-data")
             if not (img and slider and value and data_tag):
-                problems.append(f"{rel}: a bp-frames figure lacks image, slider, value or data")
+                problems.append(
+                    f"{rel}: a bp-frames figure lacks image, slider, value or data"
+                )
                 continue
             data = json.loads(data_tag.get_text())
             n = len(data["frames"])
-            if not n or n != len(data["labels"]) or slider.get("max") != str(n - 1):
-                problems.append(f"{rel}: frames {n}, labels {len(data['labels'])}, slider max {slider.get('max')}")
-            if not all(f.startswith("data:image/png;base64,") for f in data["frames"]):
+            if (
+                not n
+                or n != len(data["labels"])
+                or slider.get("max") != str(n - 1)
+            ):
+                problems.append(
+                    f"{rel}: frames {n}, labels {len(data['labels'])}, slider max {slider.get('max')}"
+                )
+            if not all(
+                f.startswith("data:image/png;base64,")
+                for f in data["frames"]
+            ):
                 problems.append(f"{rel}: a frame is not an inline PNG")
             if img.get("src") != data["frames"][0] or not img.get("alt"):
-                problems.append(f"{rel}: the image does not show frame 0 with alt text")
+                problems.append(
+                    f"{rel}: the image does not show frame 0 with alt text"
+                )
     assert not problems, "\n".join(problems)
 
 
 def test_every_toc_page_is_built(html_dir):
-    missing = [f for f in toc_files() if not (html_dir / f"{f}.html").is_file()]
-    assert not missing, f"pages in _toc.yml without a built page (rebuild with `make book`): {missing}"
+    missing = [
+        f for f in toc_files() if not (html_dir / f"{f}.html").is_file()
+    ]
+    assert not missing, (
+        f"pages in _toc.yml without a built page (rebuild with `make book`): {missing}"
+    )
 
 
 def test_every_chapter_has_executed_output(html_dir):
-    chapters = sorted((html_dir / "chapters").glob("*.html")) if (html_dir / "chapters").is_dir() else []
+    chapters = (
+        sorted((html_dir / "chapters").glob("*.html"))
+        if (html_dir / "chapters").is_dir()
+        else []
+    )
     listed = [f for f in toc_files() if f.startswith("chapters/")]
-    assert len(chapters) >= len(listed), f"_toc.yml lists {len(listed)} chapters, the build has {len(chapters)}"
+    assert len(chapters) >= len(listed), (
+        f"_toc.yml lists {len(listed)} chapters, the build has {len(chapters)}"
+    )
     empty = []
     for page in chapters:
         doc = soup(page)
-        outputs = [o for o in doc.select("div.cell_output") if o.select(".output") or o.find("img") or o.get_text(strip=True)]
+        outputs = [
+            o
+            for o in doc.select("div.cell_output")
+            if o.select(".output")
+            or o.find("img")
+            or o.get_text(strip=True)
+        ]
         if not outputs:
             empty.append(str(page.relative_to(html_dir)))
     assert not empty, f"chapter pages with no executed output: {empty}"

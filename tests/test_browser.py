@@ -125,7 +125,10 @@ def shots(book):
 
 
 def _shot_name(page: str, width: int) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "__", page.removesuffix(".html")) + f"-{width}.png"
+    return (
+        re.sub(r"[^A-Za-z0-9_.-]+", "__", page.removesuffix(".html"))
+        + f"-{width}.png"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -197,7 +200,9 @@ def test_no_external_requests(reports, origin, page):
 @pytest.mark.parametrize(("origin", "page"), _origin_params(CONTENT))
 def test_no_failed_local_requests(reports, origin, page):
     failed = reports(origin, page).failed_local
-    assert not failed, f"{page} ({origin}): failed local requests:{_listing(failed)}"
+    assert not failed, (
+        f"{page} ({origin}): failed local requests:{_listing(failed)}"
+    )
 
 
 # Known causes of console errors in a Jupyter Book 1.x site, and their fixes.
@@ -212,7 +217,9 @@ CONSOLE_HINTS = {
 @pytest.mark.parametrize(("origin", "page"), _origin_params(CONTENT))
 def test_no_console_errors(reports, origin, page):
     errors = reports(origin, page).console_errors
-    hints = sorted({h for e in errors for key, h in CONSOLE_HINTS.items() if key in e})
+    hints = sorted(
+        {h for e in errors for key, h in CONSOLE_HINTS.items() if key in e}
+    )
     assert not errors, (
         f"{page} ({origin}): {len(errors)} console error(s)"
         + (f" (hint: {'; '.join(hints)})" if hints else "")
@@ -225,14 +232,20 @@ def test_math_rendered(reports, origin, page):
     math = reports(origin, page).math
     if math["math_elements"]:
         assert math["mathjax"], f"{page} has math but MathJax did not load"
-        assert math["containers"] > 0, f"{page}: no <mjx-container> after MathJax"
+        assert math["containers"] > 0, (
+            f"{page}: no <mjx-container> after MathJax"
+        )
         assert not math["unrendered"], (
             f"{page} ({origin}): math left unrendered:{_listing(math['unrendered'])}"
         )
-    assert not math["errors"], f"{page}: MathJax errors:{_listing(math['errors'])}"
+    assert not math["errors"], (
+        f"{page}: MathJax errors:{_listing(math['errors'])}"
+    )
     raw = list(dict.fromkeys(math["raw_delimiters"]))
     hint = ""
-    if any("|--" in r or "|—" in r or r.lstrip().startswith("|") for r in raw):
+    if any(
+        "|--" in r or "|—" in r or r.lstrip().startswith("|") for r in raw
+    ):
         hint = (
             " (a Markdown table shown as text: myst-nb renders IPython Markdown "
             "output as CommonMark, without tables or $math$, unless _config.yml "
@@ -241,7 +254,8 @@ def test_math_rendered(reports, origin, page):
     # The first line is what pytest shows without -vv: make it the diagnosis.
     assert not raw, (
         f"{page} ({origin}): {len(raw)} raw TeX delimiter(s) in visible text{hint}:"
-        f"{_listing(raw[:6])}" + (f"\n  ... and {len(raw) - 6} more" if len(raw) > 6 else "")
+        f"{_listing(raw[:6])}"
+        + (f"\n  ... and {len(raw) - 6} more" if len(raw) > 6 else "")
     )
 
 
@@ -252,7 +266,9 @@ _FILENAME_ALT = re.compile(r"^\S*\.(png|jpe?g|gif|svg|webp)$", re.I)
 def test_images_load_and_have_alt_text(reports, origin, page):
     problems = []
     for img in reports(origin, page).images:
-        src = img["src"] if len(img["src"]) < 90 else img["src"][:87] + "..."
+        src = (
+            img["src"] if len(img["src"]) < 90 else img["src"][:87] + "..."
+        )
         alt = (img["alt"] or "").strip()
         if not img["width"]:
             problems.append(f"did not load: {src}")
@@ -282,8 +298,12 @@ def _slider_params():
 @pytest.mark.parametrize(("origin", "page"), _slider_params())
 def test_sliders_move(reports, origin, page):
     sliders = reports(origin, page).sliders
-    assert sliders, f"{page} has a bp-frames slider in its HTML but none was found"
-    problems = [f"slider {s['index']}: {p}" for s in sliders for p in s["problems"]]
+    assert sliders, (
+        f"{page} has a bp-frames slider in its HTML but none was found"
+    )
+    problems = [
+        f"slider {s['index']}: {p}" for s in sliders for p in s["problems"]
+    ]
     assert not problems, f"{page} ({origin}):{_listing(problems)}"
 
 
@@ -296,7 +316,9 @@ def test_redirect_pages_arrive(reports, origin, page):
         f"{page} should redirect to {target}, browser ended at {final}"
     )
     problems = report.external_requests + report.failed_local
-    assert not problems, f"{page} ({origin}) -> {target}:{_listing(problems)}"
+    assert not problems, (
+        f"{page} ({origin}) -> {target}:{_listing(problems)}"
+    )
 
 
 @pytest.mark.parametrize("page", _or_missing(CONTENT))
@@ -324,7 +346,9 @@ def test_screenshots(reports, shots, page):
     mobile = reports("http", page, "mobile")
     for width in (1280, 390):
         path = shots / _shot_name(page, width)
-        assert path.is_file() and path.stat().st_size > 0, f"no screenshot {path}"
+        assert path.is_file() and path.stat().st_size > 0, (
+            f"no screenshot {path}"
+        )
         SUMMARY["screenshots"].append(str(path))
     for name, rep in (("1280 px", desktop), ("390 px", mobile)):
         if rep.overflow_px > 0:
@@ -333,7 +357,8 @@ def test_screenshots(reports, shots, page):
                 f"{rep.overflow_px} px"
             )
         SUMMARY["layout"].extend(
-            f"{page} at {name}: {line}" for line in describe_wide_blocks(rep.wide_blocks)
+            f"{page} at {name}: {line}"
+            for line in describe_wide_blocks(rep.wide_blocks)
         )
 
 
@@ -341,7 +366,9 @@ def _search_word(book) -> str:
     """A word of the first chapter's title, for the search test."""
     from bs4 import BeautifulSoup
 
-    title = BeautifulSoup((book / CHAPTERS[0]).read_text(encoding="utf-8"), "html.parser").h1
+    title = BeautifulSoup(
+        (book / CHAPTERS[0]).read_text(encoding="utf-8"), "html.parser"
+    ).h1
     words = re.findall(r"[A-Za-z]{5,}", title.get_text() if title else "")
     return words[0].lower() if words else "backpropagation"
 
@@ -351,13 +378,21 @@ def test_search_works_offline(book, server, book_browser, origin):
     if "search.html" not in PAGES:
         pytest.skip("the book has no search.html")
     word = _search_word(book)
-    base = server.url + "search.html" if origin == "http" else (book / "search.html").as_uri()
+    base = (
+        server.url + "search.html"
+        if origin == "http"
+        else (book / "search.html").as_uri()
+    )
 
     def hits(page):
-        page.wait_for_selector("#search-results li, ul.search li", timeout=15_000)
+        page.wait_for_selector(
+            "#search-results li, ul.search li", timeout=15_000
+        )
         return page.locator("#search-results li, ul.search li").count()
 
-    report = book_browser.visit(f"{base}?q={word}", checks=False, action=hits)
+    report = book_browser.visit(
+        f"{base}?q={word}", checks=False, action=hits
+    )
     assert report.action, f"searching for {word!r} found nothing ({origin})"
     assert not report.external_requests, _listing(report.external_requests)
     failed = report.failed_local
@@ -426,13 +461,19 @@ def test_slider_check_on_contract_fixture(book_browser, tmp_path):
     assert report.sliders[0]["problems"] == []
     assert report.sliders[0]["outputs"] == ["w = 0", "w = 1", "w = 0"]
     assert not report.console_errors and not report.external_requests
-    assert not [v for v in report.axe_violations if v["impact"] in ("serious", "critical")]
+    assert not [
+        v
+        for v in report.axe_violations
+        if v["impact"] in ("serious", "critical")
+    ]
 
     # The check must notice a slider whose script is missing.
     report = book_browser.visit(dead.as_uri())
     problems = report.sliders[0]["problems"]
     assert any("src did not change" in p for p in problems), problems
-    assert any("output text did not change" in p for p in problems), problems
+    assert any("output text did not change" in p for p in problems), (
+        problems
+    )
 
 
 def test_checks_catch_known_faults(book_browser, tmp_path):
@@ -457,7 +498,9 @@ def test_checks_catch_known_faults(book_browser, tmp_path):
     )
     report = book_browser.visit(bad.as_uri(), axe=True)
     assert len(report.external_requests) == 2, report.external_requests
-    assert any("missing.png" in f for f in report.failed_local), report.failed_local
+    assert any("missing.png" in f for f in report.failed_local), (
+        report.failed_local
+    )
     assert any("undefinedFunction" in e for e in report.console_errors)
     assert [m for m in report.math["raw_delimiters"] if "$C$" in m]
     assert [m for m in report.math["raw_delimiters"] if "\\(x" in m]
@@ -466,4 +509,6 @@ def test_checks_catch_known_faults(book_browser, tmp_path):
     assert any(v["id"] == "image-alt" for v in report.axe_violations)
     problems = link_problems(tmp_path, "bad.html")
     assert len(problems) == 2, problems
-    assert any("nowhere" in p for p in problems) and any("gone.html" in p for p in problems)
+    assert any("nowhere" in p for p in problems) and any(
+        "gone.html" in p for p in problems
+    )

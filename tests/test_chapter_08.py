@@ -50,7 +50,13 @@ def test_centered_difference_error_falls_like_eps_squared():
     net, x, y = tiny_net()
     exact = dC_dw1_by_hand()
     eps = np.logspace(-3, -1, 9)
-    err = [abs(gradcheck.numerical_gradients(net, x, y, eps=e)[0][0][0, 0] - exact) for e in eps]
+    err = [
+        abs(
+            gradcheck.numerical_gradients(net, x, y, eps=e)[0][0][0, 0]
+            - exact
+        )
+        for e in eps
+    ]
     assert loglog_slope(eps, err) == pytest.approx(2.0, abs=0.1)
 
 
@@ -58,7 +64,13 @@ def test_one_sided_difference_error_falls_like_eps():
     net, x, y = tiny_net()
     exact = dC_dw1_by_hand()
     eps = np.logspace(-5, -1, 9)
-    err = [abs(one_sided(lambda: net.loss(x, y), net.weights[0], (0, 0), e) - exact) for e in eps]
+    err = [
+        abs(
+            one_sided(lambda: net.loss(x, y), net.weights[0], (0, 0), e)
+            - exact
+        )
+        for e in eps
+    ]
     assert loglog_slope(eps, err) == pytest.approx(1.0, abs=0.1)
 
 
@@ -66,24 +78,37 @@ def test_centered_beats_one_sided_at_the_same_step():
     net, x, y = tiny_net()
     exact = dC_dw1_by_hand()
     for e in (1e-2, 1e-3, 1e-4):
-        centered = gradcheck.numerical_gradients(net, x, y, eps=e)[0][0][0, 0]
-        forward = one_sided(lambda: net.loss(x, y), net.weights[0], (0, 0), e)
+        centered = gradcheck.numerical_gradients(net, x, y, eps=e)[0][0][
+            0, 0
+        ]
+        forward = one_sided(
+            lambda: net.loss(x, y), net.weights[0], (0, 0), e
+        )
         assert abs(centered - exact) < abs(forward - exact) / 10
 
 
 def test_rounding_makes_a_tiny_eps_worse():
     net, x, y = tiny_net()
     exact = dC_dw1_by_hand()
-    err = {e: abs(gradcheck.numerical_gradients(net, x, y, eps=e)[0][0][0, 0] - exact) for e in (1e-5, 1e-12)}
+    err = {
+        e: abs(
+            gradcheck.numerical_gradients(net, x, y, eps=e)[0][0][0, 0]
+            - exact
+        )
+        for e in (1e-5, 1e-12)
+    }
     assert err[1e-5] < 1e-9
     assert err[1e-12] > 100 * err[1e-5]
 
 
 # -- float32 against float64 -------------------------------------------------
 
+
 def smooth_case():
     rng = np.random.default_rng(0)
-    net = bp.MLP([3, 4, 2], hidden="tanh", output="sigmoid", loss="mse", seed=0)
+    net = bp.MLP(
+        [3, 4, 2], hidden="tanh", output="sigmoid", loss="mse", seed=0
+    )
     net.biases = [rng.normal(scale=0.5, size=b.shape) for b in net.biases]
     return net, rng.normal(size=(3, 5)), rng.random((2, 5))
 
@@ -91,7 +116,9 @@ def smooth_case():
 def loss_in(dtype, net, X, Y):
     a = X.astype(dtype)
     for l in range(1, net.L + 1):
-        z = net.weights[l - 1].astype(dtype) @ a + net.biases[l - 1].astype(dtype)
+        z = net.weights[l - 1].astype(dtype) @ a + net.biases[l - 1].astype(
+            dtype
+        )
         a = np.tanh(z) if l < net.L else 1 / (1 + np.exp(-z))
     return 0.5 * np.sum((a - Y.astype(dtype)) ** 2) / X.shape[1]
 
@@ -113,22 +140,35 @@ def numeric_in(dtype, net, X, Y, eps):
 def test_float32_check_cannot_confirm_a_correct_gradient():
     net, X, Y = smooth_case()
     assert loss_in(np.float32, net, X, Y).dtype == np.float32
-    assert loss_in(np.float64, net, X, Y) == pytest.approx(net.loss(X, Y), rel=1e-14)
+    assert loss_in(np.float64, net, X, Y) == pytest.approx(
+        net.loss(X, Y), rel=1e-14
+    )
     g = gradcheck.flatten(*net.gradients(X, Y))
     eps_grid = np.logspace(-7, -1, 13)
-    rel32 = [gradcheck.relative_error(g, numeric_in(np.float32, net, X, Y, e)) for e in eps_grid]
-    rel64 = gradcheck.relative_error(g, numeric_in(np.float64, net, X, Y, 1e-6))
+    rel32 = [
+        gradcheck.relative_error(g, numeric_in(np.float32, net, X, Y, e))
+        for e in eps_grid
+    ]
+    rel64 = gradcheck.relative_error(
+        g, numeric_in(np.float64, net, X, Y, 1e-6)
+    )
     assert rel64 < gradcheck.GOOD
-    assert min(rel32) > 10 * gradcheck.GOOD            # no ε makes float32 read "correct"
-    assert rel32[2] > gradcheck.SUSPECT                 # ε = 1e-6: float32 reads "wrong"
+    assert (
+        min(rel32) > 10 * gradcheck.GOOD
+    )  # no ε makes float32 read "correct"
+    assert rel32[2] > gradcheck.SUSPECT  # ε = 1e-6: float32 reads "wrong"
     assert rel32[2] > 1e4 * rel64
 
 
 # -- the ReLU kink -----------------------------------------------------------
 
+
 def kinked_case(z_target):
     net = bp.MLP([2, 3, 1], hidden="relu", output="identity", loss="mse")
-    net.weights = [np.array([[0.6, -0.4], [0.7, 0.2], [-0.3, 0.9]]), np.array([[1.0, -0.5, 0.8]])]
+    net.weights = [
+        np.array([[0.6, -0.4], [0.7, 0.2], [-0.3, 0.9]]),
+        np.array([[1.0, -0.5, 0.8]]),
+    ]
     x, y = np.array([[1.0], [0.5]]), np.array([[0.3]])
     net.biases[0][0, 0] = z_target - (net.weights[0] @ x)[0, 0]
     return net, x, y
@@ -137,17 +177,29 @@ def kinked_case(z_target):
 def test_kink_case_fails_the_check_by_the_predicted_factor():
     eps, z = 1e-6, 3e-7
     net, x, y = kinked_case(z)
-    assert net.forward(x, return_cache=True).z[1][0, 0] == pytest.approx(z, abs=1e-15)
+    assert net.forward(x, return_cache=True).z[1][0, 0] == pytest.approx(
+        z, abs=1e-15
+    )
     check = gradcheck.check_gradients(net, x, y, eps=eps)
-    assert check.errors["b^1"] > gradcheck.SUSPECT and check.errors["W^1"] > gradcheck.SUSPECT
-    assert check.errors["W^2"] < gradcheck.GOOD and check.errors["b^2"] < gradcheck.GOOD
+    assert (
+        check.errors["b^1"] > gradcheck.SUSPECT
+        and check.errors["W^1"] > gradcheck.SUSPECT
+    )
+    assert (
+        check.errors["W^2"] < gradcheck.GOOD
+        and check.errors["b^2"] < gradcheck.GOOD
+    )
     assert check.verdict == "wrong"
     # by hand: δ^1_1 = (a^2 − y) w^2_11 with unit 1 on; the difference sees half of it plus z/(2ε)
     a = net.forward(x)[0, 0]
     delta1 = (a - y[0, 0]) * 1.0
     numeric = gradcheck.numerical_gradients(net, x, y, eps=eps)[1][0][0, 0]
-    assert net.gradients(x, y)[1][0][0, 0] == pytest.approx(delta1, rel=1e-12)
-    assert numeric == pytest.approx((0.5 + z / (2 * eps)) * delta1, rel=1e-4)
+    assert net.gradients(x, y)[1][0][0, 0] == pytest.approx(
+        delta1, rel=1e-12
+    )
+    assert numeric == pytest.approx(
+        (0.5 + z / (2 * eps)) * delta1, rel=1e-4
+    )
 
 
 def test_moving_away_from_the_kink_passes():
@@ -161,12 +213,19 @@ def test_sign_flip_detects_exactly_the_kinked_parameters():
     eps = 1e-6
     net, x, _ = kinked_case(3e-7)
     crossed = set()
-    for name, P in (("W1", net.weights[0]), ("b1", net.biases[0]), ("W2", net.weights[1])):
+    for name, P in (
+        ("W1", net.weights[0]),
+        ("b1", net.biases[0]),
+        ("W2", net.weights[1]),
+    ):
         for idx in np.ndindex(P.shape):
             old = P[idx]
             for v in (old + eps, old - eps):
                 P[idx] = v
-                if np.any((net.forward(x, return_cache=True).z[1] > 0) != [[True], [True], [True]]):
+                if np.any(
+                    (net.forward(x, return_cache=True).z[1] > 0)
+                    != [[True], [True], [True]]
+                ):
                     crossed.add((name, idx))
             P[idx] = old
     # |Δz| = eps·x_k for w1k (x = 1, 0.5), eps for b1: all exceed 3e-7, so all three cross
@@ -175,13 +234,22 @@ def test_sign_flip_detects_exactly_the_kinked_parameters():
 
 # -- the relative error ------------------------------------------------------
 
+
 def test_relative_error_on_hand_cases():
-    assert gradcheck.relative_error([1.0, 0.0], [0.0, 1.0]) == pytest.approx(np.sqrt(2) / 2)
-    assert gradcheck.relative_error([1.0, 2.0], [-1.0, -2.0]) == pytest.approx(1.0)
+    assert gradcheck.relative_error(
+        [1.0, 0.0], [0.0, 1.0]
+    ) == pytest.approx(np.sqrt(2) / 2)
+    assert gradcheck.relative_error(
+        [1.0, 2.0], [-1.0, -2.0]
+    ) == pytest.approx(1.0)
     assert gradcheck.relative_error(np.zeros(3), np.zeros(3)) == 0.0
     x, y = np.array([3.0, -4.0]), np.array([3.0, -4.0]) * (1 + 1e-8)
-    assert gradcheck.relative_error(x, y) == pytest.approx(1e-8 / (2 + 1e-8), rel=1e-6)
-    assert gradcheck.relative_error(1e6 * x, 1e6 * y) == pytest.approx(gradcheck.relative_error(x, y), rel=1e-9)
+    assert gradcheck.relative_error(x, y) == pytest.approx(
+        1e-8 / (2 + 1e-8), rel=1e-6
+    )
+    assert gradcheck.relative_error(1e6 * x, 1e6 * y) == pytest.approx(
+        gradcheck.relative_error(x, y), rel=1e-9
+    )
     assert gradcheck.relative_error(x, y) == gradcheck.relative_error(y, x)
 
 
@@ -198,15 +266,30 @@ def test_bias_gradient_summed_not_averaged_gives_the_predicted_error():
     dWs, dbs = net.gradients(X, Y)
     nWs, nbs = gradcheck.numerical_gradients(net, X, Y)
     for db, nb in zip(dbs, nbs):
-        assert gradcheck.relative_error(m * db, nb) == pytest.approx((m - 1) / (m + 1), rel=1e-6)
+        assert gradcheck.relative_error(m * db, nb) == pytest.approx(
+            (m - 1) / (m + 1), rel=1e-6
+        )
 
 
 # -- three ways to the same gradient ------------------------------------------
 
+
 def test_sympy_backprop_and_finite_differences_agree():
-    S = bp.symbolic.SymbolicNetwork((2, 3, 2), hidden="tanh", output="softmax", loss="cross_entropy", m=2)
+    S = bp.symbolic.SymbolicNetwork(
+        (2, 3, 2),
+        hidden="tanh",
+        output="softmax",
+        loss="cross_entropy",
+        m=2,
+    )
     rng = np.random.default_rng(11)
-    net = bp.MLP([2, 3, 2], hidden="tanh", output="softmax", loss="cross_entropy", seed=11)
+    net = bp.MLP(
+        [2, 3, 2],
+        hidden="tanh",
+        output="softmax",
+        loss="cross_entropy",
+        seed=11,
+    )
     net.biases = [rng.normal(scale=0.5, size=b.shape) for b in net.biases]
     X = rng.normal(size=(2, 2))
     Y = rng.random((2, 2))
@@ -216,14 +299,34 @@ def test_sympy_backprop_and_finite_differences_agree():
         values.update(zip(S.W[l].ravel(), net.weights[l - 1].ravel()))
         values.update(zip(S.b[l].ravel(), net.biases[l - 1].ravel()))
     values.update(zip(S.X.ravel(), X.ravel()))
-    values.update((s, v) for s, v in zip(S.Y.ravel(), Y.ravel()) if isinstance(s, sp.Symbol))
-    params = [P[i] for l in range(1, S.L + 1) for P in (S.W[l], S.b[l]) for i in np.ndindex(P.shape)]
-    exact = np.array(sp.lambdify(list(values), [sp.diff(S.cost, p) for p in params], "numpy", cse=True)(*values.values()),
-                     dtype=float)
+    values.update(
+        (s, v)
+        for s, v in zip(S.Y.ravel(), Y.ravel())
+        if isinstance(s, sp.Symbol)
+    )
+    params = [
+        P[i]
+        for l in range(1, S.L + 1)
+        for P in (S.W[l], S.b[l])
+        for i in np.ndindex(P.shape)
+    ]
+    exact = np.array(
+        sp.lambdify(
+            list(values),
+            [sp.diff(S.cost, p) for p in params],
+            "numpy",
+            cse=True,
+        )(*values.values()),
+        dtype=float,
+    )
     dWs, dbs = net.gradients(X, Y)
     nWs, nbs = gradcheck.numerical_gradients(net, X, Y)
-    backprop = np.concatenate([G.ravel() for l in range(net.L) for G in (dWs[l], dbs[l])])
-    numeric = np.concatenate([G.ravel() for l in range(net.L) for G in (nWs[l], nbs[l])])
+    backprop = np.concatenate(
+        [G.ravel() for l in range(net.L) for G in (dWs[l], dbs[l])]
+    )
+    numeric = np.concatenate(
+        [G.ravel() for l in range(net.L) for G in (nWs[l], nbs[l])]
+    )
     assert len(exact) == 17
     assert gradcheck.relative_error(backprop, exact) < 1e-12
     assert gradcheck.relative_error(numeric, exact) < gradcheck.GOOD

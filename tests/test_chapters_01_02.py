@@ -25,7 +25,12 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-NUMPY_SIGMA = {"identity": lambda z: z, "sigmoid": sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
+NUMPY_SIGMA = {
+    "identity": lambda z: z,
+    "sigmoid": sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+}
 
 
 def forward_by_hand(net, X):
@@ -51,9 +56,13 @@ def randomise(net, seed):
 
 # -- chapter 1 -----------------------------------------------------------------------
 
+
 @settings(max_examples=25, deadline=None)
-@given(sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5), m=st.integers(1, 6),
-       hidden=st.sampled_from(["identity", "sigmoid", "tanh", "relu"]))
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5),
+    m=st.integers(1, 6),
+    hidden=st.sampled_from(["identity", "sigmoid", "tanh", "relu"]),
+)
 def test_cache_shapes_follow_the_column_convention(sizes, m, hidden):
     net = bp.MLP(sizes, hidden=hidden, output="identity", seed=0)
     X = np.random.default_rng(1).normal(size=(sizes[0], m))
@@ -64,12 +73,17 @@ def test_cache_shapes_follow_the_column_convention(sizes, m, hidden):
         assert net.weights[l - 1].shape == (sizes[l], sizes[l - 1])
         assert net.biases[l - 1].shape == (sizes[l], 1)
         assert cache.z[l].shape == cache.a[l].shape == (sizes[l], m)
-    assert net.n_params == sum(n * (n_prev + 1) for n_prev, n in zip(sizes, sizes[1:]))
+    assert net.n_params == sum(
+        n * (n_prev + 1) for n_prev, n in zip(sizes, sizes[1:])
+    )
 
 
 def test_forward_pass_matches_the_written_out_equations_and_broadcasts_the_bias():
     net = bp.MLP([2, 3, 2], hidden="sigmoid", output="identity", seed=0)
-    net.biases = [np.array([[0.1], [-0.2], [0.3]]), np.array([[0.5], [-0.5]])]
+    net.biases = [
+        np.array([[0.1], [-0.2], [0.3]]),
+        np.array([[0.5], [-0.5]]),
+    ]
     X = np.array([[0.5, -1.0, 2.0, 0.0], [1.5, 0.3, -0.7, -1.0]])
     cache = net.forward(X, return_cache=True)
     z, a = forward_by_hand(net, X)
@@ -78,20 +92,29 @@ def test_forward_pass_matches_the_written_out_equations_and_broadcasts_the_bias(
         np.testing.assert_allclose(cache.a[l], a[l], rtol=1e-14)
     # The bias is added to every column: example i alone gives column i.
     for i in range(4):
-        np.testing.assert_allclose(net.forward(X[:, [i]]), cache.a[2][:, [i]], rtol=1e-14)
+        np.testing.assert_allclose(
+            net.forward(X[:, [i]]), cache.a[2][:, [i]], rtol=1e-14
+        )
     # Entry by entry: z^1_j = Σ_k w^1_jk x_k + b^1_j for example 3.
     W1, b1 = net.weights[0], net.biases[0]
     for j in range(3):
-        assert cache.z[1][j, 2] == pytest.approx(sum(W1[j, k] * X[k, 2] for k in range(2)) + b1[j, 0], rel=1e-14)
+        assert cache.z[1][j, 2] == pytest.approx(
+            sum(W1[j, k] * X[k, 2] for k in range(2)) + b1[j, 0], rel=1e-14
+        )
 
 
 def test_transposed_batch_and_flat_bias_get_clear_errors():
     net = bp.MLP([2, 3, 2], seed=0)
     X = np.ones((2, 4))
-    with pytest.raises(ValueError, match=r"X must have 2 rows.*got shape \(4, 2\).*looks transposed.*one example per column"):
+    with pytest.raises(
+        ValueError,
+        match=r"X must have 2 rows.*got shape \(4, 2\).*looks transposed.*one example per column",
+    ):
         net.forward(X.T)
     net.biases[0] = np.zeros(3)
-    with pytest.raises(ValueError, match=r"b\^1\) must have shape \(3, 1\); got \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"b\^1\) must have shape \(3, 1\); got \(3,\)"
+    ):
         net.forward(np.ones((2, 3)))
 
 
@@ -102,10 +125,16 @@ def test_parameter_count_of_the_digits_network():
 
 def test_he_and_glorot_variances():
     net = bp.MLP([400, 300, 10], hidden="relu", output="identity", seed=1)
-    assert net.weights[0].var() == pytest.approx(2 / 400, rel=0.03)     # He, 120 000 draws
-    assert net.weights[1].var() == pytest.approx(2 / 310, rel=0.1)      # Glorot, 3 000 draws
+    assert net.weights[0].var() == pytest.approx(
+        2 / 400, rel=0.03
+    )  # He, 120 000 draws
+    assert net.weights[1].var() == pytest.approx(
+        2 / 310, rel=0.1
+    )  # Glorot, 3 000 draws
     assert all(np.all(b == 0) for b in net.biases)
-    sig = bp.MLP([400, 300, 10], hidden="sigmoid", output="identity", seed=1)
+    sig = bp.MLP(
+        [400, 300, 10], hidden="sigmoid", output="identity", seed=1
+    )
     assert sig.weights[0].var() == pytest.approx(2 / 700, rel=0.03)
 
 
@@ -119,7 +148,7 @@ def test_hadamard_example():
 def test_activation_derivatives_are_finite_differences(name):
     act = bp.activations.get(name)
     z = np.linspace(-4, 4, 81)
-    z = z[np.abs(z) > 1e-3]                                   # ReLU has no derivative at 0
+    z = z[np.abs(z) > 1e-3]  # ReLU has no derivative at 0
     h = 1e-6
     fd = (NUMPY_SIGMA[name](z + h) - NUMPY_SIGMA[name](z - h)) / (2 * h)
     np.testing.assert_allclose(act.prime(z), fd, atol=1e-8)
@@ -128,7 +157,9 @@ def test_activation_derivatives_are_finite_differences(name):
 
 def test_sigmoid_derivative_peaks_at_a_quarter():
     z = np.linspace(-10, 10, 2001)
-    assert bp.activations.sigmoid_prime(z).max() == pytest.approx(0.25, abs=1e-12)
+    assert bp.activations.sigmoid_prime(z).max() == pytest.approx(
+        0.25, abs=1e-12
+    )
 
 
 def test_softmax_columns_probabilities_shift_invariant_and_coupled():
@@ -136,12 +167,18 @@ def test_softmax_columns_probabilities_shift_invariant_and_coupled():
     A = bp.activations.softmax(Z)
     np.testing.assert_allclose(A.sum(axis=0), 1.0)
     np.testing.assert_allclose(A[:, 1], [1 / 3] * 3)
-    np.testing.assert_allclose(A[:, 0], np.exp(Z[:, 0]) / np.exp(Z[:, 0]).sum())
-    np.testing.assert_allclose(bp.activations.softmax(Z + 7.5), A, rtol=1e-12)
+    np.testing.assert_allclose(
+        A[:, 0], np.exp(Z[:, 0]) / np.exp(Z[:, 0]).sum()
+    )
+    np.testing.assert_allclose(
+        bp.activations.softmax(Z + 7.5), A, rtol=1e-12
+    )
     Z2 = Z.copy()
     Z2[0, 0] += 1.0
     moved = bp.activations.softmax(Z2)
-    assert np.all(moved[:, 0] != A[:, 0]) and np.array_equal(moved[:, 1:], A[:, 1:])
+    assert np.all(moved[:, 0] != A[:, 0]) and np.array_equal(
+        moved[:, 1:], A[:, 1:]
+    )
     big = bp.activations.softmax(np.array([[1000.0], [0.0]]))
     assert np.all(np.isfinite(big)) and big[0, 0] == 1.0
 
@@ -151,9 +188,21 @@ def test_costs_written_out_by_hand():
     X = np.array([[0.5, -1.0, 2.0, 0.0], [1.5, 0.3, -0.7, -1.0]])
     Y = np.array([[1.0, 0.0, 0.5, -1.0], [0.0, 1.0, 0.5, 1.0]])
     _, a = forward_by_hand(net, X)
-    mse = sum(0.5 * sum((a[2][j, i] - Y[j, i]) ** 2 for j in range(2)) for i in range(4)) / 4
+    mse = (
+        sum(
+            0.5 * sum((a[2][j, i] - Y[j, i]) ** 2 for j in range(2))
+            for i in range(4)
+        )
+        / 4
+    )
     assert net.loss(X, Y) == pytest.approx(mse, rel=1e-13)
-    clf = bp.MLP([2, 3, 2], hidden="sigmoid", output="softmax", loss="cross_entropy", seed=0)
+    clf = bp.MLP(
+        [2, 3, 2],
+        hidden="sigmoid",
+        output="softmax",
+        loss="cross_entropy",
+        seed=0,
+    )
     labels = [0, 1, 1, 0]
     _, a = forward_by_hand(clf, X)
     ce = -sum(np.log(a[2][labels[i], i]) for i in range(4)) / 4
@@ -162,6 +211,7 @@ def test_costs_written_out_by_hand():
 
 
 # -- chapter 2 -----------------------------------------------------------------------
+
 
 def test_single_neuron_chain_rule_with_sympy():
     w, x, b, y = sp.symbols("w x b y", real=True)
@@ -181,13 +231,29 @@ def test_activation_primes_verified_by_sympy(name):
 
 def test_two_routes_are_summed():
     x, w1, b1 = sp.symbols("x w1 b1", real=True)
-    W2, B2, Y = sp.symbols("v1 v2", real=True), sp.symbols("c1 c2", real=True), sp.symbols("y1 y2", real=True)
+    W2, B2, Y = (
+        sp.symbols("v1 v2", real=True),
+        sp.symbols("c1 c2", real=True),
+        sp.symbols("y1 y2", real=True),
+    )
     z1 = w1 * x + b1
-    a2 = [1 / (1 + sp.exp(-(W2[j] * sp.tanh(z1) + B2[j]))) for j in range(2)]
+    a2 = [
+        1 / (1 + sp.exp(-(W2[j] * sp.tanh(z1) + B2[j]))) for j in range(2)
+    ]
     C = sp.Rational(1, 2) * sum((a2[j] - Y[j]) ** 2 for j in range(2))
-    route = [(a2[j] - Y[j]) * a2[j] * (1 - a2[j]) * W2[j] * (1 - sp.tanh(z1) ** 2) * x for j in range(2)]
+    route = [
+        (a2[j] - Y[j])
+        * a2[j]
+        * (1 - a2[j])
+        * W2[j]
+        * (1 - sp.tanh(z1) ** 2)
+        * x
+        for j in range(2)
+    ]
     assert sp.simplify(sp.diff(C, w1) - route[0] - route[1]) == 0
-    assert sp.simplify(sp.diff(C, w1) - route[0]) != 0          # one route alone is not the derivative
+    assert (
+        sp.simplify(sp.diff(C, w1) - route[0]) != 0
+    )  # one route alone is not the derivative
 
 
 def test_cross_entropy_cancels_sigma_prime():
@@ -199,6 +265,7 @@ def test_cross_entropy_cancels_sigma_prime():
 
 def numerical(net, X, Y, h=1e-6):
     """Return centered finite differences of net.loss for every weight and bias."""
+
     def grad(P):
         G = np.zeros_like(P)
         for idx in np.ndindex(P.shape):
@@ -210,31 +277,54 @@ def numerical(net, X, Y, h=1e-6):
             P[idx] = old
             G[idx] = (plus - minus) / (2 * h)
         return G
+
     return [grad(W) for W in net.weights], [grad(b) for b in net.biases]
 
 
-@pytest.mark.parametrize("sizes, hidden, output, loss", [
-    ([2, 3, 2], "sigmoid", "identity", "mse"),
-    ([3, 4, 2, 3], "tanh", "sigmoid", "mse"),
-    ([2, 4, 3], "tanh", "softmax", "cross_entropy"),
-])
-def test_one_delta_per_unit_is_shared_by_its_weights_and_bias(sizes, hidden, output, loss):
+@pytest.mark.parametrize(
+    "sizes, hidden, output, loss",
+    [
+        ([2, 3, 2], "sigmoid", "identity", "mse"),
+        ([3, 4, 2, 3], "tanh", "sigmoid", "mse"),
+        ([2, 4, 3], "tanh", "softmax", "cross_entropy"),
+    ],
+)
+def test_one_delta_per_unit_is_shared_by_its_weights_and_bias(
+    sizes, hidden, output, loss
+):
     """For one example: ∂C/∂b^l_j = δ^l_j and ∂C/∂w^l_jk = δ^l_j a^{l-1}_k."""
-    net = randomise(bp.MLP(sizes, hidden=hidden, output=output, loss=loss, seed=0), seed=2)
+    net = randomise(
+        bp.MLP(sizes, hidden=hidden, output=output, loss=loss, seed=0),
+        seed=2,
+    )
     rng = np.random.default_rng(3)
     x = rng.normal(size=(sizes[0], 1))
-    y = np.eye(sizes[-1])[:, [1]] if loss == "cross_entropy" else rng.normal(size=(sizes[-1], 1))
+    y = (
+        np.eye(sizes[-1])[:, [1]]
+        if loss == "cross_entropy"
+        else rng.normal(size=(sizes[-1], 1))
+    )
     cache = net.forward(x, return_cache=True)
     _, _, deltas = net.backward(cache, y)
     num_dW, num_db = numerical(net, x, y)
     for l in range(1, net.L + 1):
-        np.testing.assert_allclose(num_db[l - 1], deltas[l], rtol=1e-6, atol=1e-9)
-        np.testing.assert_allclose(num_dW[l - 1], deltas[l] * cache.a[l - 1].T, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            num_db[l - 1], deltas[l], rtol=1e-6, atol=1e-9
+        )
+        np.testing.assert_allclose(
+            num_dW[l - 1],
+            deltas[l] * cache.a[l - 1].T,
+            rtol=1e-6,
+            atol=1e-9,
+        )
 
 
 def test_delta_is_the_derivative_with_respect_to_z():
     """δ^L_j by finite differences in z^L itself: C as a function of the output weighted input."""
-    net = randomise(bp.MLP([2, 3, 2], hidden="sigmoid", output="sigmoid", seed=0), seed=4)
+    net = randomise(
+        bp.MLP([2, 3, 2], hidden="sigmoid", output="sigmoid", seed=0),
+        seed=4,
+    )
     x, y = np.array([[0.3], [-0.8]]), np.array([[1.0], [0.0]])
     cache = net.forward(x, return_cache=True)
     _, _, deltas = net.backward(cache, y)
@@ -243,7 +333,10 @@ def test_delta_is_the_derivative_with_respect_to_z():
         e = np.zeros((2, 1))
         e[j] = h
         cost = lambda zL: 0.5 * np.sum((sigmoid(zL) - y) ** 2)
-        assert deltas[2][j, 0] == pytest.approx((cost(cache.z[2] + e) - cost(cache.z[2] - e)) / (2 * h), rel=1e-7)
+        assert deltas[2][j, 0] == pytest.approx(
+            (cost(cache.z[2] + e) - cost(cache.z[2] - e)) / (2 * h),
+            rel=1e-7,
+        )
 
 
 def test_nudge_prediction_error_is_of_order_dw_squared_against_backprop():
@@ -257,15 +350,22 @@ def test_nudge_prediction_error_is_of_order_dw_squared_against_backprop():
         return probe.loss(X, Y)
 
     h = 1e-3
-    half_curvature = abs(C(h) - 2 * C(0) + C(-h)) / h ** 2 / 2
+    half_curvature = abs(C(h) - 2 * C(0) + C(-h)) / h**2 / 2
     dws = 10.0 ** -np.arange(1, 6)
     errors = np.array([abs(C(dw) - C(0) - slope * dw) for dw in dws])
     ratios = np.array([slope * dw / (C(dw) - C(0)) for dw in dws])
-    assert np.all(np.diff(np.abs(ratios - 1)) < 0) and abs(ratios[-1] - 1) < 1e-5
+    assert (
+        np.all(np.diff(np.abs(ratios - 1)) < 0)
+        and abs(ratios[-1] - 1) < 1e-5
+    )
     # Each tenfold smaller nudge: a hundredfold smaller error (slope 2 on the log-log plot).
     np.testing.assert_allclose(errors[1:-1] / errors[2:], 100, rtol=0.05)
-    np.testing.assert_allclose(errors[2:] / dws[2:] ** 2, half_curvature, rtol=0.02)
-    assert 0.009 < half_curvature < 0.015    # the chapter's table settles on 0.0119
+    np.testing.assert_allclose(
+        errors[2:] / dws[2:] ** 2, half_curvature, rtol=0.02
+    )
+    assert (
+        0.009 < half_curvature < 0.015
+    )  # the chapter's table settles on 0.0119
 
 
 def test_steepest_descent_exercise():
@@ -279,13 +379,13 @@ def test_steepest_descent_exercise():
     change = step.loss(X, Y) - net.loss(X, Y)
     assert change == pytest.approx(-eps * np.linalg.norm(g), rel=1e-2)
     rng = np.random.default_rng(0)
-    for _ in range(20):                    # random directions of the same length do worse
+    for _ in range(20):  # random directions of the same length do worse
         d = rng.normal(size=g.size)
         d *= eps / np.linalg.norm(d)
         other = net.copy()
         offset = 0
         for P in other.weights + other.biases:
-            P += d[offset:offset + P.size].reshape(P.shape)
+            P += d[offset : offset + P.size].reshape(P.shape)
             offset += P.size
         assert other.loss(X, Y) - net.loss(X, Y) > change
 
@@ -295,28 +395,44 @@ def test_relu_kink_gives_first_order_error():
     net = bp.MLP([1, 1, 1], hidden="relu", output="identity", seed=0)
     net.weights = [np.array([[1.0]]), np.array([[2.0]])]
     net.biases = [np.array([[-1.0]]), np.array([[0.0]])]
-    X, Y = np.array([[1.0]]), np.array([[3.0]])      # z^1 = 1·1 − 1 = 0: exactly on the kink
-    slope = net.gradients(X, Y)[0][0][0, 0]           # the code uses σ'(0) = 0
+    X, Y = (
+        np.array([[1.0]]),
+        np.array([[3.0]]),
+    )  # z^1 = 1·1 − 1 = 0: exactly on the kink
+    slope = net.gradients(X, Y)[0][0][0, 0]  # the code uses σ'(0) = 0
 
     def C(dw):
         probe = net.copy()
         probe.weights[0][0, 0] += dw
         return probe.loss(X, Y)
 
-    errors = np.array([abs(C(dw) - C(0) - slope * dw) for dw in (1e-2, 1e-3, 1e-4)])
-    np.testing.assert_allclose(errors[:-1] / errors[1:], 10, rtol=0.05)   # O(Δw), not O(Δw²)
+    errors = np.array(
+        [abs(C(dw) - C(0) - slope * dw) for dw in (1e-2, 1e-3, 1e-4)]
+    )
+    np.testing.assert_allclose(
+        errors[:-1] / errors[1:], 10, rtol=0.05
+    )  # O(Δw), not O(Δw²)
 
 
 # -- the chapter sources -------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["01_notation_forward.md", "02_chain_rule.md"])
+
+@pytest.mark.parametrize(
+    "name", ["01_notation_forward.md", "02_chain_rule.md"]
+)
 def test_chapter_sources_keep_the_book_rules(name):
     text = (CHAPTERS / name).read_text()
-    assert text.startswith("---\njupytext:") and "import backprop as bp" in text and "sys.path" not in text
+    assert (
+        text.startswith("---\njupytext:")
+        and "import backprop as bp" in text
+        and "sys.path" not in text
+    )
     cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, re.S)
     for cell in cells:
         if "plt.show()" in cell:
-            assert re.search(r"mystnb:\n  image:\n    alt: \S", cell), cell[:80]
+            assert re.search(r"mystnb:\n  image:\n    alt: \S", cell), cell[
+                :80
+            ]
     targets = set(re.findall(r"\{doc\}`([^`]+)`", text))
     assert targets and all((CHAPTERS / f"{t}.md").exists() for t in targets)
     assert text.count(":class: dropdown") >= 4

@@ -15,11 +15,15 @@ import backprop as bp
 from backprop import symbolic
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = {5: ROOT / "chapters" / "05_bias_gradient.md", 6: ROOT / "chapters" / "06_weight_gradient.md"}
+CHAPTERS = {
+    5: ROOT / "chapters" / "05_bias_gradient.md",
+    6: ROOT / "chapters" / "06_weight_gradient.md",
+}
 
 
 def finite_differences(net, X, Y, eps=1e-6):
     """Return (dWs, dbs) by centred differences of net.loss, on copies of the network."""
+
     def estimate(kind, l):
         P = (net.weights if kind == "w" else net.biases)[l]
         G = np.zeros_like(P)
@@ -27,12 +31,16 @@ def finite_differences(net, X, Y, eps=1e-6):
             costs = []
             for sign in (1, -1):
                 twin = net.copy()
-                (twin.weights if kind == "w" else twin.biases)[l][idx] += sign * eps
+                (twin.weights if kind == "w" else twin.biases)[l][idx] += (
+                    sign * eps
+                )
                 costs.append(twin.loss(X, Y))
             G[idx] = (costs[0] - costs[1]) / (2 * eps)
         return G
 
-    return [estimate("w", l) for l in range(net.L)], [estimate("b", l) for l in range(net.L)]
+    return [estimate("w", l) for l in range(net.L)], [
+        estimate("b", l) for l in range(net.L)
+    ]
 
 
 def batch(sizes, m, seed, hidden="sigmoid", output="identity", loss="mse"):
@@ -54,14 +62,18 @@ def batch(sizes, m, seed, hidden="sigmoid", output="identity", loss="mse"):
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "identity"])
 @pytest.mark.parametrize("output,loss", symbolic.PAIRINGS)
 def test_rule_3_equals_sympy_diff(hidden, output, loss):
-    results = symbolic.verify_bias_gradient(hidden=hidden, output=output, loss=loss)
+    results = symbolic.verify_bias_gradient(
+        hidden=hidden, output=output, loss=loss
+    )
     assert [r.holds for r in results] == [True, True]
     assert sum(len(r.entries) for r in results) == 3 + 2
 
 
 @pytest.mark.parametrize("m", [1, 3])
 def test_rule_3_equals_sympy_diff_for_other_batch_sizes(m):
-    assert all(r.holds for r in symbolic.verify_bias_gradient(hidden="tanh", m=m))
+    assert all(
+        r.holds for r in symbolic.verify_bias_gradient(hidden="tanh", m=m)
+    )
 
 
 def test_rule_3_equals_sympy_diff_with_two_hidden_layers():
@@ -76,24 +88,42 @@ def test_rule_4_equals_sympy_diff(output, loss):
     assert sum(len(r.entries) for r in results) == 6 + 6
 
 
-@pytest.mark.parametrize("hidden,output,sizes,m", [("relu", "identity", (2, 3, 2), 2),
-                                                  ("tanh", "sigmoid", (2, 2, 2), 3),
-                                                  ("tanh", "identity", (2, 2, 2, 1), 1)])
+@pytest.mark.parametrize(
+    "hidden,output,sizes,m",
+    [
+        ("relu", "identity", (2, 3, 2), 2),
+        ("tanh", "sigmoid", (2, 2, 2), 3),
+        ("tanh", "identity", (2, 2, 2, 1), 1),
+    ],
+)
 def test_rule_4_equals_sympy_diff_elsewhere(hidden, output, sizes, m):
-    results = symbolic.verify_weight_gradient(hidden=hidden, output=output, loss="mse", sizes=sizes, m=m)
+    results = symbolic.verify_weight_gradient(
+        hidden=hidden, output=output, loss="mse", sizes=sizes, m=m
+    )
     assert len(results) == len(sizes) - 1 and all(r.holds for r in results)
 
 
 def test_a_wrong_rule_is_caught_by_the_verification(monkeypatch):
     # Summing instead of averaging must not pass the SymPy check (m = 2).
-    monkeypatch.setattr(bp.rules, "bias_gradient", lambda delta: delta.sum(axis=1, keepdims=True))
-    assert not any(r.holds for r in symbolic.verify_bias_gradient(hidden="identity", output="identity"))
+    monkeypatch.setattr(
+        bp.rules,
+        "bias_gradient",
+        lambda delta: delta.sum(axis=1, keepdims=True),
+    )
+    assert not any(
+        r.holds
+        for r in symbolic.verify_bias_gradient(
+            hidden="identity", output="identity"
+        )
+    )
 
 
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh"])
 @pytest.mark.parametrize("output,loss", symbolic.PAIRINGS)
 def test_code_equals_sympy_diff_at_random_numbers(hidden, output, loss):
-    rows, max_diff = symbolic.numeric_comparison(hidden=hidden, output=output, loss=loss)
+    rows, max_diff = symbolic.numeric_comparison(
+        hidden=hidden, output=output, loss=loss
+    )
     assert len(rows) == 17
     assert max_diff < 1e-10
 
@@ -108,7 +138,7 @@ def test_one_linear_unit_by_hand():
     net.biases[0][:] = -1.0
     X = np.array([[1.0, 2.0, -1.0, 4.0]])
     Y = np.array([[0.0, 1.0, 1.0, 0.5]])
-    residual = 0.5 * X - 1.0 - Y                      # [-0.5, -1.0, -2.5, 0.5]
+    residual = 0.5 * X - 1.0 - Y  # [-0.5, -1.0, -2.5, 0.5]
     dWs, dbs = net.gradients(X, Y)
     assert dbs[0][0, 0] == pytest.approx(-3.5 / 4)
     assert dWs[0][0, 0] == pytest.approx((-0.5 - 2.0 + 2.5 + 2.0) / 4)
@@ -124,36 +154,71 @@ def test_per_example_bias_gradients_are_the_columns_of_delta_and_their_mean_is_t
     for l in (1, 2):
         for i in range(5):
             _, dbs_i = finite_differences(net, X[:, [i]], Y[:, [i]])
-            np.testing.assert_allclose(deltas[l][:, [i]], dbs_i[l - 1], rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(
+                deltas[l][:, [i]], dbs_i[l - 1], rtol=1e-6, atol=1e-9
+            )
         _, dbs = finite_differences(net, X, Y)
-        np.testing.assert_allclose(bp.rules.bias_gradient(deltas[l]), dbs[l - 1], rtol=1e-6, atol=1e-9)
-        np.testing.assert_allclose(deltas[l].mean(axis=1, keepdims=True), dbs[l - 1], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            bp.rules.bias_gradient(deltas[l]),
+            dbs[l - 1],
+            rtol=1e-6,
+            atol=1e-9,
+        )
+        np.testing.assert_allclose(
+            deltas[l].mean(axis=1, keepdims=True),
+            dbs[l - 1],
+            rtol=1e-6,
+            atol=1e-9,
+        )
 
 
 def test_a_bias_is_a_weight_on_a_constant_input():
     net, X, Y = batch([2, 3, 2], 6, seed=2)
     m = X.shape[1]
     # Fold b^1 into W^1 as an extra column and feed a constant 1: same network, same cost.
-    folded = bp.MLP([3, 3, 2], hidden="sigmoid", output="identity", loss="mse")
-    folded.weights = [np.hstack([net.weights[0], net.biases[0]]), net.weights[1].copy()]
+    folded = bp.MLP(
+        [3, 3, 2], hidden="sigmoid", output="identity", loss="mse"
+    )
+    folded.weights = [
+        np.hstack([net.weights[0], net.biases[0]]),
+        net.weights[1].copy(),
+    ]
     folded.biases = [np.zeros((3, 1)), net.biases[1].copy()]
     X1 = np.vstack([X, np.ones((1, m))])
     assert folded.loss(X1, Y) == pytest.approx(net.loss(X, Y), rel=1e-14)
     dW_folded, _ = finite_differences(folded, X1, Y)
     _, dbs = net.gradients(X, Y)
-    np.testing.assert_allclose(dW_folded[0][:, [2]], dbs[0], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        dW_folded[0][:, [2]], dbs[0], rtol=1e-6, atol=1e-9
+    )
     _, _, deltas = net.backward(net.forward(X, return_cache=True), Y)
-    np.testing.assert_allclose(bp.rules.weight_gradient(deltas[1], np.ones((1, m))), dbs[0], rtol=1e-13)
+    np.testing.assert_allclose(
+        bp.rules.weight_gradient(deltas[1], np.ones((1, m))),
+        dbs[0],
+        rtol=1e-13,
+    )
 
 
 def test_exercise_5_1_output_bias_gradient_is_the_mean_residual():
     net, X, Y = batch([3, 4, 2], 7, seed=11)
     _, dbs = finite_differences(net, X, Y)
-    np.testing.assert_allclose(dbs[1], (net.forward(X) - Y).mean(axis=1, keepdims=True), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        dbs[1],
+        (net.forward(X) - Y).mean(axis=1, keepdims=True),
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 def test_exercise_5_2_softmax_output_bias_gradient_sums_to_zero():
-    net, X, Y = batch([2, 3, 4], 5, seed=4, hidden="tanh", output="softmax", loss="cross_entropy")
+    net, X, Y = batch(
+        [2, 3, 4],
+        5,
+        seed=4,
+        hidden="tanh",
+        output="softmax",
+        loss="cross_entropy",
+    )
     _, dbs = finite_differences(net, X, Y)
     assert abs(dbs[1].sum()) < 1e-8
     assert abs(dbs[1]).max() > 1e-3  # not trivially zero
@@ -167,20 +232,28 @@ def test_exercise_5_3_a_summed_cost_has_m_times_the_gradient():
     twin_plus, twin_minus = net.copy(), net.copy()
     twin_plus.biases[0][1, 0] += eps
     twin_minus.biases[0][1, 0] -= eps
-    summed = (m * twin_plus.loss(X, Y) - m * twin_minus.loss(X, Y)) / (2 * eps)
-    assert summed == pytest.approx(m * net.gradients(X, Y)[1][0][1, 0], rel=1e-6)
+    summed = (m * twin_plus.loss(X, Y) - m * twin_minus.loss(X, Y)) / (
+        2 * eps
+    )
+    assert summed == pytest.approx(
+        m * net.gradients(X, Y)[1][0][1, 0], rel=1e-6
+    )
 
 
 def test_exercise_5_4_a_dead_relu_unit_gets_no_gradient():
     net, X, Y = batch([2, 3, 2], 6, seed=8, hidden="relu")
-    net.biases[0][2, 0] = -50.0  # unit 3 of layer 1 is negative on every example
+    net.biases[0][
+        2, 0
+    ] = -50.0  # unit 3 of layer 1 is negative on every example
     dWs, dbs = finite_differences(net, X, Y)
     assert dbs[0][2, 0] == 0.0 and np.all(dWs[0][2] == 0.0)
     dWs_bp, dbs_bp = net.gradients(X, Y)
     assert dbs_bp[0][2, 0] == 0.0 and np.all(dWs_bp[0][2] == 0.0)
     alive = (net.forward(X, return_cache=True).z[1] > 0).any(axis=1)
     assert not alive[2] and alive.any()
-    assert np.all(dbs_bp[0][alive] != 0.0)  # units active on some example do learn
+    assert np.all(
+        dbs_bp[0][alive] != 0.0
+    )  # units active on some example do learn
 
 
 # -- chapter 6's claims -----------------------------------------------------------------
@@ -203,15 +276,27 @@ def test_batch_weight_gradient_is_the_mean_of_outer_products():
     _, _, deltas = net.backward(cache, Y)
     dWs, _ = finite_differences(net, X, Y)
     for l in (1, 2):
-        loop = sum(np.outer(deltas[l][:, i], cache.a[l - 1][:, i]) for i in range(6)) / 6
+        loop = (
+            sum(
+                np.outer(deltas[l][:, i], cache.a[l - 1][:, i])
+                for i in range(6)
+            )
+            / 6
+        )
         np.testing.assert_allclose(loop, dWs[l - 1], rtol=1e-6, atol=1e-9)
-        np.testing.assert_allclose(bp.rules.weight_gradient(deltas[l], cache.a[l - 1]), loop, rtol=1e-12)
+        np.testing.assert_allclose(
+            bp.rules.weight_gradient(deltas[l], cache.a[l - 1]),
+            loop,
+            rtol=1e-12,
+        )
 
 
 def test_a_quiet_unit_learns_slowly_in_and_out():
     # The chapter's example: b^1_2 = -7 switches hidden unit 2 nearly off.
     rng = np.random.default_rng(5)
-    net = bp.MLP([2, 3, 2], hidden="sigmoid", output="identity", loss="mse", seed=1)
+    net = bp.MLP(
+        [2, 3, 2], hidden="sigmoid", output="identity", loss="mse", seed=1
+    )
     X, Y = rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
     net.biases[0][1, 0] = -7.0
     dWs, _ = finite_differences(net, X, Y)
@@ -226,33 +311,50 @@ def test_exercise_6_2_scaling_an_input_scales_its_column():
     delta, a = rng.normal(size=(3, 10)), rng.normal(size=(4, 10))
     scaled = a.copy()
     scaled[2] *= 1000.0
-    G, G_scaled = bp.rules.weight_gradient(delta, a), bp.rules.weight_gradient(delta, scaled)
+    G, G_scaled = (
+        bp.rules.weight_gradient(delta, a),
+        bp.rules.weight_gradient(delta, scaled),
+    )
     np.testing.assert_allclose(G_scaled[:, 2], 1000.0 * G[:, 2], rtol=1e-12)
-    np.testing.assert_array_equal(np.delete(G_scaled, 2, axis=1), np.delete(G, 2, axis=1))
+    np.testing.assert_array_equal(
+        np.delete(G_scaled, 2, axis=1), np.delete(G, 2, axis=1)
+    )
 
 
-@pytest.mark.parametrize("m,n_l,n_prev", [(1, 4, 5), (2, 4, 5), (3, 4, 5), (9, 4, 5), (9, 3, 2)])
+@pytest.mark.parametrize(
+    "m,n_l,n_prev", [(1, 4, 5), (2, 4, 5), (3, 4, 5), (9, 4, 5), (9, 3, 2)]
+)
 def test_exercise_6_3_rank_of_the_batch_gradient(m, n_l, n_prev):
     rng = np.random.default_rng(m)
-    G = bp.rules.weight_gradient(rng.normal(size=(n_l, m)), rng.normal(size=(n_prev, m)))
+    G = bp.rules.weight_gradient(
+        rng.normal(size=(n_l, m)), rng.normal(size=(n_prev, m))
+    )
     assert np.linalg.matrix_rank(G) == min(m, n_l, n_prev)
 
 
 def test_exercise_6_4_identical_units_stay_identical():
     net, X, Y = batch([2, 3, 2], 6, seed=12)
-    net.weights[0][2] = net.weights[0][1]          # unit 3 copies unit 2's incoming weights
-    net.biases[0][2] = net.biases[0][1]            # ... and bias
-    net.weights[1][:, 2] = net.weights[1][:, 1]    # ... and outgoing weights
+    net.weights[0][2] = net.weights[0][
+        1
+    ]  # unit 3 copies unit 2's incoming weights
+    net.biases[0][2] = net.biases[0][1]  # ... and bias
+    net.weights[1][:, 2] = net.weights[1][:, 1]  # ... and outgoing weights
     dWs, dbs = finite_differences(net, X, Y)
-    np.testing.assert_allclose(dWs[1][:, 2], dWs[1][:, 1], rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(
+        dWs[1][:, 2], dWs[1][:, 1], rtol=1e-6, atol=1e-10
+    )
     np.testing.assert_allclose(dWs[0][2], dWs[0][1], rtol=1e-6, atol=1e-10)
     assert dbs[0][2, 0] == pytest.approx(dbs[0][1, 0], rel=1e-6)
     for _ in range(5):  # gradient descent keeps them copies
         gW, gb = net.gradients(X, Y)
         net.weights = [W - 0.5 * g for W, g in zip(net.weights, gW)]
         net.biases = [b - 0.5 * g for b, g in zip(net.biases, gb)]
-    np.testing.assert_allclose(net.weights[0][2], net.weights[0][1], rtol=1e-12)
-    np.testing.assert_allclose(net.weights[1][:, 2], net.weights[1][:, 1], rtol=1e-12)
+    np.testing.assert_allclose(
+        net.weights[0][2], net.weights[0][1], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        net.weights[1][:, 2], net.weights[1][:, 1], rtol=1e-12
+    )
 
 
 # -- the chapters themselves ------------------------------------------------------------
@@ -267,36 +369,61 @@ def executed():
     notebooks = {}
     for number, path in CHAPTERS.items():
         nb = jupytext.read(path)
-        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}}).execute()
+        nbclient.NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
         notebooks[number] = nb
     return notebooks
 
 
 def outputs(nb):
-    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    return [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    ]
 
 
 @pytest.mark.parametrize("number", [5, 6])
 def test_chapter_runs_without_errors_or_stderr(executed, number):
     for o in outputs(executed[number]):
         assert o.output_type != "error", o
-        assert not (o.output_type == "stream" and o.name == "stderr"), o.text
+        assert not (o.output_type == "stream" and o.name == "stderr"), (
+            o.text
+        )
 
 
-@pytest.mark.parametrize("number,rule,entries", [(5, "rule 3", 10), (6, "rule 4", 24)])
+@pytest.mark.parametrize(
+    "number,rule,entries", [(5, "rule 3", 10), (6, "rule 4", 24)]
+)
 def test_chapter_shows_sympy_verdicts(executed, number, rule, entries):
-    shown = [o["data"]["text/markdown"] for o in outputs(executed[number])
-             if "text/markdown" in o.get("data", {}) and o["data"]["text/markdown"].startswith(f"**{rule}")]
+    shown = [
+        o["data"]["text/markdown"]
+        for o in outputs(executed[number])
+        if "text/markdown" in o.get("data", {})
+        and o["data"]["text/markdown"].startswith(f"**{rule}")
+    ]
     assert shown and all("DIFFERENT" not in s for s in shown)
     assert sum(int(s.split(" of ")[1].split()[0]) for s in shown) == entries
 
 
 @pytest.mark.parametrize("number", [5, 6])
 def test_chapter_numbers_agree(executed, number):
-    text = "".join(o.get("text", "") for o in outputs(executed[number]) if o.output_type == "stream")
-    diffs = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-             if "largest difference" in line or "relative error against finite differences" in line]
+    text = "".join(
+        o.get("text", "")
+        for o in outputs(executed[number])
+        if o.output_type == "stream"
+    )
+    diffs = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if "largest difference" in line
+        or "relative error against finite differences" in line
+    ]
     assert diffs and max(diffs) < 1e-7
 
 
@@ -304,20 +431,34 @@ def test_chapter_numbers_agree(executed, number):
 def test_chapter_explorer_and_figures(executed, number):
     nb = executed[number]
     bundles = [o["data"] for o in outputs(nb) if "data" in o]
-    explorers = [d for d in bundles if 'class="bp-frames"' in d.get("text/html", "")]
+    explorers = [
+        d for d in bundles if 'class="bp-frames"' in d.get("text/html", "")
+    ]
     assert len(explorers) == 1 and "VBox(" not in explorers[0]["text/plain"]
     for cell in nb.cells:
-        if cell.cell_type == "code" and any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+        if cell.cell_type == "code" and any(
+            "image/png" in o.get("data", {})
+            for o in cell.get("outputs", [])
+        ):
             assert cell.metadata["mystnb"]["image"]["alt"].strip()
 
 
 @pytest.mark.parametrize("number", [5, 6])
 def test_chapter_ends_with_exercises_that_have_solutions(number):
     # The chapter's own exercises come last, followed only by the exercise that checks itself.
-    text, _, self_checking = CHAPTERS[number].read_text().partition("## An exercise that checks itself")
+    text, _, self_checking = (
+        CHAPTERS[number]
+        .read_text()
+        .partition("## An exercise that checks itself")
+    )
     assert self_checking
-    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    sections = [
+        line for line in text.splitlines() if line.startswith("## ")
+    ]
     assert sections[-1] == "## Exercises" and "## Explore" in sections
     exercises = text.count(f"**Exercise {number}.")
     assert 2 <= exercises <= 4
-    assert text.count(":::{admonition} Solution\n:class: dropdown") == exercises
+    assert (
+        text.count(":::{admonition} Solution\n:class: dropdown")
+        == exercises
+    )

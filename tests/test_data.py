@@ -8,10 +8,10 @@ import pytest
 
 from backprop import data
 
-
 # ---------------------------------------------------------------------------
 # the digits
 # ---------------------------------------------------------------------------
+
 
 def test_digits_are_columns_in_unit_interval():
     X, labels = data.digits()
@@ -29,7 +29,9 @@ def test_digit_columns_are_the_sklearn_images():
     bunch = sk()
     X, labels = data.digits()
     k = 123
-    np.testing.assert_array_equal(X[:, k].reshape(8, 8) * 16, bunch.images[k])
+    np.testing.assert_array_equal(
+        X[:, k].reshape(8, 8) * 16, bunch.images[k]
+    )
     assert labels[k] == bunch.target[k]
 
 
@@ -39,13 +41,17 @@ def test_split_partitions_the_data_and_is_seeded():
     assert s.X_train.shape[0] == s.X_test.shape[0] == 64
     assert s.X_train.shape[1] + s.X_test.shape[1] == 1797
     assert abs(s.X_test.shape[1] - 0.2 * 1797) <= 10
+
     # Every example lands in exactly one set: the (label, pixels) rows of both
     # sets together are the rows of the whole data set, as a multiset.
     def sorted_rows(X, labels):
         rows = np.column_stack([labels, X.T])
         return rows[np.lexsort(rows.T[::-1])]
 
-    both = sorted_rows(np.hstack([s.X_train, s.X_test]), np.concatenate([s.y_train, s.y_test]))
+    both = sorted_rows(
+        np.hstack([s.X_train, s.X_test]),
+        np.concatenate([s.y_train, s.y_test]),
+    )
     np.testing.assert_array_equal(both, sorted_rows(X, labels))
     again = data.load_digits(test_fraction=0.2, seed=3)
     np.testing.assert_array_equal(again.X_test, s.X_test)
@@ -60,13 +66,17 @@ def test_split_is_stratified():
     assert np.bincount(s.y_test).tolist() == [10, 6, 4]
     assert np.bincount(s.y_train).tolist() == [40, 24, 16]
     # The columns travel with their labels.
-    np.testing.assert_array_equal(labels[s.X_train[0].astype(int)], s.y_train)
+    np.testing.assert_array_equal(
+        labels[s.X_train[0].astype(int)], s.y_train
+    )
 
 
 @pytest.mark.parametrize("fraction", [0, 1, -0.1, 1.5, "0.2"])
 def test_split_rejects_bad_fraction(fraction):
     with pytest.raises(ValueError, match="test_fraction"):
-        data.train_test_split(np.zeros((2, 10)), np.arange(10) % 2, test_fraction=fraction)
+        data.train_test_split(
+            np.zeros((2, 10)), np.arange(10) % 2, test_fraction=fraction
+        )
 
 
 def test_split_rejects_mismatched_labels():
@@ -76,9 +86,13 @@ def test_split_rejects_mismatched_labels():
 
 def test_one_hot_by_hand():
     Y = data.one_hot([2, 0, 1, 2], 3)
-    expected = np.array([[0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 1]], dtype=float)
+    expected = np.array(
+        [[0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 1]], dtype=float
+    )
     np.testing.assert_array_equal(Y, expected)
-    np.testing.assert_array_equal(data.one_hot([2, 0, 1, 2]), expected)  # n_classes = max + 1
+    np.testing.assert_array_equal(
+        data.one_hot([2, 0, 1, 2]), expected
+    )  # n_classes = max + 1
     s = data.load_digits()
     assert s.Y_train.shape == (10, s.X_train.shape[1])
     np.testing.assert_array_equal(np.argmax(s.Y_train, axis=0), s.y_train)
@@ -95,9 +109,12 @@ def test_one_hot_errors_are_clear():
 # IDX files (MNIST format), written by hand with struct, independently of write_idx
 # ---------------------------------------------------------------------------
 
+
 def idx_bytes(array, type_byte):
     """Return the IDX encoding of array, built by hand from the format description."""
-    header = bytes([0, 0, type_byte, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
+    header = bytes([0, 0, type_byte, array.ndim]) + b"".join(
+        struct.pack(">I", d) for d in array.shape
+    )
     return header + array.tobytes()
 
 
@@ -109,10 +126,18 @@ def tiny_mnist(tmp_path):
     labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
     test_images = rng.integers(0, 256, size=(2, 4, 3), dtype=np.uint8)
     test_labels = np.array([9, 2], dtype=np.uint8)
-    (tmp_path / "train-images-idx3-ubyte").write_bytes(idx_bytes(images, 0x08))
-    (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(labels, 0x08))
-    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(test_images, 0x08)))
-    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(test_labels, 0x08)))
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(
+        idx_bytes(images, 0x08)
+    )
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(
+        idx_bytes(labels, 0x08)
+    )
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(
+        gzip.compress(idx_bytes(test_images, 0x08))
+    )
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(idx_bytes(test_labels, 0x08))
+    )
     return tmp_path, images, labels, test_images, test_labels
 
 
@@ -121,28 +146,44 @@ def test_read_idx_ubyte_images_and_labels(tiny_mnist):
     got = data.read_idx(folder / "train-images-idx3-ubyte")
     assert got.shape == (5, 4, 3) and got.dtype == np.uint8
     np.testing.assert_array_equal(got, images)
-    np.testing.assert_array_equal(data.read_idx(folder / "train-labels-idx1-ubyte"), labels)
-    np.testing.assert_array_equal(data.read_idx(folder / "t10k-images-idx3-ubyte.gz"), test_images)
+    np.testing.assert_array_equal(
+        data.read_idx(folder / "train-labels-idx1-ubyte"), labels
+    )
+    np.testing.assert_array_equal(
+        data.read_idx(folder / "t10k-images-idx3-ubyte.gz"), test_images
+    )
 
 
 def test_read_idx_big_endian_types(tmp_path):
     # 0x0B short and 0x0D float are big-endian on disk: bytes written by hand.
     shorts = np.array([[1, -2], [300, -32000]], dtype=np.int16)
-    raw = bytes([0, 0, 0x0B, 2]) + struct.pack(">II", 2, 2) + struct.pack(">4h", 1, -2, 300, -32000)
+    raw = (
+        bytes([0, 0, 0x0B, 2])
+        + struct.pack(">II", 2, 2)
+        + struct.pack(">4h", 1, -2, 300, -32000)
+    )
     (tmp_path / "s.idx").write_bytes(raw)
     np.testing.assert_array_equal(data.read_idx(tmp_path / "s.idx"), shorts)
     floats = np.array([0.5, -1.25, 3e10], dtype=np.float32)
-    raw = bytes([0, 0, 0x0D, 1]) + struct.pack(">I", 3) + struct.pack(">3f", *floats)
+    raw = (
+        bytes([0, 0, 0x0D, 1])
+        + struct.pack(">I", 3)
+        + struct.pack(">3f", *floats)
+    )
     (tmp_path / "f.idx").write_bytes(raw)
     np.testing.assert_array_equal(data.read_idx(tmp_path / "f.idx"), floats)
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
+)
 @pytest.mark.parametrize("name", ["a.idx", "a.idx.gz"])
 def test_write_idx_round_trip(tmp_path, dtype, name):
     array = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
     data.write_idx(tmp_path / name, array)
-    assert ((tmp_path / name).read_bytes()[:2] == b"\x1f\x8b") == name.endswith(".gz")
+    assert (
+        (tmp_path / name).read_bytes()[:2] == b"\x1f\x8b"
+    ) == name.endswith(".gz")
     got = data.read_idx(tmp_path / name)
     assert got.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(got, array)
@@ -151,10 +192,14 @@ def test_write_idx_round_trip(tmp_path, dtype, name):
 def test_wrong_magic_is_a_clear_error(tmp_path):
     path = tmp_path / "not-idx"
     path.write_bytes(b"PK\x03\x04" + bytes(20))
-    with pytest.raises(data.IDXError, match="wrong magic number 50 4b 03 04"):
+    with pytest.raises(
+        data.IDXError, match="wrong magic number 50 4b 03 04"
+    ):
         data.read_idx(path)
     path.write_bytes(bytes([0, 0, 0x07, 1]) + struct.pack(">I", 1) + b"x")
-    with pytest.raises(data.IDXError, match="unknown element type byte 0x07"):
+    with pytest.raises(
+        data.IDXError, match="unknown element type byte 0x07"
+    ):
         data.read_idx(path)
     path.write_bytes(b"\x00\x00")
     with pytest.raises(data.IDXError, match="only 2 byte"):
@@ -166,7 +211,10 @@ def test_truncated_files_are_clear_errors(tiny_mnist, tmp_path):
     raw = idx_bytes(images, 0x08)
     cut = tmp_path / "cut"
     cut.write_bytes(raw[:-7])
-    with pytest.raises(data.IDXError, match=r"truncated.*\(5, 4, 3\).*60 data bytes.*only 53"):
+    with pytest.raises(
+        data.IDXError,
+        match=r"truncated.*\(5, 4, 3\).*60 data bytes.*only 53",
+    ):
         data.read_idx(cut)
     cut.write_bytes(raw[:9])  # inside the dimension sizes
     with pytest.raises(data.IDXError, match="truncated header"):
@@ -191,7 +239,9 @@ def test_load_mnist_columns(tiny_mnist):
     assert s.X_train.shape == (12, 5) and s.X_test.shape == (12, 2)
     # Column k is image k read row by row, divided by 255.
     np.testing.assert_allclose(s.X_train[:, 2], images[2].ravel() / 255.0)
-    np.testing.assert_allclose(s.X_test[:, 1].reshape(4, 3) * 255, test_images[1])
+    np.testing.assert_allclose(
+        s.X_test[:, 1].reshape(4, 3) * 255, test_images[1]
+    )
     np.testing.assert_array_equal(s.y_train, labels)
     np.testing.assert_array_equal(s.y_test, test_labels)
     assert s.n_classes == 10 and s.Y_test.shape == (10, 2)
@@ -199,17 +249,23 @@ def test_load_mnist_columns(tiny_mnist):
 
 def test_load_mnist_mismatch_and_missing(tiny_mnist):
     folder, images, labels, *_ = tiny_mnist
-    (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(labels[:4], 0x08))
+    (folder / "train-labels-idx1-ubyte").write_bytes(
+        idx_bytes(labels[:4], 0x08)
+    )
     with pytest.raises(data.IDXError, match="5 images but 4 labels"):
         data.load_mnist(folder)
     (folder / "train-labels-idx1-ubyte").unlink()
-    with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte.*downloads nothing"):
+    with pytest.raises(
+        FileNotFoundError,
+        match="train-labels-idx1-ubyte.*downloads nothing",
+    ):
         data.load_mnist(folder)
 
 
 # ---------------------------------------------------------------------------
 # toy problems
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("make", [data.two_moons, data.circles])
 def test_toy_problems_are_seeded_columns(make):
@@ -239,7 +295,10 @@ def test_moons_without_noise_lie_on_half_circles():
     assert np.all(lower[1] <= 0.5 + 1e-12)
 
 
-@pytest.mark.parametrize("kwargs", [dict(m=1), dict(m=2.5), dict(noise=-1), dict(noise=float("nan"))])
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(m=1), dict(m=2.5), dict(noise=-1), dict(noise=float("nan"))],
+)
 def test_toy_problems_reject_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         data.two_moons(**kwargs)

@@ -37,6 +37,7 @@ def returns_nothing(*args):
 
 # -- the references against hand-derived derivatives --------------------------------------
 
+
 def test_numerical_deltas_match_a_hand_derivation():
     # 1-1-1 network, sigmoid hidden, identity output, MSE, two examples:
     # δ² = a² − y and δ¹ = w² δ² σ'(z¹), example by example.
@@ -55,12 +56,20 @@ def test_numerical_deltas_match_a_hand_derivation():
 
 
 def test_numerical_deltas_of_softmax_cross_entropy_are_a_minus_y():
-    net = bp.MLP([2, 3], hidden="sigmoid", output="softmax", loss="cross_entropy", seed=1)
+    net = bp.MLP(
+        [2, 3],
+        hidden="sigmoid",
+        output="softmax",
+        loss="cross_entropy",
+        seed=1,
+    )
     X = np.array([[0.3, -1.0], [2.0, 0.5]])
     Y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
     z = net.weights[0] @ X
     a = np.exp(z) / np.exp(z).sum(axis=0)
-    np.testing.assert_allclose(ex.numerical_deltas(net, X, Y)[1], a - Y, atol=1e-8)
+    np.testing.assert_allclose(
+        ex.numerical_deltas(net, X, Y)[1], a - Y, atol=1e-8
+    )
 
 
 # -- rule 1 -------------------------------------------------------------------------------
@@ -68,7 +77,9 @@ def test_numerical_deltas_of_softmax_cross_entropy_are_a_minus_y():
 OUTPUT_RIGHT = [
     lambda a, y, z: (a - y) * sig_prime(z),
     lambda a, y, z: (a - y) * a * (1 - a),
-    lambda a, y, z: bp.rules.output_error(a - y, bp.activations.sigmoid_prime(z)),
+    lambda a, y, z: bp.rules.output_error(
+        a - y, bp.activations.sigmoid_prime(z)
+    ),
 ]
 
 OUTPUT_WRONG = [
@@ -78,7 +89,11 @@ OUTPUT_WRONG = [
     (lambda a, y, z: (a - y) * sig_prime(z) / a.shape[1], "factor", "1/m"),
     (lambda a, y, z: 2 * (a - y) * sig_prime(z), "factor", "2"),
     (lambda a, y, z: ((a - y) * sig_prime(z)).T, "transposed", None),
-    (lambda a, y, z: ((a - y) * sig_prime(z)).sum(axis=1, keepdims=True), "shape", None),
+    (
+        lambda a, y, z: ((a - y) * sig_prime(z)).sum(axis=1, keepdims=True),
+        "shape",
+        None,
+    ),
     (lambda a, y, z: (a - y) @ sig_prime(z).T, "shape", None),
     (lambda a, y, z: (a - y) * sig_prime(z) + 0.1, "wrong", None),
     (lambda a, y, z: "delta", "type", None),
@@ -114,7 +129,9 @@ SOFTMAX_WRONG = [
 
 def test_softmax_delta_accepts_a_minus_y():
     assert ex.check_softmax_cross_entropy_delta(lambda a, y: a - y).correct
-    assert ex.check_softmax_cross_entropy_delta(lambda a, y: -(y - a)).correct
+    assert ex.check_softmax_cross_entropy_delta(
+        lambda a, y: -(y - a)
+    ).correct
 
 
 @pytest.mark.parametrize("fn, diagnosis", SOFTMAX_WRONG)
@@ -133,14 +150,26 @@ HIDDEN_RIGHT = [
 ]
 
 HIDDEN_WRONG = [
-    (lambda W, d, s: (W @ d) * s, "transposed", None),            # runs only where W is square
+    (
+        lambda W, d, s: (W @ d) * s,
+        "transposed",
+        None,
+    ),  # runs only where W is square
     (lambda W, d, s: W @ d, "transposed", None),
-    (lambda W, d, s: (d.T @ W) * s.T, "transposed", None),        # the result transposed
+    (
+        lambda W, d, s: (d.T @ W) * s.T,
+        "transposed",
+        None,
+    ),  # the result transposed
     (lambda W, d, s: W.T @ d, "missing_sigma_prime", None),
     (lambda W, d, s: -(W.T @ d) * s, "sign", "-1"),
     (lambda W, d, s: (W.T @ d) * s / d.shape[1], "factor", "1/m"),
     (lambda W, d, s: (W.T @ d) @ s.T, "shape", None),
-    (lambda W, d, s: (W.T @ d) * s.mean(axis=1, keepdims=True), "wrong", None),
+    (
+        lambda W, d, s: (W.T @ d) * s.mean(axis=1, keepdims=True),
+        "wrong",
+        None,
+    ),
     (not_implemented, "not_implemented", None),
 ]
 
@@ -161,8 +190,10 @@ def test_missing_transpose_is_caught_although_the_square_case_runs():
     """The square case hides the shape error; the checker still names the transpose."""
     result = ex.check_hidden_error(lambda W, d, s: (W @ d) * s)
     categories = [c.finding.category for c in result.cases]
-    assert "exception" in categories            # the non-square layers
-    assert "transposed" in categories           # the square one: right shape, wrong numbers
+    assert "exception" in categories  # the non-square layers
+    assert (
+        "transposed" in categories
+    )  # the square one: right shape, wrong numbers
     square = [c for c in result.cases if "square" in c.description]
     assert square and square[0].finding.category == "transposed"
     assert "W_next.T @ delta_next" in result.message
@@ -184,8 +215,12 @@ BIAS_WRONG = [
 
 
 def test_bias_gradient_accepts_the_mean_of_the_columns():
-    assert ex.check_bias_gradient(lambda d: d.mean(axis=1, keepdims=True)).correct
-    assert ex.check_bias_gradient(lambda d: d @ np.ones((d.shape[1], 1)) / d.shape[1]).correct
+    assert ex.check_bias_gradient(
+        lambda d: d.mean(axis=1, keepdims=True)
+    ).correct
+    assert ex.check_bias_gradient(
+        lambda d: d @ np.ones((d.shape[1], 1)) / d.shape[1]
+    ).correct
 
 
 @pytest.mark.parametrize("fn, diagnosis, factor", BIAS_WRONG)
@@ -206,7 +241,11 @@ def test_a_factor_m_mistake_is_invisible_for_one_example_and_the_result_says_so(
 
 WEIGHT_WRONG = [
     (lambda d, a: d @ a.T, "factor", "m"),
-    (lambda d, a: a @ d.T / d.shape[1], "transposed", None),       # the row-convention formula
+    (
+        lambda d, a: a @ d.T / d.shape[1],
+        "transposed",
+        None,
+    ),  # the row-convention formula
     (lambda d, a: d @ a.T / d.shape[1] ** 2, "factor", "1/m"),
     (lambda d, a: -d @ a.T / d.shape[1], "sign", "-1"),
     (lambda d, a: d * a, "exception", None),
@@ -217,10 +256,18 @@ WEIGHT_WRONG = [
 
 
 def test_weight_gradient_accepts_right_answers():
-    assert ex.check_weight_gradient(lambda d, a: d @ a.T / d.shape[1]).correct
-    assert ex.check_weight_gradient(lambda d, a: np.einsum("im,jm->ij", d, a) / d.shape[1]).correct
     assert ex.check_weight_gradient(
-        lambda d, a: sum(np.outer(d[:, i], a[:, i]) for i in range(d.shape[1])) / d.shape[1]).correct
+        lambda d, a: d @ a.T / d.shape[1]
+    ).correct
+    assert ex.check_weight_gradient(
+        lambda d, a: np.einsum("im,jm->ij", d, a) / d.shape[1]
+    ).correct
+    assert ex.check_weight_gradient(
+        lambda d, a: (
+            sum(np.outer(d[:, i], a[:, i]) for i in range(d.shape[1]))
+            / d.shape[1]
+        )
+    ).correct
 
 
 @pytest.mark.parametrize("fn, diagnosis, factor", WEIGHT_WRONG)
@@ -238,6 +285,7 @@ def test_transposed_weight_gradient_on_the_square_case_is_named_too():
 
 
 # -- the algorithm ------------------------------------------------------------------------
+
 
 def make_backprop(mistake=None):
     """A backward pass written out in this test, with one of the usual mistakes switched on."""
@@ -260,7 +308,9 @@ def make_backprop(mistake=None):
             dWs[l - 1] = d @ a[l - 1].T / (1 if mistake == "no_m" else m)
             if mistake == "row":
                 dWs[l - 1] = a[l - 1] @ d.T / m
-            dbs[l - 1] = d.sum(axis=1, keepdims=True) / (1 if mistake == "sum_b" else m)
+            dbs[l - 1] = d.sum(axis=1, keepdims=True) / (
+                1 if mistake == "sum_b" else m
+            )
             if l > 1:
                 W = net.weights[l - 1]
                 d = (W if mistake == "no_T" else W.T) @ d
@@ -278,17 +328,20 @@ def test_backprop_accepts_right_answers():
     assert ex.check_backprop(lambda net, X, Y: net.gradients(X, Y)).correct
 
 
-@pytest.mark.parametrize("mistake, diagnosis, factor", [
-    ("sign", "sign", "-1"),
-    ("extra", "extra_sigma_prime", None),
-    ("no_output_prime", "missing_sigma_prime", None),
-    ("no_hidden_prime", "missing_sigma_prime", None),
-    ("no_m", "factor", "m"),
-    ("sum_b", "factor", "m"),
-    ("row", "transposed", None),
-    ("no_T", "transposed", None),
-    ("swap", "shape", None),
-])
+@pytest.mark.parametrize(
+    "mistake, diagnosis, factor",
+    [
+        ("sign", "sign", "-1"),
+        ("extra", "extra_sigma_prime", None),
+        ("no_output_prime", "missing_sigma_prime", None),
+        ("no_hidden_prime", "missing_sigma_prime", None),
+        ("no_m", "factor", "m"),
+        ("sum_b", "factor", "m"),
+        ("row", "transposed", None),
+        ("no_T", "transposed", None),
+        ("swap", "shape", None),
+    ],
+)
 def test_backprop_names_the_mistake(mistake, diagnosis, factor):
     result = ex.check_backprop(make_backprop(mistake))
     assert result.diagnosis == diagnosis, str(result)
@@ -297,7 +350,10 @@ def test_backprop_names_the_mistake(mistake, diagnosis, factor):
 
 def test_backprop_locates_a_wrong_hidden_layer():
     result = ex.check_backprop(make_backprop("no_hidden_prime"))
-    assert "hidden layers" in result.message and "output layer is right" in result.message
+    assert (
+        "hidden layers" in result.message
+        and "output layer is right" in result.message
+    )
 
 
 def test_backprop_reports_a_wrong_return_value_and_not_implemented():
@@ -309,7 +365,9 @@ def test_backprop_reports_a_wrong_return_value_and_not_implemented():
 def test_backprop_gets_a_copy_of_the_network():
     def vandal(net, X, Y):
         dWs, dbs = net.gradients(X, Y)
-        net.weights = [W * 0 for W in net.weights]  # must not spoil the checker's reference
+        net.weights = [
+            W * 0 for W in net.weights
+        ]  # must not spoil the checker's reference
         return dWs, dbs
 
     assert ex.check_backprop(vandal).correct
@@ -317,12 +375,21 @@ def test_backprop_gets_a_copy_of_the_network():
 
 # -- robustness and display ---------------------------------------------------------------
 
+
 def test_checkers_never_raise_or_warn_because_of_the_readers_code():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert ex.check_hidden_error(lambda W, d, s: np.log(0 * s)).diagnosis == "nonfinite"
-        assert ex.check_bias_gradient(lambda d: 1 / 0).diagnosis == "exception"
-        assert ex.check_weight_gradient(lambda d, a: d @ a.T / 0.0).diagnosis == "nonfinite"
+        assert (
+            ex.check_hidden_error(lambda W, d, s: np.log(0 * s)).diagnosis
+            == "nonfinite"
+        )
+        assert (
+            ex.check_bias_gradient(lambda d: 1 / 0).diagnosis == "exception"
+        )
+        assert (
+            ex.check_weight_gradient(lambda d, a: d @ a.T / 0.0).diagnosis
+            == "nonfinite"
+        )
 
 
 def test_checker_refuses_something_that_is_not_a_function():
@@ -345,22 +412,42 @@ def test_not_implemented_is_one_friendly_sentence():
 def test_displays():
     wrong = ex.check_bias_gradient(lambda d: d.sum(axis=1, keepdims=True))
     right = ex.check_bias_gradient(lambda d: d.mean(axis=1, keepdims=True))
-    assert str(right).startswith("✓ Correct") and str(wrong).startswith("✗ Off by a constant factor")
+    assert str(right).startswith("✓ Correct") and str(wrong).startswith(
+        "✗ Off by a constant factor"
+    )
     assert repr(wrong) == str(wrong)
     assert "**✗ Off by a constant factor**" in wrong._repr_markdown_()
     html_text = wrong._repr_html_()
-    assert "<li>✓ n_l = 4, m = 1" in html_text and "same mistake as above" in html_text
+    assert (
+        "<li>✓ n_l = 4, m = 1" in html_text
+        and "same mistake as above" in html_text
+    )
     # exception text from the reader's code is escaped
-    bad = ex.check_bias_gradient(lambda d: (_ for _ in ()).throw(ValueError("<b>|x|</b>")))
-    assert "<b>" not in bad._repr_html_() and "&lt;b&gt;" in bad._repr_html_()
+    bad = ex.check_bias_gradient(
+        lambda d: (_ for _ in ()).throw(ValueError("<b>|x|</b>"))
+    )
+    assert (
+        "<b>" not in bad._repr_html_() and "&lt;b&gt;" in bad._repr_html_()
+    )
     assert "\\<b\\>" in bad._repr_markdown_()
 
 
 # -- the self-checking exercise sections that end chapters 3 to 7 -------------------------
 
-SNIPPETS = [ROOT / "chapters" / f"{name}.md" for name in
-            ("03_output_error", "04_hidden_error", "05_bias_gradient", "06_weight_gradient", "07_algorithm")]
-HEADING = re.compile(r"^## (Exercises that check themselves|An exercise that checks itself)$", re.M)
+SNIPPETS = [
+    ROOT / "chapters" / f"{name}.md"
+    for name in (
+        "03_output_error",
+        "04_hidden_error",
+        "05_bias_gradient",
+        "06_weight_gradient",
+        "07_algorithm",
+    )
+]
+HEADING = re.compile(
+    r"^## (Exercises that check themselves|An exercise that checks itself)$",
+    re.M,
+)
 
 
 def _section(path):
@@ -368,34 +455,57 @@ def _section(path):
     text = path.read_text()
     match = HEADING.search(text)
     assert match, f"{path.name} has no self-checking exercise section"
-    return text[match.start():]
+    return text[match.start() :]
 
 
 def _cells(text):
-    return re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, flags=re.S)
+    return re.findall(
+        r"```\{code-cell\} ipython3\n(.*?)```", text, flags=re.S
+    )
 
 
 @pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.stem)
 def test_snippet_runs_and_its_solution_is_the_code_it_checks(path):
     text = _section(path)
-    solutions = re.findall(r":::\{admonition\} Solution\n:class: dropdown\n(.*?)\n:::", text, flags=re.S)
+    solutions = re.findall(
+        r":::\{admonition\} Solution\n:class: dropdown\n(.*?)\n:::",
+        text,
+        flags=re.S,
+    )
     assert solutions, "the solution must sit in a collapsed admonition"
     # Each cell's metadata block (if any) is stripped; then the cells run in order.
-    cells = [re.sub(r"\A---\n.*?\n---\n", "", c, flags=re.S) for c in _cells(text)]
+    cells = [
+        re.sub(r"\A---\n.*?\n---\n", "", c, flags=re.S)
+        for c in _cells(text)
+    ]
     hidden = [c for c in _cells(text) if "remove-input" in c]
     assert len(hidden) == len(solutions)
     for solution, cell in zip(solutions, hidden):
-        shown = re.search(r"```python\n(.*?)```", solution, flags=re.S).group(1).strip()
-        assert shown in cell, "the hidden cell must run exactly the solution shown"
+        shown = (
+            re.search(r"```python\n(.*?)```", solution, flags=re.S)
+            .group(1)
+            .strip()
+        )
+        assert shown in cell, (
+            "the hidden cell must run exactly the solution shown"
+        )
     namespace = {"bp": bp}
     results = []
     for src in cells:
         lines = src.strip().splitlines()
         exec(compile("\n".join(lines[:-1]), str(path), "exec"), namespace)
-        results.append(eval(compile(lines[-1], str(path), "eval"), namespace))
+        results.append(
+            eval(compile(lines[-1], str(path), "eval"), namespace)
+        )
     assert all(isinstance(r, ex.CheckResult) for r in results)
     assert len(results) == 3 * len(solutions)
-    for attempt, stub, solution in zip(results[0::3], results[1::3], results[2::3]):
-        assert not attempt.correct and attempt.diagnosis not in ("not_implemented", "correct", "wrong")
+    for attempt, stub, solution in zip(
+        results[0::3], results[1::3], results[2::3]
+    ):
+        assert not attempt.correct and attempt.diagnosis not in (
+            "not_implemented",
+            "correct",
+            "wrong",
+        )
         assert stub.diagnosis == "not_implemented"
         assert solution.correct

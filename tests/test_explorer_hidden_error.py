@@ -44,7 +44,9 @@ def fd_deltas(net, X, Y, activation, h=1e-6):
         a = act(l, z)
         for k in range(l + 1, L + 1):
             a = act(k, Ws[k - 1] @ a + bs[k - 1])
-        return 0.5 * np.sum((a - Y) ** 2)      # Σ_x C_x: z^l_{jx} only reaches C_x
+        return 0.5 * np.sum(
+            (a - Y) ** 2
+        )  # Σ_x C_x: z^l_{jx} only reaches C_x
 
     deltas = [None]
     for l in range(1, L + 1):
@@ -53,21 +55,34 @@ def fd_deltas(net, X, Y, activation, h=1e-6):
             up, down = zs[l].copy(), zs[l].copy()
             up[idx] += h
             down[idx] -= h
-            d[idx] = (total_cost_from(l, up) - total_cost_from(l, down)) / (2 * h)
+            d[idx] = (total_cost_from(l, up) - total_cost_from(l, down)) / (
+                2 * h
+            )
         deltas.append(d)
     return deltas
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+@pytest.mark.parametrize(
+    "activation", ["sigmoid", "tanh", "relu", "identity"]
+)
 def test_norms_match_finite_difference_errors(activation):
     depth, width, m = 4, 5, 3
     net, X, Y = he.build_problem(activation, depth, 1.3, width, m, seed=2)
     ref = fd_deltas(net, X, Y, activation)
-    ref_norms = np.array([np.sqrt(np.mean(np.sum(ref[l] ** 2, axis=0))) for l in range(1, depth + 1)])
+    ref_norms = np.array(
+        [
+            np.sqrt(np.mean(np.sum(ref[l] ** 2, axis=0)))
+            for l in range(1, depth + 1)
+        ]
+    )
     s = he.delta_norms(activation, depth, 1.3, width, m, seed=2)
     np.testing.assert_allclose(s.norms, ref_norms, rtol=1e-6)
-    np.testing.assert_allclose(s.ratios, ref_norms / ref_norms[-1], rtol=1e-6)
-    np.testing.assert_allclose(s.gains, ref_norms[:-1] / ref_norms[1:], rtol=1e-6)
+    np.testing.assert_allclose(
+        s.ratios, ref_norms / ref_norms[-1], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        s.gains, ref_norms[:-1] / ref_norms[1:], rtol=1e-6
+    )
 
 
 def test_weights_have_the_requested_scale():
@@ -82,7 +97,9 @@ def test_weights_have_the_requested_scale():
 @pytest.mark.parametrize("g", [0.25, 0.5, 1.0])
 def test_sigmoid_at_small_scale_vanishes_by_about_g_over_4(g, seed):
     s = he.delta_norms("sigmoid", 15, g, seed=seed)
-    assert np.all(np.diff(s.norms) > 0), "‖δ^l‖ must shrink at every step towards the input"
+    assert np.all(np.diff(s.norms) > 0), (
+        "‖δ^l‖ must shrink at every step towards the input"
+    )
     assert s.mean_gain == pytest.approx(g / 4, rel=0.15)
     assert s.ratios[0] < (0.3 * g) ** 14
 
@@ -96,14 +113,17 @@ def test_relu_gain_is_about_g_over_root_2(g, seed):
     s = he.delta_norms("relu", 15, g, seed=seed)
     assert s.mean_gain == pytest.approx(g / np.sqrt(2), rel=0.2)
     if g < 1.2:
-        assert s.ratios[0] < 0.1             # vanishing below the He scale √2
+        assert s.ratios[0] < 0.1  # vanishing below the He scale √2
     if g > 1.8:
-        assert s.ratios[0] > 10.0            # exploding above it
+        assert s.ratios[0] > 10.0  # exploding above it
 
 
 @pytest.mark.parametrize("g", [0.25, 0.5])
 def test_tanh_with_small_weights_behaves_like_identity(g):
-    tanh, ident = he.delta_norms("tanh", 15, g), he.delta_norms("identity", 15, g)
+    tanh, ident = (
+        he.delta_norms("tanh", 15, g),
+        he.delta_norms("identity", 15, g),
+    )
     assert tanh.mean_gain == pytest.approx(g, rel=0.1)
     assert ident.mean_gain == pytest.approx(g, rel=0.1)
 
@@ -122,24 +142,40 @@ def test_predicted_gains_follow_the_forward_pass():
     net, X, Y = he.build_problem("relu", 8, g)
     cache = net.forward(X, return_cache=True)
     s = he.delta_norms("relu", 8, g)
-    active = [np.mean(cache.z[l] > 0) for l in range(1, 8)]     # rms of a 0/1 derivative
-    np.testing.assert_allclose(s.predicted_gains, g * np.sqrt(active), rtol=1e-12)
-    np.testing.assert_allclose(s.predicted_ratios[:-1], np.cumprod(s.predicted_gains[::-1])[::-1])
+    active = [
+        np.mean(cache.z[l] > 0) for l in range(1, 8)
+    ]  # rms of a 0/1 derivative
+    np.testing.assert_allclose(
+        s.predicted_gains, g * np.sqrt(active), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        s.predicted_ratios[:-1], np.cumprod(s.predicted_gains[::-1])[::-1]
+    )
     # The prediction g·rms σ' tracks the measured gain per layer within 15%.
     for act in he.ACTIVATIONS + ("identity",):
         for scale in (0.25, 0.5, 1.0, 2.0, 4.0):
             t = he.delta_norms(act, 15, scale)
-            assert t.mean_gain == pytest.approx(t.mean_predicted_gain, rel=0.15)
+            assert t.mean_gain == pytest.approx(
+                t.mean_predicted_gain, rel=0.15
+            )
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+@pytest.mark.parametrize(
+    "activation", ["sigmoid", "tanh", "relu", "identity"]
+)
 def test_extremes_are_finite_and_silent(activation):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for depth in (2, 50):
             for g in (0.01, 10.0):
                 s = he.delta_norms(activation, depth, g)
-                for v in (s.norms, s.ratios, s.gains, s.predicted_gains, s.predicted_ratios):
+                for v in (
+                    s.norms,
+                    s.ratios,
+                    s.gains,
+                    s.predicted_gains,
+                    s.predicted_ratios,
+                ):
                     assert np.all(np.isfinite(v))
                 assert np.all(s.norms > 0)
 
@@ -168,9 +204,9 @@ def test_sliders_drive_the_state():
     ex.scale.value = 0.25
     small = ex.state
     assert small.scale == pytest.approx(0.25) and small.activation == "tanh"
-    assert small.ratios[0] < 1e-5                      # vanishing
+    assert small.ratios[0] < 1e-5  # vanishing
     ex.scale.value = 4.0
-    assert ex.state.ratios[0] > 1e2                    # exploding
+    assert ex.state.ratios[0] > 1e2  # exploding
     assert ex.image.value != first
     ex.depth.value = 5
     assert ex.state.depth == 5 and len(ex.state.norms) == 5
@@ -184,11 +220,16 @@ def test_blitted_frames_equal_a_full_redraw():
     moved.update(he.all_states(10, 0.5), "tanh")
     first = moved.png()
     states = he.all_states(10, 2.0)
-    moved.update(states, "tanh")                    # a scale move: curves and title only
+    moved.update(states, "tanh")  # a scale move: curves and title only
     assert moved.png() != first
     assert moved.png() == he.HiddenErrorPlot().update(states, "tanh").png()
-    moved.update(he.all_states(6, 2.0), "relu")     # depth and activation: the still parts change
-    assert moved.png() == he.HiddenErrorPlot().update(he.all_states(6, 2.0), "relu").png()
+    moved.update(
+        he.all_states(6, 2.0), "relu"
+    )  # depth and activation: the still parts change
+    assert (
+        moved.png()
+        == he.HiddenErrorPlot().update(he.all_states(6, 2.0), "relu").png()
+    )
     assert moved.ax.get_xlim() == (0.5, 6.5)
 
 
@@ -200,4 +241,6 @@ def test_dual_view_carries_frames_and_no_widget_text():
     assert html.count("data:image/png;base64,") == len(he.BOOK_SCALES) + 1
     assert "VBox(" not in bundle["text/plain"] and "VBox(" not in repr(view)
     assert WIDGET_VIEW in bundle
-    assert 1.0 in he.BOOK_SCALES and any(abs(g - np.sqrt(2)) < 1e-12 for g in he.BOOK_SCALES)
+    assert 1.0 in he.BOOK_SCALES and any(
+        abs(g - np.sqrt(2)) < 1e-12 for g in he.BOOK_SCALES
+    )

@@ -19,7 +19,9 @@ import pytest  # noqa: E402
 import backprop as bp  # noqa: E402
 from backprop.explorers import nudge  # noqa: E402
 
-ALL_WEIGHTS = [w for _, w in nudge.weight_choices(nudge.default_problem()[0])]
+ALL_WEIGHTS = [
+    w for _, w in nudge.weight_choices(nudge.default_problem()[0])
+]
 
 
 def sigmoid(z):
@@ -51,6 +53,7 @@ def reference(net, X, Y, weight):
 
 # -- the pure function ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("weight", ALL_WEIGHTS)
 def test_slope_equals_centered_finite_difference(problem, weight):
     net, X, Y = problem
@@ -64,41 +67,61 @@ def test_slope_equals_centered_finite_difference(problem, weight):
 
 
 @pytest.mark.parametrize("weight", [(1, 2, 0), (1, 0, 1), (2, 0, 2)])
-def test_curve_and_actual_change_match_the_written_out_cost(problem, weight):
+def test_curve_and_actual_change_match_the_written_out_cost(
+    problem, weight
+):
     net, X, Y = problem
     state = nudge.nudge(net, X, Y, weight, dw=-0.7, w=0.4)
     C = reference(net, X, Y, weight)
     assert state.w0 == 0.4
     assert state.C0 == pytest.approx(C(0.4), rel=1e-12)
-    assert state.actual == pytest.approx(C(0.4 - 0.7) - C(0.4), rel=1e-9, abs=1e-15)
+    assert state.actual == pytest.approx(
+        C(0.4 - 0.7) - C(0.4), rel=1e-9, abs=1e-15
+    )
     expected = [C(v) for v in state.ws]
     np.testing.assert_allclose(state.Cs, expected, rtol=1e-12)
-    assert state.ws[0] < 0.4 - 2 and state.ws[-1] > 0.4 + 2  # the curve covers every nudge of the slider
-    np.testing.assert_allclose(state.tangent, C(0.4) + state.slope * (state.ws - 0.4), rtol=1e-12)
+    assert (
+        state.ws[0] < 0.4 - 2 and state.ws[-1] > 0.4 + 2
+    )  # the curve covers every nudge of the slider
+    np.testing.assert_allclose(
+        state.tangent, C(0.4) + state.slope * (state.ws - 0.4), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("weight", [(1, 2, 0), (1, 1, 1), (2, 0, 0)])
-def test_prediction_converges_to_actual_change_with_error_of_order_dw_squared(problem, weight):
+def test_prediction_converges_to_actual_change_with_error_of_order_dw_squared(
+    problem, weight
+):
     net, X, Y = problem
     w0 = net.weights[weight[0] - 1][weight[1:]]
     C = reference(net, X, Y, weight)
     h = 1e-3
-    half_curvature = abs(C(w0 + h) - 2 * C(w0) + C(w0 - h)) / h ** 2 / 2  # |C''(w₀)| / 2
-    assert half_curvature > 1e-4, "pick weights whose cost curve bends, or the test proves little"
-    dws = [0.2 / 2 ** i for i in range(8)]
+    half_curvature = (
+        abs(C(w0 + h) - 2 * C(w0) + C(w0 - h)) / h**2 / 2
+    )  # |C''(w₀)| / 2
+    assert half_curvature > 1e-4, (
+        "pick weights whose cost curve bends, or the test proves little"
+    )
+    dws = [0.2 / 2**i for i in range(8)]
     states = [nudge.nudge(net, X, Y, weight, dw) for dw in dws]
     ratio_gaps = [abs(s.ratio - 1) for s in states]
-    assert all(a > b for a, b in zip(ratio_gaps, ratio_gaps[1:])), ratio_gaps  # ratio → 1 monotonically
+    assert all(a > b for a, b in zip(ratio_gaps, ratio_gaps[1:])), (
+        ratio_gaps
+    )  # ratio → 1 monotonically
     assert ratio_gaps[-1] < 1e-2
     # Error O(Δw²): halving Δw divides the error by about 4, and error / Δw² → |C''| / 2.
     errors = [s.error for s in states]
     for big, small in zip(errors[3:], errors[4:]):
         assert 3.6 < big / small < 4.4
-    assert states[-1].error_over_dw2 == pytest.approx(half_curvature, rel=2e-2)
+    assert states[-1].error_over_dw2 == pytest.approx(
+        half_curvature, rel=2e-2
+    )
     # Opposite nudges: the first-order terms cancel, the second-order ones add.
     minus = nudge.nudge(net, X, Y, weight, -dws[-1])
     second_order = (states[-1].actual + minus.actual) / 2
-    assert abs(second_order) == pytest.approx(half_curvature * dws[-1] ** 2, rel=2e-2)
+    assert abs(second_order) == pytest.approx(
+        half_curvature * dws[-1] ** 2, rel=2e-2
+    )
 
 
 def test_dw_zero_gives_no_change_and_no_ratio(problem):
@@ -114,7 +137,9 @@ def test_another_weight_gives_another_curve(problem):
     b = nudge.nudge(net, X, Y, (2, 0, 1), dw=0.5, w=0.0)
     assert not np.allclose(a.Cs, b.Cs)
     assert a.slope != pytest.approx(b.slope)
-    np.testing.assert_allclose(b.Cs, [reference(net, X, Y, (2, 0, 1))(v) for v in b.ws], rtol=1e-12)
+    np.testing.assert_allclose(
+        b.Cs, [reference(net, X, Y, (2, 0, 1))(v) for v in b.ws], rtol=1e-12
+    )
 
 
 def test_nudge_leaves_the_network_unchanged(problem):
@@ -126,7 +151,13 @@ def test_nudge_leaves_the_network_unchanged(problem):
 
 
 def test_other_networks_and_losses():
-    net = bp.MLP([3, 4, 3], hidden="sigmoid", output="softmax", loss="cross_entropy", seed=5)
+    net = bp.MLP(
+        [3, 4, 3],
+        hidden="sigmoid",
+        output="softmax",
+        loss="cross_entropy",
+        seed=5,
+    )
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3, 5))
     Y = np.eye(3)[:, [0, 2, 1, 1, 0]]
@@ -140,12 +171,23 @@ def test_other_networks_and_losses():
         plus = probe.loss(X, Y)
         probe.weights[l - 1][j, k] = w0 - h
         minus = probe.loss(X, Y)
-        assert state.slope == pytest.approx((plus - minus) / (2 * h), rel=1e-6)
+        assert state.slope == pytest.approx(
+            (plus - minus) / (2 * h), rel=1e-6
+        )
         assert state.ratio == pytest.approx(1, abs=1e-2)
 
 
-@pytest.mark.parametrize("bad, error", [((0, 0, 0), ValueError), ((3, 0, 0), ValueError), ((1, 3, 0), ValueError),
-                                        ((1, 0, 2), ValueError), ("w", TypeError), ((1, 0), TypeError)])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ((0, 0, 0), ValueError),
+        ((3, 0, 0), ValueError),
+        ((1, 3, 0), ValueError),
+        ((1, 0, 2), ValueError),
+        ("w", TypeError),
+        ((1, 0), TypeError),
+    ],
+)
 def test_bad_weights_are_named(problem, bad, error):
     net, X, Y = problem
     with pytest.raises(error, match="weight|W\\^"):
@@ -166,10 +208,14 @@ def test_weight_labels_are_one_based():
     net = bp.MLP([2, 3, 1])
     choices = nudge.weight_choices(net)
     assert len(choices) == 2 * 3 + 3 * 1
-    assert choices[0] == ("w¹₁₁", (1, 0, 0)) and choices[-1] == ("w²₁₃", (2, 0, 2))
+    assert choices[0] == ("w¹₁₁", (1, 0, 0)) and choices[-1] == (
+        "w²₁₃",
+        (2, 0, 2),
+    )
 
 
 # -- the widget ------------------------------------------------------------------
+
 
 def test_sliders_drive_the_state_and_the_image(problem):
     net, X, Y = problem
@@ -181,7 +227,9 @@ def test_sliders_drive_the_state_and_the_image(problem):
     assert explorer.w.value == pytest.approx(w0)
     explorer.dw.value = -1.25
     assert explorer.state.dw == -1.25
-    assert explorer.state.actual == pytest.approx(C(explorer.w.value - 1.25) - C(explorer.w.value), rel=1e-9)
+    assert explorer.state.actual == pytest.approx(
+        C(explorer.w.value - 1.25) - C(explorer.w.value), rel=1e-9
+    )
     assert bytes(explorer.image.value) != first_image
     # Smaller nudges: the prediction closes in on the actual change.
     gaps = []
@@ -193,7 +241,9 @@ def test_sliders_drive_the_state_and_the_image(problem):
     explorer.w.value = 1.5
     h = 1e-5
     assert explorer.state.w0 == 1.5
-    assert explorer.state.slope == pytest.approx((C(1.5 + h) - C(1.5 - h)) / (2 * h), rel=1e-6)
+    assert explorer.state.slope == pytest.approx(
+        (C(1.5 + h) - C(1.5 - h)) / (2 * h), rel=1e-6
+    )
 
 
 def test_dropdown_switches_weight_and_resets_its_value(problem):
@@ -203,11 +253,17 @@ def test_dropdown_switches_weight_and_resets_its_value(problem):
     old = explorer.state
     explorer.weight.value = (2, 0, 1)
     assert explorer.state.weight == (2, 0, 1)
-    assert explorer.w.value == pytest.approx(net.weights[1][0, 1], abs=0.01)  # the slider has step 0.01
+    assert explorer.w.value == pytest.approx(
+        net.weights[1][0, 1], abs=0.01
+    )  # the slider has step 0.01
     assert not np.allclose(explorer.state.Cs, old.Cs)
-    expected = [reference(net, X, Y, (2, 0, 1))(v) for v in explorer.state.ws]
+    expected = [
+        reference(net, X, Y, (2, 0, 1))(v) for v in explorer.state.ws
+    ]
     np.testing.assert_allclose(explorer.state.Cs, expected, rtol=1e-12)
-    assert [d.description for d in (explorer.weight, explorer.w, explorer.dw)] == ["weight", "its value w₀", "nudge Δw"]
+    assert [
+        d.description for d in (explorer.weight, explorer.w, explorer.dw)
+    ] == ["weight", "its value w₀", "nudge Δw"]
 
 
 @pytest.mark.parametrize("weight", ALL_WEIGHTS)
@@ -218,7 +274,14 @@ def test_extremes_of_the_ranges_are_finite_and_silent(problem, weight):
         for w in nudge.W_RANGE:
             for dw in (*nudge.DW_RANGE, 0.0):
                 s = nudge.nudge(net, X, Y, weight, dw, w=w)
-                values = [s.C0, s.C1, s.slope, s.bar_limit, *s.Cs, *s.tangent]
+                values = [
+                    s.C0,
+                    s.C1,
+                    s.slope,
+                    s.bar_limit,
+                    *s.Cs,
+                    *s.tangent,
+                ]
                 assert np.all(np.isfinite(values))
 
 
@@ -232,23 +295,45 @@ def test_slider_extremes_draw_without_warnings(weight):
                 explorer.w.value, explorer.dw.value = w, dw
                 s = explorer.state
                 assert s.w0 == w and s.dw == dw
-                assert np.all(np.isfinite([s.C0, s.C1, s.slope, s.bar_limit, *s.Cs]))
-                assert bytes(explorer.image.value[:8]) == b"\x89PNG\r\n\x1a\n"
-    assert (nudge.W_RANGE, nudge.DW_RANGE) == ((explorer.w.min, explorer.w.max), (explorer.dw.min, explorer.dw.max))
+                assert np.all(
+                    np.isfinite([s.C0, s.C1, s.slope, s.bar_limit, *s.Cs])
+                )
+                assert (
+                    bytes(explorer.image.value[:8]) == b"\x89PNG\r\n\x1a\n"
+                )
+    assert (nudge.W_RANGE, nudge.DW_RANGE) == (
+        (explorer.w.min, explorer.w.max),
+        (explorer.dw.min, explorer.dw.max),
+    )
 
 
 def test_dual_view_has_frames_along_dw_and_no_widget_text():
     view = nudge.show(weight=(1, 2, 0))
     assert isinstance(view, bp.frames.DualView)
     bundle = view._repr_mimebundle_()
-    assert "VBox(" not in bundle["text/plain"] and "Nudge explorer" in bundle["text/plain"]
+    assert (
+        "VBox(" not in bundle["text/plain"]
+        and "Nudge explorer" in bundle["text/plain"]
+    )
     html = bundle["text/html"]
     assert html.count('class="bp-frames"') == 1
-    data = json.loads(re.search(r'class="bp-frames-data">(.*?)</script>', html, re.S).group(1))
+    data = json.loads(
+        re.search(
+            r'class="bp-frames-data">(.*?)</script>', html, re.S
+        ).group(1)
+    )
     assert len(data["frames"]) == len(nudge.BOOK_DWS) >= 15
-    assert data["labels"][0] == "Δw = -2.00" and "Δw = +0.00" in data["labels"]
-    assert all(f.startswith("data:image/png;base64,") for f in data["frames"])
-    assert len(set(data["frames"])) == len(data["frames"])  # every frame differs
-    assert 'max="%d"' % (len(nudge.BOOK_DWS) - 1) in html
+    assert (
+        data["labels"][0] == "Δw = -2.00" and "Δw = +0.00" in data["labels"]
+    )
+    assert all(
+        f.startswith("data:image/png;base64,") for f in data["frames"]
+    )
+    assert len(set(data["frames"])) == len(
+        data["frames"]
+    )  # every frame differs
+    assert f'max="{len(nudge.BOOK_DWS) - 1}"' in html
     assert "w¹₃₁" in html and 'alt="' in html
-    assert len(html) < 400_000  # the frames are inlined in the page: keep them small
+    assert (
+        len(html) < 400_000
+    )  # the frames are inlined in the page: keep them small

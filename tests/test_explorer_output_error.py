@@ -17,7 +17,11 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def logistic(z):
-    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+    return (
+        1.0 / (1.0 + math.exp(-z))
+        if z >= 0
+        else math.exp(z) / (1.0 + math.exp(z))
+    )
 
 
 def mse_cost(z, y):
@@ -26,7 +30,9 @@ def mse_cost(z, y):
 
 def ce_cost(z, y):
     # Two-class softmax with logits (z, 0) and target (y, 1 − y), written out.
-    log_norm = max(z, 0.0) + math.log(math.exp(z - max(z, 0.0)) + math.exp(-max(z, 0.0)))
+    log_norm = max(z, 0.0) + math.log(
+        math.exp(z - max(z, 0.0)) + math.exp(-max(z, 0.0))
+    )
     return -(y * (z - log_norm) + (1.0 - y) * (0.0 - log_norm))
 
 
@@ -42,10 +48,18 @@ YS = [0.0, 0.25, 1.0]
 @pytest.mark.parametrize("z", ZS)
 def test_errors_are_the_derivatives_of_the_costs(z, y):
     s = oe.output_errors(z, y)
-    assert float(s.delta_mse) == pytest.approx(centred(lambda t: mse_cost(t, y), z), abs=1e-8)
-    assert float(s.delta_ce) == pytest.approx(centred(lambda t: ce_cost(t, y), z), abs=1e-8)
-    assert float(s.cost_mse) == pytest.approx(mse_cost(z, y), rel=1e-12, abs=1e-15)
-    assert float(s.cost_ce) == pytest.approx(ce_cost(z, y), rel=1e-12, abs=1e-15)
+    assert float(s.delta_mse) == pytest.approx(
+        centred(lambda t: mse_cost(t, y), z), abs=1e-8
+    )
+    assert float(s.delta_ce) == pytest.approx(
+        centred(lambda t: ce_cost(t, y), z), abs=1e-8
+    )
+    assert float(s.cost_mse) == pytest.approx(
+        mse_cost(z, y), rel=1e-12, abs=1e-15
+    )
+    assert float(s.cost_ce) == pytest.approx(
+        ce_cost(z, y), rel=1e-12, abs=1e-15
+    )
 
 
 @pytest.mark.parametrize("y", YS)
@@ -56,13 +70,15 @@ def test_cross_entropy_error_is_a_minus_y_and_mse_carries_sigma_prime(z, y):
     # softmax((z, 0))_1 = e^z / (e^z + 1) = σ(z): the same output for both costs.
     assert float(s.a) == pytest.approx(a, rel=1e-14)
     assert float(s.delta_ce) == pytest.approx(a - y, abs=1e-14)
-    assert float(s.delta_mse) == pytest.approx((a - y) * a * (1 - a), abs=1e-15)
+    assert float(s.delta_mse) == pytest.approx(
+        (a - y) * a * (1 - a), abs=1e-15
+    )
     assert float(s.slowdown) <= 0.25
 
 
 def test_mse_error_vanishes_when_saturated_but_cross_entropy_does_not():
     for z in (-10.0, -8.0):
-        s = oe.output_errors(z, 1.0)             # confidently wrong: a ≈ 0, y = 1
+        s = oe.output_errors(z, 1.0)  # confidently wrong: a ≈ 0, y = 1
         assert abs(float(s.delta_mse)) < 4e-4
         assert float(s.delta_ce) < -0.999
     # Moving towards saturation, the MSE error shrinks monotonically on the wrong side.
@@ -77,7 +93,14 @@ def test_mse_error_vanishes_when_saturated_but_cross_entropy_does_not():
 def test_vectorised_values_keep_the_shape_of_z():
     z = np.array([[-1.0, 0.0], [2.0, 3.0]])
     s = oe.output_errors(z, 0.5)
-    for v in (s.a, s.dsigma, s.delta_mse, s.delta_ce, s.cost_mse, s.cost_ce):
+    for v in (
+        s.a,
+        s.dsigma,
+        s.delta_mse,
+        s.delta_ce,
+        s.cost_mse,
+        s.cost_ce,
+    ):
         assert v.shape == z.shape
 
 
@@ -88,11 +111,20 @@ def test_extremes_are_finite_and_silent():
         with np.errstate(all="raise"):
             for y in (0.0, 0.5, 1.0):
                 s = oe.output_errors(z, y)
-                for v in (s.a, s.dsigma, s.delta_mse, s.delta_ce, s.cost_mse, s.cost_ce):
+                for v in (
+                    s.a,
+                    s.dsigma,
+                    s.delta_mse,
+                    s.delta_ce,
+                    s.cost_mse,
+                    s.cost_ce,
+                ):
                     assert np.all(np.isfinite(v))
                 for end in oe.Z_RANGE:
                     t = oe.output_errors(end, y)
-                    assert np.isfinite(float(t.cost_ce)) and np.isfinite(float(t.delta_mse))
+                    assert np.isfinite(float(t.cost_ce)) and np.isfinite(
+                        float(t.delta_mse)
+                    )
 
 
 def test_bad_input_gets_a_clear_error():
@@ -109,16 +141,20 @@ def test_sliders_drive_the_state_and_the_image():
     first = ex.image.value
     ex.z.value = -8.0
     assert float(ex.state.z) == -8.0
-    assert float(ex.state.delta_mse) == pytest.approx((logistic(-8) - 1) * logistic(-8) * (1 - logistic(-8)))
+    assert float(ex.state.delta_mse) == pytest.approx(
+        (logistic(-8) - 1) * logistic(-8) * (1 - logistic(-8))
+    )
     assert float(ex.state.delta_ce) == pytest.approx(logistic(-8) - 1)
     assert ex.image.value != first
     assert "-8.0" in ex.readout.value
-    ex.y.value = 0.0                              # now the output a ≈ 0 is right: both errors ≈ 0
+    ex.y.value = 0.0  # now the output a ≈ 0 is right: both errors ≈ 0
     assert ex.state.y == 0.0
     assert abs(float(ex.state.delta_ce)) < 1e-3
-    for end in (ex.z.min, ex.z.max):              # slider extremes
+    for end in (ex.z.min, ex.z.max):  # slider extremes
         ex.z.value = end
-        assert np.isfinite(float(ex.state.delta_mse)) and np.isfinite(float(ex.state.delta_ce))
+        assert np.isfinite(float(ex.state.delta_mse)) and np.isfinite(
+            float(ex.state.delta_ce)
+        )
 
 
 def test_the_plot_moves_its_artists_in_place():
@@ -131,7 +167,9 @@ def test_the_plot_moves_its_artists_in_place():
     assert plot.mse_dot.get_ydata()[0] == pytest.approx(expected)
     # the curves follow y: the orange one is a − y on the whole grid
     expected = [logistic(z) - 0.5 for z in plot.ce_curve.get_xdata()]
-    np.testing.assert_allclose(plot.ce_curve.get_ydata(), expected, atol=1e-14)
+    np.testing.assert_allclose(
+        plot.ce_curve.get_ydata(), expected, atol=1e-14
+    )
 
 
 def test_blitted_frames_equal_a_full_redraw():
@@ -143,7 +181,7 @@ def test_blitted_frames_equal_a_full_redraw():
     assert moved.png() != first
     fresh = oe.OutputErrorPlot(2.0, 1.0)
     assert moved.png() == fresh.png()
-    moved.update(2.0, 0.3)                       # a y move redraws the still parts too
+    moved.update(2.0, 0.3)  # a y move redraws the still parts too
     assert moved.png() == oe.OutputErrorPlot(2.0, 0.3).png()
 
 
@@ -152,7 +190,9 @@ def test_dual_view_carries_frames_and_no_widget_text():
     bundle = view._repr_mimebundle_()
     html = bundle["text/html"]
     assert "bp-frames" in html
-    assert html.count("data:image/png;base64,") == len(oe.BOOK_ZS) + 1   # frame 0 is also the <img> src
+    assert (
+        html.count("data:image/png;base64,") == len(oe.BOOK_ZS) + 1
+    )  # frame 0 is also the <img> src
     assert "VBox(" not in bundle["text/plain"] and "VBox(" not in repr(view)
     assert WIDGET_VIEW in bundle
 
@@ -164,4 +204,6 @@ def test_palette_frames_are_smaller_and_still_pngs():
     assert len(small) < len(raw) / 2
     from backprop.frames import figure_to_png
 
-    assert oe.compact_png(figure_to_png(plot.fig))[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (
+        oe.compact_png(figure_to_png(plot.fig))[:8] == b"\x89PNG\r\n\x1a\n"
+    )

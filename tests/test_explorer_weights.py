@@ -47,6 +47,7 @@ def set_entry(net, param, value):
 
 def finite_difference_gradients(Ws, bs, X, Y, l, eps=1e-6):
     """Return (dW, db) of layer l by centred differences of reference_loss."""
+
     def estimate(P):
         G = np.zeros_like(P)
         for idx in np.ndindex(P.shape):
@@ -75,8 +76,13 @@ def view():
 # -- the pure function ------------------------------------------------------
 
 
-@pytest.mark.parametrize("param", [wx.weight(2, 1, 2), wx.weight(1, 3, 1), wx.bias(2, 2), wx.bias(1, 1)])
-def test_gradients_equal_finite_differences_at_every_setting(problem, param):
+@pytest.mark.parametrize(
+    "param",
+    [wx.weight(2, 1, 2), wx.weight(1, 3, 1), wx.bias(2, 2), wx.bias(1, 1)],
+)
+def test_gradients_equal_finite_differences_at_every_setting(
+    problem, param
+):
     net, X, Y = problem
     for value in SETTINGS:
         s = wx.state(net, X, Y, param, value)
@@ -101,7 +107,9 @@ def test_dW_is_the_mean_of_the_outer_products(problem):
     net, X, Y = problem
     s = wx.state(net, X, Y, wx.weight(2, 2, 3), 1.5)
     m = X.shape[1]
-    loop = sum(np.outer(s.delta[:, i], s.a_prev[:, i]) for i in range(m)) / m
+    loop = (
+        sum(np.outer(s.delta[:, i], s.a_prev[:, i]) for i in range(m)) / m
+    )
     np.testing.assert_allclose(s.dW, loop, rtol=1e-12, atol=1e-15)
 
 
@@ -114,7 +122,9 @@ def test_moving_one_weight_changes_W_only_at_j_k(problem):
         assert changed.tolist() == [[param.j - 1, param.k - 1]]
         assert s.W[param.j - 1, param.k - 1] == 3.25
         np.testing.assert_array_equal(s.b, net.biases[param.l - 1])
-        np.testing.assert_array_equal(net.weights[param.l - 1], before)  # net itself is untouched
+        np.testing.assert_array_equal(
+            net.weights[param.l - 1], before
+        )  # net itself is untouched
 
 
 def test_moving_one_bias_changes_b_only_at_j(problem):
@@ -133,15 +143,21 @@ def test_loss_equals_net_loss_after_setting_the_weight(problem):
             Ws, bs = set_entry(net, param, value)
             twin.weights, twin.biases = Ws, bs
             assert s.loss == pytest.approx(twin.loss(X, Y), rel=1e-12)
-            assert s.loss == pytest.approx(reference_loss(Ws, bs, X, Y), rel=1e-12)
+            assert s.loss == pytest.approx(
+                reference_loss(Ws, bs, X, Y), rel=1e-12
+            )
 
 
 def test_activation_into_layer_1_is_the_input(problem):
     net, X, Y = problem
-    np.testing.assert_array_equal(wx.state(net, X, Y, wx.weight(1, 1, 1), 0.0).a_prev, X)
+    np.testing.assert_array_equal(
+        wx.state(net, X, Y, wx.weight(1, 1, 1), 0.0).a_prev, X
+    )
 
 
-def test_output_bias_gradient_is_the_mean_residual_and_grows_with_slope_one(problem):
+def test_output_bias_gradient_is_the_mean_residual_and_grows_with_slope_one(
+    problem,
+):
     # Identity output and MSE: ∂C/∂b^2_j = mean_x (a^2_j − y_j), and a^2_j grows
     # one for one with b^2_j, so the gradient is linear in b^2_j with slope 1.
     net, X, Y = problem
@@ -155,14 +171,21 @@ def test_output_bias_gradient_is_the_mean_residual_and_grows_with_slope_one(prob
     assert g[2.0] == pytest.approx(residual[1].mean(), rel=1e-12)
 
 
-def test_output_weight_gradient_is_linear_with_slope_mean_a_squared(problem):
+def test_output_weight_gradient_is_linear_with_slope_mean_a_squared(
+    problem,
+):
     # ∂C/∂w^2_jk = mean_x (a^2_j − y_j) a^1_k, and a^2_j grows by a^1_k per unit of
     # w^2_jk, so the gradient is linear in w^2_jk with slope mean_x (a^1_k)².
     net, X, Y = problem
     param = wx.weight(2, 1, 3)
-    lo, hi = wx.state(net, X, Y, param, -1.0), wx.state(net, X, Y, param, 2.5)
+    lo, hi = (
+        wx.state(net, X, Y, param, -1.0),
+        wx.state(net, X, Y, param, 2.5),
+    )
     a1 = 1.0 / (1.0 + np.exp(-(net.weights[0] @ X + net.biases[0])))
-    assert (hi.grad - lo.grad) / 3.5 == pytest.approx(np.mean(a1[2] ** 2), rel=1e-10)
+    assert (hi.grad - lo.grad) / 3.5 == pytest.approx(
+        np.mean(a1[2] ** 2), rel=1e-10
+    )
 
 
 def test_extremes_give_finite_values_without_warnings(problem):
@@ -179,15 +202,29 @@ def test_extremes_give_finite_values_without_warnings(problem):
 
 
 def test_extremes_are_finite_for_softmax_and_cross_entropy():
-    net = bp.MLP([2, 3, 3], hidden="tanh", output="softmax", loss="cross_entropy", seed=3)
+    net = bp.MLP(
+        [2, 3, 3],
+        hidden="tanh",
+        output="softmax",
+        loss="cross_entropy",
+        seed=3,
+    )
     X = np.array([[0.5, -1.0], [2.0, 0.3]])
     Y = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for param in (wx.weight(2, 1, 1), wx.bias(2, 3), wx.weight(1, 2, 2)):
+        for param in (
+            wx.weight(2, 1, 1),
+            wx.bias(2, 3),
+            wx.weight(1, 2, 2),
+        ):
             for value in (-40.0, 40.0):
                 s = wx.state(net, X, Y, param, value)
-                assert np.isfinite(s.loss) and np.all(np.isfinite(s.dW)) and np.all(np.isfinite(s.db))
+                assert (
+                    np.isfinite(s.loss)
+                    and np.all(np.isfinite(s.dW))
+                    and np.all(np.isfinite(s.db))
+                )
 
 
 def test_bad_parameters_are_refused(problem):
@@ -225,7 +262,9 @@ def test_slider_moves_recompute_the_state_and_the_image(view):
         assert s.W[0, 1] == value
         net, X, Y = ex.net, ex.X, ex.Y
         Ws, bs = set_entry(net, s.param, value)
-        assert s.loss == pytest.approx(reference_loss(Ws, bs, X, Y), rel=1e-12)
+        assert s.loss == pytest.approx(
+            reference_loss(Ws, bs, X, Y), rel=1e-12
+        )
         dW, _ = finite_difference_gradients(Ws, bs, X, Y, 2)
         np.testing.assert_allclose(s.dW, dW, rtol=1e-6, atol=1e-9)
         image = bytes(box.children[2].value)
@@ -240,8 +279,13 @@ def test_selector_switches_layer_and_resets_the_slider(view):
     fig = ex.view.fig
     box.selector.value = wx.bias(1, 2)
     assert ex.current.param == wx.bias(1, 2)
-    assert box.slider.value == pytest.approx(ex.net.biases[0][1, 0], abs=0.05)
-    assert ex.current.W.shape == (3, 2) and ex.current.delta.shape == (3, ex.X.shape[1])
+    assert box.slider.value == pytest.approx(
+        ex.net.biases[0][1, 0], abs=0.05
+    )
+    assert ex.current.W.shape == (3, 2) and ex.current.delta.shape == (
+        3,
+        ex.X.shape[1],
+    )
     assert ex.view.fig is fig  # the same figure, laid out again
     box.slider.value = -2.0
     assert ex.current.b[1, 0] == -2.0
@@ -272,11 +316,21 @@ def test_dual_view_bundle_has_frames_and_no_widget_text():
     bundle = view._repr_mimebundle_()
     html = bundle["text/html"]
     assert 'class="bp-frames"' in html
-    data = json.loads(re.search(r'<script type="application/json" class="bp-frames-data">(.*?)</script>',
-                                html, re.S).group(1))
-    assert len(data["frames"]) == 5 and all(f.startswith("data:image/png;base64,") for f in data["frames"])
+    data = json.loads(
+        re.search(
+            r'<script type="application/json" class="bp-frames-data">(.*?)</script>',
+            html,
+            re.S,
+        ).group(1)
+    )
+    assert len(data["frames"]) == 5 and all(
+        f.startswith("data:image/png;base64,") for f in data["frames"]
+    )
     assert len(set(data["frames"])) == 5
-    assert data["labels"][0] == "b²₁ = -4.00" and data["labels"][-1] == "b²₁ = +4.00"
+    assert (
+        data["labels"][0] == "b²₁ = -4.00"
+        and data["labels"][-1] == "b²₁ = +4.00"
+    )
     assert 'max="4"' in html
     assert "VBox(" not in bundle["text/plain"] and "VBox(" not in repr(view)
     assert "application/vnd.jupyter.widget-view+json" in bundle

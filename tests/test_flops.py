@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 import backprop as bp
 from backprop import flops
 
-
 # -- hand-derived cases ------------------------------------------------------
 
 
@@ -32,7 +31,9 @@ def test_2_3_1_network_single_example_by_hand():
     assert c.backward == 12
     assert c.n_params == 13
     assert c.finite_differences == 234
-    assert [(r.forward, r.hidden_error, r.weight_gradient) for r in c.layers] == [(6, 0, 6), (3, 3, 3)]
+    assert [
+        (r.forward, r.hidden_error, r.weight_gradient) for r in c.layers
+    ] == [(6, 0, 6), (3, 3, 3)]
     assert flops.forward_multiply_adds([2, 3, 1], 1) == 9
     assert flops.backward_multiply_adds([2, 3, 1], 1) == 12
     assert flops.finite_difference_multiply_adds([2, 3, 1], 1) == 234
@@ -101,9 +102,15 @@ class CountingArray(np.ndarray):
     log = []
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        plain = [np.asarray(x) if isinstance(x, CountingArray) else x for x in inputs]
+        plain = [
+            np.asarray(x) if isinstance(x, CountingArray) else x
+            for x in inputs
+        ]
         if "out" in kwargs:
-            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, CountingArray) else o for o in kwargs["out"])
+            kwargs["out"] = tuple(
+                np.asarray(o) if isinstance(o, CountingArray) else o
+                for o in kwargs["out"]
+            )
         if ufunc is np.matmul and method == "__call__":
             A, B = plain
             assert A.ndim == B.ndim == 2
@@ -118,11 +125,16 @@ class CountingArray(np.ndarray):
             if isinstance(x, (list, tuple)):
                 return type(x)(unwrap(y) for y in x)
             return x
-        return _wrap(func(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()}))
+
+        return _wrap(
+            func(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
+        )
 
 
 def _wrap(result):
-    if isinstance(result, np.ndarray) and not isinstance(result, CountingArray):
+    if isinstance(result, np.ndarray) and not isinstance(
+        result, CountingArray
+    ):
         return result.view(CountingArray)
     if isinstance(result, tuple):
         return tuple(_wrap(r) for r in result)
@@ -150,35 +162,54 @@ def test_counting_array_counts_a_known_product():
     assert np.asarray(B).tolist() == [[2.0] * 4] * 3
 
 
-@pytest.mark.parametrize("sizes,m,hidden,output,loss", [
-    ([2, 3, 1], 1, "relu", "identity", "mse"),
-    ([4, 6, 5, 3], 7, "tanh", "softmax", "cross_entropy"),
-    ([3, 2, 2, 2, 2, 4], 2, "sigmoid", "sigmoid", "mse"),
-])
+@pytest.mark.parametrize(
+    "sizes,m,hidden,output,loss",
+    [
+        ([2, 3, 1], 1, "relu", "identity", "mse"),
+        ([4, 6, 5, 3], 7, "tanh", "softmax", "cross_entropy"),
+        ([3, 2, 2, 2, 2, 4], 2, "sigmoid", "sigmoid", "mse"),
+    ],
+)
 def test_counts_match_the_matmuls_performed(sizes, m, hidden, output, loss):
     rng = np.random.default_rng(0)
     net = bp.MLP(sizes, hidden=hidden, output=output, loss=loss, seed=3)
     X = rng.normal(size=(sizes[0], m))
-    Y = np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], m)] if loss == "cross_entropy" else rng.normal(size=(sizes[-1], m))
+    Y = (
+        np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], m)]
+        if loss == "cross_entropy"
+        else rng.normal(size=(sizes[-1], m))
+    )
     fwd, bwd, log, (dWs, dbs) = _counted_gradients(net, X, Y)
     c = flops.count(sizes, m)
     assert fwd == c.forward
     assert bwd == c.backward
     L = len(sizes) - 1
-    assert len(log) == L + L + (L - 1)  # forward, rule 4 at every layer, rule 2 above layer 1
+    assert len(log) == L + L + (
+        L - 1
+    )  # forward, rule 4 at every layer, rule 2 above layer 1
     # and the counting did not change the mathematics
     plain_dWs, plain_dbs = net.gradients(X, Y)
     for got, want in zip(dWs + dbs, plain_dWs + plain_dbs):
-        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            np.asarray(got), want, rtol=1e-12, atol=1e-15
+        )
 
 
 @settings(max_examples=25, deadline=None)
-@given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5), m=st.integers(1, 5))
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5),
+    m=st.integers(1, 5),
+)
 def test_counts_match_performed_matmuls_for_any_shape(sizes, m):
     rng = np.random.default_rng(1)
     net = bp.MLP(sizes, hidden="tanh", seed=0)
-    fwd, bwd, _, _ = _counted_gradients(net, rng.normal(size=(sizes[0], m)), rng.normal(size=(sizes[-1], m)))
-    assert (fwd, bwd) == (flops.forward_multiply_adds(sizes, m), flops.backward_multiply_adds(sizes, m))
+    fwd, bwd, _, _ = _counted_gradients(
+        net, rng.normal(size=(sizes[0], m)), rng.normal(size=(sizes[-1], m))
+    )
+    assert (fwd, bwd) == (
+        flops.forward_multiply_adds(sizes, m),
+        flops.backward_multiply_adds(sizes, m),
+    )
 
 
 def test_finite_differences_does_two_forward_passes_per_parameter():
@@ -191,7 +222,9 @@ def test_finite_differences_does_two_forward_passes_per_parameter():
     bp.gradcheck.numerical_gradients(net, X, Y)
     passes = sum(1 for shape in CountingArray.log if shape == (4, 3, 2))
     assert passes == 2 * flops.n_params([3, 4, 2]) == 2 * (12 + 4 + 8 + 2)
-    assert sum(p * q * r for p, q, r in CountingArray.log) == flops.finite_difference_multiply_adds([3, 4, 2], 2)
+    assert sum(
+        p * q * r for p, q, r in CountingArray.log
+    ) == flops.finite_difference_multiply_adds([3, 4, 2], 2)
 
 
 # -- measuring helpers -------------------------------------------------------
@@ -201,7 +234,9 @@ def test_loglog_slope_recovers_power_laws():
     x = np.array([10.0, 100.0, 1000.0, 5000.0])
     assert flops.loglog_slope(x, 3 * x**2) == pytest.approx(2.0)
     assert flops.loglog_slope(x, 0.5 * x) == pytest.approx(1.0)
-    assert flops.loglog_slope(x, np.full(4, 7.0)) == pytest.approx(0.0, abs=1e-12)
+    assert flops.loglog_slope(x, np.full(4, 7.0)) == pytest.approx(
+        0.0, abs=1e-12
+    )
     with pytest.raises(ValueError):
         flops.loglog_slope([1.0, 2.0], [0.0, 1.0])
 
@@ -212,7 +247,9 @@ def test_median_time_is_the_median_of_the_runs(monkeypatch):
     clock = iter([0.0, 1.0, 10.0, 15.0, 20.0, 22.0])
     monkeypatch.setattr(flops.time, "perf_counter", lambda: next(clock))
     calls = []
-    assert flops.median_time(lambda: calls.append(1), repeat=3, number=2) == pytest.approx(1.0)
+    assert flops.median_time(
+        lambda: calls.append(1), repeat=3, number=2
+    ) == pytest.approx(1.0)
     assert len(calls) == 1 + 3 * 2  # one warm-up call, then 3 runs of 2
     with pytest.raises(ValueError):
         flops.median_time(lambda: None, repeat=0)
@@ -220,24 +257,35 @@ def test_median_time_is_the_median_of_the_runs(monkeypatch):
 
 def test_time_passes_returns_two_positive_times():
     net = bp.MLP([4, 8, 2], seed=0)
-    f, b = flops.time_passes(net, np.ones((4, 3)), np.zeros((2, 3)), repeat=3)
+    f, b = flops.time_passes(
+        net, np.ones((4, 3)), np.zeros((2, 3)), repeat=3
+    )
     assert f > 0 and b > 0
 
 
 # -- forward mode ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("hidden,output,loss", [
-    ("tanh", "identity", "mse"),
-    ("sigmoid", "sigmoid", "mse"),
-    ("relu", "softmax", "cross_entropy"),
-])
-def test_directional_derivative_matches_finite_differences_and_backprop(hidden, output, loss):
+@pytest.mark.parametrize(
+    "hidden,output,loss",
+    [
+        ("tanh", "identity", "mse"),
+        ("sigmoid", "sigmoid", "mse"),
+        ("relu", "softmax", "cross_entropy"),
+    ],
+)
+def test_directional_derivative_matches_finite_differences_and_backprop(
+    hidden, output, loss
+):
     rng = np.random.default_rng(4)
     sizes, m = [3, 5, 4, 3], 6
     net = bp.MLP(sizes, hidden=hidden, output=output, loss=loss, seed=2)
     X = rng.normal(size=(3, m))
-    Y = np.eye(3)[:, rng.integers(0, 3, m)] if loss == "cross_entropy" else rng.normal(size=(3, m))
+    Y = (
+        np.eye(3)[:, rng.integers(0, 3, m)]
+        if loss == "cross_entropy"
+        else rng.normal(size=(3, m))
+    )
     Vs = [rng.normal(size=W.shape) for W in net.weights]
     vs = [rng.normal(size=b.shape) for b in net.biases]
     got = flops.directional_derivative(net, X, Y, Vs, vs)
@@ -248,6 +296,7 @@ def test_directional_derivative_matches_finite_differences_and_backprop(hidden, 
         moved.weights = [W + t * V for W, V in zip(net.weights, Vs)]
         moved.biases = [b + t * v for b, v in zip(net.biases, vs)]
         return moved.loss(X, Y)
+
     eps = 1e-5
     fd = (cost_at(eps) - cost_at(-eps)) / (2 * eps)
     assert got == pytest.approx(fd, rel=1e-6, abs=1e-10)
@@ -264,17 +313,29 @@ def test_directional_derivative_along_one_parameter_is_that_partial():
     vs = [np.zeros_like(b) for b in net.biases]
     Vs[0][2, 1] = 1.0
     dWs, _ = net.gradients(X, Y)
-    assert flops.directional_derivative(net, X, Y, Vs, vs) == pytest.approx(dWs[0][2, 1], rel=1e-12)
+    assert flops.directional_derivative(net, X, Y, Vs, vs) == pytest.approx(
+        dWs[0][2, 1], rel=1e-12
+    )
 
 
 def test_directional_derivative_rejects_misshaped_direction():
     net = bp.MLP([2, 3, 1], seed=0)
     with pytest.raises(ValueError, match="shape"):
-        flops.directional_derivative(net, np.ones((2, 1)), np.ones((1, 1)),
-                                     [np.ones((2, 3)), np.ones((1, 3))], [np.ones((3, 1)), np.ones((1, 1))])
+        flops.directional_derivative(
+            net,
+            np.ones((2, 1)),
+            np.ones((1, 1)),
+            [np.ones((2, 3)), np.ones((1, 3))],
+            [np.ones((3, 1)), np.ones((1, 1))],
+        )
 
 
 def test_one_thread_limits_blas_threads():
     from threadpoolctl import threadpool_info
+
     with flops.one_thread():
-        assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+        assert all(
+            pool["num_threads"] == 1
+            for pool in threadpool_info()
+            if pool["user_api"] == "blas"
+        )

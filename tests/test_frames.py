@@ -13,7 +13,12 @@ import ipywidgets as widgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from backprop.frames import DualView, figure_to_png, frames_html, render_frames  # noqa: E402
+from backprop.frames import (  # noqa: E402
+    DualView,
+    figure_to_png,
+    frames_html,
+    render_frames,
+)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -61,12 +66,20 @@ def parse(markup):
 
 def by_class(collector, cls):
     """Return the attribute dicts of every tag carrying class `cls`."""
-    return [attrs for _, attrs in collector.tags if cls in (attrs.get("class") or "").split()]
+    return [
+        attrs
+        for _, attrs in collector.tags
+        if cls in (attrs.get("class") or "").split()
+    ]
 
 
 def data_json(markup):
     """Return the parsed JSON payload of the frames figure."""
-    match = re.search(r'<script type="application/json" class="bp-frames-data">(.*?)</script>', markup, re.S)
+    match = re.search(
+        r'<script type="application/json" class="bp-frames-data">(.*?)</script>',
+        markup,
+        re.S,
+    )
     assert match, "no bp-frames-data script"
     return json.loads(match.group(1))
 
@@ -79,7 +92,10 @@ def images():
 def test_figure_to_png_returns_png_bytes_sized_by_dpi():
     fig, ax = plt.subplots(figsize=(2, 1))
     try:
-        small, large = figure_to_png(fig, dpi=20), figure_to_png(fig, dpi=80)
+        small, large = (
+            figure_to_png(fig, dpi=20),
+            figure_to_png(fig, dpi=80),
+        )
     finally:
         plt.close(fig)
     assert small.startswith(PNG) and large.startswith(PNG)
@@ -105,18 +121,36 @@ def test_figure_to_png_rejects_non_figures():
 
 
 def test_frame_count_equals_image_count(images):
-    markup = frames_html(images, [f"v={i}" for i in range(4)], title="T", slider_label="v", alt="A plot")
+    markup = frames_html(
+        images,
+        [f"v={i}" for i in range(4)],
+        title="T",
+        slider_label="v",
+        alt="A plot",
+    )
     data = data_json(markup)
     assert len(data["frames"]) == len(images) == len(data["labels"])
-    assert [base64.b64decode(uri.split(",", 1)[1]) for uri in data["frames"]] == images
+    assert [
+        base64.b64decode(uri.split(",", 1)[1]) for uri in data["frames"]
+    ] == images
     slider = by_class(parse(markup), "bp-frames-slider")
     assert len(slider) == 1
     assert slider[0]["type"] == "range"
-    assert (slider[0]["min"], slider[0]["max"], slider[0]["step"]) == ("0", "3", "1")
+    assert (slider[0]["min"], slider[0]["max"], slider[0]["step"]) == (
+        "0",
+        "3",
+        "1",
+    )
 
 
 def test_structure_and_first_frame(images):
-    markup = frames_html(images[:2], ["first", "second"], title="Loss as w moves", slider_label="weight w", alt="Loss curve")
+    markup = frames_html(
+        images[:2],
+        ["first", "second"],
+        title="Loss as w moves",
+        slider_label="weight w",
+        alt="Loss curve",
+    )
     doc = parse(markup)
     assert markup.startswith('<figure class="bp-frames"')
     (img,) = by_class(doc, "bp-frames-image")
@@ -125,12 +159,20 @@ def test_structure_and_first_frame(images):
     assert "".join(doc.text["output"]) == "first"
     assert "".join(doc.text["figcaption"]) == "Loss as w moves"
     assert by_class(doc, "bp-frames-slider")[0]["aria-label"] == "weight w"
-    assert not any("id" in attrs for _, attrs in doc.tags), "figures must not use ids (several share a page)"
+    assert not any("id" in attrs for _, attrs in doc.tags), (
+        "figures must not use ids (several share a page)"
+    )
 
 
 def test_labels_and_texts_are_escaped(images):
     nasty = '</script><script>alert("x")</script> & <b>'
-    markup = frames_html(images[:2], [nasty, "b"], title="<i>t</i>", slider_label='"w"', alt='a "quoted" <alt>')
+    markup = frames_html(
+        images[:2],
+        [nasty, "b"],
+        title="<i>t</i>",
+        slider_label='"w"',
+        alt='a "quoted" <alt>',
+    )
     # The only script tags are the two the figure is made of.
     assert markup.count("<script") == 2
     assert markup.count("</script>") == 2
@@ -138,26 +180,40 @@ def test_labels_and_texts_are_escaped(images):
     doc = parse(markup)
     assert "".join(doc.text["output"]) == nasty  # shown as text, not markup
     assert by_class(doc, "bp-frames-image")[0]["alt"] == 'a "quoted" <alt>'
-    assert data_json(markup)["labels"][0] == nasty  # JSON round-trips the label
+    assert (
+        data_json(markup)["labels"][0] == nasty
+    )  # JSON round-trips the label
 
 
 def test_no_external_references(images):
-    markup = frames_html(images, list("abcd"), title="T", slider_label="s", alt="a")
+    markup = frames_html(
+        images, list("abcd"), title="T", slider_label="s", alt="a"
+    )
     assert "http" not in markup.lower()
-    assert "//" not in re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", markup)
+    assert "//" not in re.sub(
+        r"data:image/png;base64,[A-Za-z0-9+/=]+", "", markup
+    )
     for _, attrs in parse(markup).tags:
         for name in ("src", "href"):
             if name in attrs:
-                assert attrs[name].startswith("data:image/png;base64,"), attrs
+                assert attrs[name].startswith("data:image/png;base64,"), (
+                    attrs
+                )
 
 
 def test_several_figures_do_not_share_state(images):
-    one = frames_html(images[:2], ["a", "b"], title="one", slider_label="s", alt="a")
-    two = frames_html(images[2:], ["c", "d"], title="two", slider_label="s", alt="a")
+    one = frames_html(
+        images[:2], ["a", "b"], title="one", slider_label="s", alt="a"
+    )
+    two = frames_html(
+        images[2:], ["c", "d"], title="two", slider_label="s", alt="a"
+    )
     page = one + two
     # The script finds its data inside each figure, never through an id or a global.
     assert "getElementById" not in page and " id=" not in page
-    assert "querySelectorAll(\"figure.bp-frames:not([data-bp-ready])\")" in one
+    assert (
+        'querySelectorAll("figure.bp-frames:not([data-bp-ready])")' in one
+    )
 
 
 @pytest.mark.parametrize(
@@ -197,11 +253,15 @@ def test_render_frames_draws_each_value_and_closes_figures():
 
 
 def make_view(calls):
-    box = widgets.VBox([widgets.FloatSlider(description="w"), widgets.Output()])
+    box = widgets.VBox(
+        [widgets.FloatSlider(description="w"), widgets.Output()]
+    )
 
     def book():
         calls.append(1)
-        return frames_html([tiny_png(1)], ["w = 0"], title="t", slider_label="w", alt="a")
+        return frames_html(
+            [tiny_png(1)], ["w = 0"], title="t", slider_label="w", alt="a"
+        )
 
     return box, DualView(box, book, text="Explorer: loss as w moves")
 
@@ -209,7 +269,9 @@ def make_view(calls):
 def test_mime_bundle_has_widget_view_and_frames_and_no_vbox_repr():
     calls = []
     box, view = make_view(calls)
-    assert calls == [], "frames must be computed lazily, not at construction"
+    assert calls == [], (
+        "frames must be computed lazily, not at construction"
+    )
     bundle = view._repr_mimebundle_()
     assert set(bundle) == {WIDGET_VIEW, "text/html", "text/plain"}
     assert bundle[WIDGET_VIEW]["model_id"] == box.model_id

@@ -19,9 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _lab_command():
-    dry = subprocess.run(["make", "-s", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, check=True)
-    lines = [line for line in dry.stdout.splitlines() if " lab " in f" {line} " and "jupyter" in line]
-    assert lines, f"`make -n lab` printed no jupyter lab command:\n{dry.stdout}"
+    dry = subprocess.run(
+        ["make", "-s", "-n", "lab"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [
+        line
+        for line in dry.stdout.splitlines()
+        if " lab " in f" {line} " and "jupyter" in line
+    ]
+    assert lines, (
+        f"`make -n lab` printed no jupyter lab command:\n{dry.stdout}"
+    )
     return shlex.split(lines[-1])
 
 
@@ -39,14 +51,27 @@ def _get(url):
 @pytest.fixture(scope="module")
 def lab_server():
     port, token = _free_port(), "book-test"
-    command = _lab_command() + ["--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-                                f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False"]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command = _lab_command() + [
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.open_browser=False",
+    ]
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
             if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {proc.returncode}: {proc.stderr.read()[-2000:]}")
+                pytest.fail(
+                    f"jupyter lab exited with {proc.returncode}: {proc.stderr.read()[-2000:]}"
+                )
             try:
                 _get(f"{base}/api/status?token={token}")
                 break
@@ -62,7 +87,9 @@ def lab_server():
 
 def test_markdown_and_myst_open_as_notebooks_by_default(lab_server):
     base, token = lab_server
-    plugin = _get(f"{base}/lab/api/settings/@jupyterlab/docmanager-extension:plugin?token={token}")
+    plugin = _get(
+        f"{base}/lab/api/settings/@jupyterlab/docmanager-extension:plugin?token={token}"
+    )
     viewers = plugin["schema"]["properties"]["defaultViewers"]["default"]
     assert viewers.get("markdown") == "Jupytext Notebook"
     assert viewers.get("myst") == "Jupytext Notebook"
@@ -70,7 +97,12 @@ def test_markdown_and_myst_open_as_notebooks_by_default(lab_server):
 
 def test_a_chapter_loads_as_a_notebook_with_its_code_cells(lab_server):
     base, token = lab_server
-    model = _get(f"{base}/api/contents/03_output_error.md?type=notebook&token={token}")
+    model = _get(
+        f"{base}/api/contents/03_output_error.md?type=notebook&token={token}"
+    )
     cells = model["content"]["cells"]
     assert model["type"] == "notebook"
-    assert any(c["cell_type"] == "code" and "import backprop as bp" in c["source"] for c in cells)
+    assert any(
+        c["cell_type"] == "code" and "import backprop as bp" in c["source"]
+        for c in cells
+    )

@@ -25,8 +25,15 @@ def reference(mistake, sizes=None, m=None, seed=0):
 
 def test_there_are_the_mistakes_the_chapter_promises():
     assert len(KEYS) >= 7
-    for key in ["bias_averaged_twice", "softmax_extra_sigma_prime", "sign_flipped", "output_error_in_first_layer",
-                "missing_transpose", "weight_gradient_without_1_over_m", "row_convention_weight_gradient"]:
+    for key in [
+        "bias_averaged_twice",
+        "softmax_extra_sigma_prime",
+        "sign_flipped",
+        "output_error_in_first_layer",
+        "missing_transpose",
+        "weight_gradient_without_1_over_m",
+        "row_convention_weight_gradient",
+    ]:
         assert key in mistakes.MISTAKES
 
 
@@ -48,24 +55,43 @@ def test_fixes_pass_on_other_batches_and_seeds(key, sizes, m, seed):
     assert result.wrong.overall > gradcheck.SUSPECT
 
 
-@pytest.mark.parametrize("fn, output, loss", [(mistakes.correct, "sigmoid", "mse"),
-                                              (mistakes.correct, "identity", "mse"),
-                                              (mistakes.correct_softmax, "softmax", "cross_entropy")])
+@pytest.mark.parametrize(
+    "fn, output, loss",
+    [
+        (mistakes.correct, "sigmoid", "mse"),
+        (mistakes.correct, "identity", "mse"),
+        (mistakes.correct_softmax, "softmax", "cross_entropy"),
+    ],
+)
 @pytest.mark.parametrize("sizes", [(2, 5, 3), (4, 4, 4), (3, 2, 1)])
-def test_the_right_functions_agree_with_finite_differences(fn, output, loss, sizes):
+def test_the_right_functions_agree_with_finite_differences(
+    fn, output, loss, sizes
+):
     if loss == "cross_entropy" and sizes[-1] == 1:
         sizes = (3, 2, 2)
-    net = bp.MLP(list(sizes), hidden="tanh", output=output, loss=loss, seed=3)
+    net = bp.MLP(
+        list(sizes), hidden="tanh", output=output, loss=loss, seed=3
+    )
     rng = np.random.default_rng(4)
     net.biases = [rng.normal(size=b.shape) for b in net.biases]
     X = rng.normal(size=(sizes[0], 5))
-    Y = np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], 5)] if loss == "cross_entropy" else rng.uniform(size=(sizes[-1], 5))
+    Y = (
+        np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], 5)]
+        if loss == "cross_entropy"
+        else rng.uniform(size=(sizes[-1], 5))
+    )
     dWs, dbs = fn(net, X, Y)
     nWs, nbs = gradcheck.numerical_gradients(net, X, Y)
-    assert gradcheck.relative_error(gradcheck.flatten(dWs, dbs), gradcheck.flatten(nWs, nbs)) < 1e-7
+    assert (
+        gradcheck.relative_error(
+            gradcheck.flatten(dWs, dbs), gradcheck.flatten(nWs, nbs)
+        )
+        < 1e-7
+    )
 
 
 # -- what the chapter says about each mistake ----------------------------------------------
+
 
 def test_bias_averaged_twice_is_exactly_m_times_too_small_and_only_in_the_biases():
     mk = mistakes.MISTAKES["bias_averaged_twice"]
@@ -76,7 +102,9 @@ def test_bias_averaged_twice_is_exactly_m_times_too_small_and_only_in_the_biases
     for db, nb in zip(dbs, nbs):
         np.testing.assert_allclose(db * 8, nb, rtol=1e-6, atol=1e-10)
         # a factor 1/m gives the relative error (m − 1)/(m + 1)
-        assert gradcheck.relative_error(db, nb) == pytest.approx(7 / 9, rel=1e-6)
+        assert gradcheck.relative_error(db, nb) == pytest.approx(
+            7 / 9, rel=1e-6
+        )
 
 
 def test_weight_gradient_without_1_over_m_is_m_times_too_large_in_the_weights_only():
@@ -89,7 +117,9 @@ def test_weight_gradient_without_1_over_m_is_m_times_too_large_in_the_weights_on
         assert gradcheck.relative_error(db, nb) < 1e-7
 
 
-@pytest.mark.parametrize("key", ["bias_averaged_twice", "weight_gradient_without_1_over_m"])
+@pytest.mark.parametrize(
+    "key", ["bias_averaged_twice", "weight_gradient_without_1_over_m"]
+)
 def test_factor_m_mistakes_hide_behind_a_single_example(key):
     assert mistakes.check(key, m=1).wrong.overall < gradcheck.GOOD
     assert mistakes.check(key, m=2).wrong.overall > gradcheck.SUSPECT
@@ -99,7 +129,12 @@ def test_sign_flip_negates_every_gradient_relative_error_one():
     mk = mistakes.MISTAKES["sign_flipped"]
     net, X, Y, (nWs, nbs) = reference(mk)
     dWs, dbs = mk.wrong(net, X, Y)
-    np.testing.assert_allclose(gradcheck.flatten(dWs, dbs), -gradcheck.flatten(nWs, nbs), rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(
+        gradcheck.flatten(dWs, dbs),
+        -gradcheck.flatten(nWs, nbs),
+        rtol=1e-6,
+        atol=1e-10,
+    )
     assert mistakes.check(mk).wrong.overall == pytest.approx(1.0, abs=1e-9)
 
 
@@ -111,18 +146,34 @@ def test_extra_sigma_prime_leaves_the_softmax_error_a_minus_y_times_a_one_minus_
     dWs, _ = mk.wrong(net, X, Y)
     # Hand-derived: the wrong δ² is (a − y) ⊙ a ⊙ (1 − a); the right one, a − y, is
     # what the finite differences give for ∂C/∂W² = δ² (a¹)ᵀ / m.
-    np.testing.assert_allclose(dWs[1], ((a2 - Y) * a2 * (1 - a2)) @ a1.T / X.shape[1], rtol=1e-10)
-    np.testing.assert_allclose(nWs[1], (a2 - Y) @ a1.T / X.shape[1], rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(
+        dWs[1], ((a2 - Y) * a2 * (1 - a2)) @ a1.T / X.shape[1], rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        nWs[1], (a2 - Y) @ a1.T / X.shape[1], rtol=1e-6, atol=1e-10
+    )
 
 
-@pytest.mark.parametrize("key", ["missing_transpose", "row_convention_weight_gradient", "output_error_in_first_layer"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "missing_transpose",
+        "row_convention_weight_gradient",
+        "output_error_in_first_layer",
+    ],
+)
 def test_square_layers_hide_a_shape_error_that_other_layers_expose(key):
     nonsquare = mistakes.check(key, sizes=(3, 4, 2))
-    assert nonsquare.wrong.failure and nonsquare.wrong.failure.startswith("shape error")
+    assert nonsquare.wrong.failure and nonsquare.wrong.failure.startswith(
+        "shape error"
+    )
     assert nonsquare.wrong.verdict.startswith("shape error")
     assert nonsquare.fixed.overall < gradcheck.GOOD
     square = mistakes.check(key, sizes=(3, 3, 3))
-    assert square.wrong.failure is None and square.wrong.overall > gradcheck.SUSPECT
+    assert (
+        square.wrong.failure is None
+        and square.wrong.overall > gradcheck.SUSPECT
+    )
 
 
 def test_missing_transpose_raises_on_a_non_square_layer():
@@ -159,9 +210,14 @@ def test_sigma_prime_of_a_is_harmless_for_relu_and_identity_hidden_layers():
     import dataclasses
 
     for hidden in ("relu", "identity"):
-        mk = dataclasses.replace(mistakes.MISTAKES["sigma_prime_of_activation"], hidden=hidden)
+        mk = dataclasses.replace(
+            mistakes.MISTAKES["sigma_prime_of_activation"], hidden=hidden
+        )
         assert mistakes.check(mk).wrong.overall < gradcheck.GOOD
-    assert mistakes.check("sigma_prime_of_activation").wrong.overall > gradcheck.SUSPECT
+    assert (
+        mistakes.check("sigma_prime_of_activation").wrong.overall
+        > gradcheck.SUSPECT
+    )
 
 
 def test_hiding_table_says_when_each_mistake_hides():
@@ -169,9 +225,20 @@ def test_hiding_table_says_when_each_mistake_hides():
     one, batch, square = [label for label, _, _ in mistakes.SITUATIONS]
     assert found["bias_averaged_twice"][one][0] == "hidden"
     assert found["weight_gradient_without_1_over_m"][one][0] == "hidden"
-    for key in ["missing_transpose", "row_convention_weight_gradient", "output_error_in_first_layer"]:
-        assert found[key][batch][0] == "shape error" and found[key][square][0] == "caught"
-    for key in ["sign_flipped", "softmax_extra_sigma_prime", "sigma_prime_of_activation"]:
+    for key in [
+        "missing_transpose",
+        "row_convention_weight_gradient",
+        "output_error_in_first_layer",
+    ]:
+        assert (
+            found[key][batch][0] == "shape error"
+            and found[key][square][0] == "caught"
+        )
+    for key in [
+        "sign_flipped",
+        "softmax_extra_sigma_prime",
+        "sigma_prime_of_activation",
+    ]:
         assert {status for status, _ in found[key].values()} == {"caught"}
     table = mistakes.hiding_table()
     assert len(table.rows) == len(KEYS)
@@ -179,6 +246,7 @@ def test_hiding_table_says_when_each_mistake_hides():
 
 
 # -- the code the chapter shows ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("key", KEYS)
 def test_diff_shows_the_wrong_lines_and_the_fix(key):
@@ -188,7 +256,9 @@ def test_diff_shows_the_wrong_lines_and_the_fix(key):
     assert removed and added
     assert all("✗" in line for line in removed)
     assert all("✗" not in line for line in added)
-    assert text.splitlines()[0].startswith(f"  def {mistakes.MISTAKES[key].wrong.__name__}(")
+    assert text.splitlines()[0].startswith(
+        f"  def {mistakes.MISTAKES[key].wrong.__name__}("
+    )
     assert "```diff" in mistakes.diff(key)._repr_markdown_()
 
 
@@ -224,20 +294,23 @@ def test_summary_table():
 
 # -- the symptoms in training ------------------------------------------------------------------
 
+
 def test_training_shows_the_symptoms_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         curves = {key: mistakes.train(key) for key in KEYS}
     for key, c in curves.items():
-        assert c.fixed[-1] < 0.1 * c.fixed[0], f"the fix should learn: {key}"
+        assert c.fixed[-1] < 0.1 * c.fixed[0], (
+            f"the fix should learn: {key}"
+        )
         assert np.all(np.isfinite(c.wrong)) and np.all(np.isfinite(c.fixed))
     sign = curves["sign_flipped"]
-    assert sign.wrong[-1] > sign.wrong[0]                  # gradient descent climbs
+    assert sign.wrong[-1] > sign.wrong[0]  # gradient descent climbs
     assert np.all(np.diff(sign.wrong) > -1e-12)
     assert curves["weight_gradient_without_1_over_m"].diverged
     assert not curves["bias_averaged_twice"].diverged
     slow = curves["softmax_extra_sigma_prime"]
-    assert slow.wrong[-1] > 10 * slow.fixed[-1]            # learning crawls
+    assert slow.wrong[-1] > 10 * slow.fixed[-1]  # learning crawls
 
 
 def test_plot_symptoms_draws_one_panel_per_mistake():
@@ -250,5 +323,7 @@ def test_plot_symptoms_draws_one_panel_per_mistake():
     fig = mistakes.plot_symptoms(curves)
     panels = [ax for ax in fig.axes if ax.lines]
     assert len(panels) == len(KEYS)
-    assert [ax.get_title() for ax in panels] == [mistakes.MISTAKES[k].short for k in KEYS]
+    assert [ax.get_title() for ax in panels] == [
+        mistakes.MISTAKES[k].short for k in KEYS
+    ]
     plt.close(fig)

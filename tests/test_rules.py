@@ -10,7 +10,9 @@ def test_output_error_hand_case():
     # δ = ∇_a C ⊙ σ'(z): (1)(0.5) = 0.5 and (−2)(0.25) = −0.5
     grad_a = np.array([[1.0], [-2.0]])
     dsigma = np.array([[0.5], [0.25]])
-    np.testing.assert_array_equal(rules.output_error(grad_a, dsigma), [[0.5], [-0.5]])
+    np.testing.assert_array_equal(
+        rules.output_error(grad_a, dsigma), [[0.5], [-0.5]]
+    )
 
 
 def test_hidden_error_hand_case():
@@ -19,7 +21,9 @@ def test_hidden_error_hand_case():
     W_next = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     delta_next = np.array([[1.0], [0.0], [-1.0]])
     dsigma = np.array([[0.5], [2.0]])
-    np.testing.assert_array_equal(rules.hidden_error(W_next, delta_next, dsigma), [[-2.0], [-8.0]])
+    np.testing.assert_array_equal(
+        rules.hidden_error(W_next, delta_next, dsigma), [[-2.0], [-8.0]]
+    )
 
 
 def test_bias_gradient_hand_case():
@@ -35,7 +39,10 @@ def test_weight_gradient_hand_case():
     #      = [[1, 3, 8], [2, −2, 0]], divided by m = 2.
     delta = np.array([[1.0, 3.0], [2.0, -2.0]])
     a_prev = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
-    np.testing.assert_array_equal(rules.weight_gradient(delta, a_prev), [[0.5, 1.5, 4.0], [1.0, -1.0, 0.0]])
+    np.testing.assert_array_equal(
+        rules.weight_gradient(delta, a_prev),
+        [[0.5, 1.5, 4.0], [1.0, -1.0, 0.0]],
+    )
 
 
 def test_one_unit_chain_by_hand():
@@ -55,14 +62,33 @@ def test_one_unit_chain_by_hand():
     assert dbs[0][0, 0] == pytest.approx(r * w2)
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda: rules.output_error(np.ones((2, 3)), np.ones((3, 2))), "same shape"),
-    (lambda: rules.output_error(np.ones(3), np.ones(3)), "2-D"),
-    (lambda: rules.hidden_error(np.ones((3, 2)), np.ones((2, 4)), np.ones((2, 4))), "rows"),
-    (lambda: rules.hidden_error(np.ones((3, 2)), np.ones((3, 4)), np.ones((3, 4))), "(n_l, m) = (2, 4)"),
-    (lambda: rules.weight_gradient(np.ones((2, 3)), np.ones((4, 5))), "same number of examples"),
-    (lambda: rules.bias_gradient(np.ones(3)), "2-D"),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (
+            lambda: rules.output_error(np.ones((2, 3)), np.ones((3, 2))),
+            "same shape",
+        ),
+        (lambda: rules.output_error(np.ones(3), np.ones(3)), "2-D"),
+        (
+            lambda: rules.hidden_error(
+                np.ones((3, 2)), np.ones((2, 4)), np.ones((2, 4))
+            ),
+            "rows",
+        ),
+        (
+            lambda: rules.hidden_error(
+                np.ones((3, 2)), np.ones((3, 4)), np.ones((3, 4))
+            ),
+            "(n_l, m) = (2, 4)",
+        ),
+        (
+            lambda: rules.weight_gradient(np.ones((2, 3)), np.ones((4, 5))),
+            "same number of examples",
+        ),
+        (lambda: rules.bias_gradient(np.ones(3)), "2-D"),
+    ],
+)
 def test_rules_reject_mismatched_shapes(call, words):
     with pytest.raises(ValueError, match=None) as info:
         call()

@@ -16,9 +16,28 @@ import importlib
 from . import activations, checks, gradcheck, losses, rules
 from .network import MLP, ForwardCache
 
-__all__ = ["MLP", "ForwardCache", "activations", "checks", "gradcheck", "losses", "rules"]
+__all__ = [
+    "MLP",
+    "ForwardCache",
+    "activations",
+    "checks",
+    "gradcheck",
+    "losses",
+    "rules",
+]
 
-_LAZY = {"symbolic", "frames", "explorers", "data", "training", "exercises", "mistakes", "flops", "row_convention", "tables"}
+_LAZY = {
+    "symbolic",
+    "frames",
+    "explorers",
+    "data",
+    "training",
+    "exercises",
+    "mistakes",
+    "flops",
+    "row_convention",
+    "tables",
+}
 
 
 def __getattr__(name):

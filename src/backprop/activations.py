@@ -6,8 +6,8 @@ column per example. Softmax is the exception: it acts on each column as a
 whole, so it has a Jacobian instead of an element-wise derivative.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -67,7 +67,10 @@ def softmax(z):
 def softmax_jacobian(z):
     """Return ∂a_i/∂z_j = a_i(δ_ij − a_j) per example: shape (m, n, n) for z (n, m)."""
     a = softmax(z).T  # (m, n): row k is example k
-    return a[:, :, None] * np.eye(z.shape[0])[None] - a[:, :, None] * a[:, None, :]
+    return (
+        a[:, :, None] * np.eye(z.shape[0])[None]
+        - a[:, :, None] * a[:, None, :]
+    )
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,11 @@ HIDDEN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
 def get(name):
     """Return the Activation called name; raise ValueError listing allowed names."""
     if not isinstance(name, str):
-        raise TypeError(f"activation must be a name (str), one of {sorted(ACTIVATIONS)}; got {type(name).__name__}")
+        raise TypeError(
+            f"activation must be a name (str), one of {sorted(ACTIVATIONS)}; got {type(name).__name__}"
+        )
     if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
+        raise ValueError(
+            f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}"
+        )
     return ACTIVATIONS[name]

@@ -23,8 +23,19 @@ import numpy as np
 from . import checks
 
 __all__ = [
-    "Split", "digits", "train_test_split", "load_digits", "one_hot",
-    "read_idx", "write_idx", "load_mnist", "two_moons", "circles", "IDXError",
+    "DIGITS_SIZES",
+    "digits_classifier",
+    "Split",
+    "digits",
+    "train_test_split",
+    "load_digits",
+    "one_hot",
+    "read_idx",
+    "write_idx",
+    "load_mnist",
+    "two_moons",
+    "circles",
+    "IDXError",
 ]
 
 
@@ -32,12 +43,15 @@ __all__ = [
 # one-hot targets and the train/test split
 # ---------------------------------------------------------------------------
 
+
 def one_hot(labels, n_classes=None):
     """Return the (n_classes, m) one-hot matrix of integer labels (m,); n_classes defaults to max + 1."""
     labels = np.asarray(labels)
     if n_classes is None:
         if labels.size == 0:
-            raise ValueError("one_hot needs at least one label, or n_classes")
+            raise ValueError(
+                "one_hot needs at least one label, or n_classes"
+            )
         n_classes = int(np.max(labels)) + 1
     return checks.labels_to_one_hot("labels", labels, n_classes)
 
@@ -63,8 +77,10 @@ class Split:
         return one_hot(self.y_test, self.n_classes)
 
     def __repr__(self):
-        return (f"Split(X_train {self.X_train.shape}, X_test {self.X_test.shape}, "
-                f"n_classes={self.n_classes})")
+        return (
+            f"Split(X_train {self.X_train.shape}, X_test {self.X_test.shape}, "
+            f"n_classes={self.n_classes})"
+        )
 
 
 def train_test_split(X, labels, test_fraction=0.2, seed=0):
@@ -78,11 +94,20 @@ def train_test_split(X, labels, test_fraction=0.2, seed=0):
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels)
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D of shape (n_0, m), one example per column; got shape {X.shape}")
+        raise ValueError(
+            f"X must be 2-D of shape (n_0, m), one example per column; got shape {X.shape}"
+        )
     if labels.ndim != 1 or labels.size != X.shape[1]:
-        raise ValueError(f"labels must have shape (m,) = ({X.shape[1]},) to match X {X.shape}; got {labels.shape}")
-    if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number strictly between 0 and 1; got {test_fraction!r}")
+        raise ValueError(
+            f"labels must have shape (m,) = ({X.shape[1]},) to match X {X.shape}; got {labels.shape}"
+        )
+    if (
+        not isinstance(test_fraction, (int, float))
+        or not 0 < test_fraction < 1
+    ):
+        raise ValueError(
+            f"test_fraction must be a number strictly between 0 and 1; got {test_fraction!r}"
+        )
     n_classes = int(labels.max()) + 1
     rng = np.random.default_rng(seed)
     train_idx, test_idx = [], []
@@ -94,13 +119,40 @@ def train_test_split(X, labels, test_fraction=0.2, seed=0):
     train_idx = rng.permutation(np.concatenate(train_idx))
     test_idx = rng.permutation(np.concatenate(test_idx))
     if train_idx.size == 0 or test_idx.size == 0:
-        raise ValueError(f"test_fraction={test_fraction} leaves an empty train or test set for m = {labels.size}")
-    return Split(X[:, train_idx], labels[train_idx], X[:, test_idx], labels[test_idx], n_classes)
+        raise ValueError(
+            f"test_fraction={test_fraction} leaves an empty train or test set for m = {labels.size}"
+        )
+    return Split(
+        X[:, train_idx],
+        labels[train_idx],
+        X[:, test_idx],
+        labels[test_idx],
+        n_classes,
+    )
 
 
 # ---------------------------------------------------------------------------
 # the digits that scikit-learn ships
 # ---------------------------------------------------------------------------
+
+
+#: Chapter 10's digit classifier: 64 pixels, 64 tanh units, 10 classes.
+#: Chapters 7, 8 and 12 quote its size from here, never by hand.
+DIGITS_SIZES = (64, 64, 10)
+
+
+def digits_classifier(seed=0):
+    """Return chapter 10's classifier: MLP(DIGITS_SIZES), tanh, softmax."""
+    from .network import MLP
+
+    return MLP(
+        list(DIGITS_SIZES),
+        hidden="tanh",
+        output="softmax",
+        loss="cross_entropy",
+        seed=seed,
+    )
+
 
 def digits():
     """Return (X, labels): the 1,797 scikit-learn digits as X (64, 1797) in [0, 1] and labels (1797,).
@@ -121,10 +173,14 @@ def _digits_table():
 
     spec = importlib.util.find_spec("sklearn")
     if spec is not None and spec.origin is not None:
-        path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+        path = (
+            Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+        )
         if path.is_file():
             return np.loadtxt(path, delimiter=",", dtype=np.float64)
-    from sklearn.datasets import load_digits as _sklearn_digits  # pragma: no cover - a differently packaged sklearn
+    from sklearn.datasets import (
+        load_digits as _sklearn_digits,  # pragma: no cover - a differently packaged sklearn
+    )
 
     bunch = _sklearn_digits()
     return np.column_stack([bunch.data, bunch.target]).astype(np.float64)
@@ -133,12 +189,15 @@ def _digits_table():
 def load_digits(test_fraction=0.2, seed=0):
     """Return the digits as a seeded, stratified Split (X columns are 8×8 images in [0, 1])."""
     X, labels = digits()
-    return train_test_split(X, labels, test_fraction=test_fraction, seed=seed)
+    return train_test_split(
+        X, labels, test_fraction=test_fraction, seed=seed
+    )
 
 
 # ---------------------------------------------------------------------------
 # the IDX format (MNIST)
 # ---------------------------------------------------------------------------
+
 
 class IDXError(ValueError):
     """An IDX file that is not what its header says (wrong magic number, truncated, too long)."""
@@ -166,7 +225,9 @@ def _read_bytes(path):
         try:
             raw = gzip.decompress(raw)
         except (EOFError, OSError) as err:
-            raise IDXError(f"{path.name}: the gzip stream is damaged or truncated ({err})") from None
+            raise IDXError(
+                f"{path.name}: the gzip stream is damaged or truncated ({err})"
+            ) from None
     return raw
 
 
@@ -181,7 +242,9 @@ def read_idx(path):
     raw = _read_bytes(path)
     name = Path(path).name
     if len(raw) < 4:
-        raise IDXError(f"{name}: only {len(raw)} byte(s); an IDX file starts with a 4-byte magic number")
+        raise IDXError(
+            f"{name}: only {len(raw)} byte(s); an IDX file starts with a 4-byte magic number"
+        )
     zero0, zero1, type_byte, ndim = raw[:4]
     if zero0 != 0 or zero1 != 0:
         raise IDXError(
@@ -190,13 +253,22 @@ def read_idx(path):
         )
     if type_byte not in IDX_DTYPES:
         known = ", ".join(f"0x{k:02X}" for k in IDX_DTYPES)
-        raise IDXError(f"{name}: unknown element type byte 0x{type_byte:02X} in the magic number; expected one of {known}")
+        raise IDXError(
+            f"{name}: unknown element type byte 0x{type_byte:02X} in the magic number; expected one of {known}"
+        )
     if ndim == 0:
-        raise IDXError(f"{name}: the magic number announces 0 dimensions; expected at least 1")
+        raise IDXError(
+            f"{name}: the magic number announces 0 dimensions; expected at least 1"
+        )
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise IDXError(f"{name}: truncated header: {ndim} dimension sizes need {header} bytes, the file has {len(raw)}")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+        raise IDXError(
+            f"{name}: truncated header: {ndim} dimension sizes need {header} bytes, the file has {len(raw)}"
+        )
+    shape = tuple(
+        int(d)
+        for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4)
+    )
     dtype = IDX_DTYPES[type_byte]
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     actual = len(raw) - header
@@ -206,8 +278,12 @@ def read_idx(path):
             f"but only {actual} follow"
         )
     if actual > expected:
-        raise IDXError(f"{name}: {actual - expected} unexpected byte(s) after the {expected} data bytes for shape {shape}")
-    data = np.frombuffer(raw, dtype=dtype, count=expected // dtype.itemsize, offset=header)
+        raise IDXError(
+            f"{name}: {actual - expected} unexpected byte(s) after the {expected} data bytes for shape {shape}"
+        )
+    data = np.frombuffer(
+        raw, dtype=dtype, count=expected // dtype.itemsize, offset=header
+    )
     return data.reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -217,14 +293,23 @@ def write_idx(path, array, *, compress=None):
     codes = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
     native = array.dtype.newbyteorder("=")
     if native not in codes:
-        raise TypeError(f"IDX stores uint8, int8, int16, int32, float32 or float64; got dtype {array.dtype}")
+        raise TypeError(
+            f"IDX stores uint8, int8, int16, int32, float32 or float64; got dtype {array.dtype}"
+        )
     if array.ndim < 1 or array.ndim > 255:
-        raise ValueError(f"IDX stores arrays with 1 to 255 dimensions; got {array.ndim}")
-    header = bytes([0, 0, codes[native], array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+        raise ValueError(
+            f"IDX stores arrays with 1 to 255 dimensions; got {array.ndim}"
+        )
+    header = (
+        bytes([0, 0, codes[native], array.ndim])
+        + np.asarray(array.shape, dtype=">u4").tobytes()
+    )
     payload = header + array.astype(IDX_DTYPES[codes[native]]).tobytes()
     if compress is None:
         compress = str(path).endswith(".gz")
-    Path(path).write_bytes(gzip.compress(payload, mtime=0) if compress else payload)
+    Path(path).write_bytes(
+        gzip.compress(payload, mtime=0) if compress else payload
+    )
 
 
 _MNIST_FILES = {
@@ -235,7 +320,12 @@ _MNIST_FILES = {
 
 def _find_idx(folder, stem):
     """Return the path of stem in folder, accepting the usual spellings (.gz, '.idx' with a dot)."""
-    candidates = [stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"]
+    candidates = [
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ]
     for candidate in candidates:
         path = Path(folder) / candidate
         if path.is_file():
@@ -252,11 +342,17 @@ def _mnist_pair(folder, kind):
     images = read_idx(_find_idx(folder, images_name))
     labels = read_idx(_find_idx(folder, labels_name))
     if images.ndim != 3:
-        raise IDXError(f"{images_name}: expected images of shape (m, rows, cols); got {images.shape}")
+        raise IDXError(
+            f"{images_name}: expected images of shape (m, rows, cols); got {images.shape}"
+        )
     if labels.ndim != 1:
-        raise IDXError(f"{labels_name}: expected labels of shape (m,); got {labels.shape}")
+        raise IDXError(
+            f"{labels_name}: expected labels of shape (m,); got {labels.shape}"
+        )
     if images.shape[0] != labels.shape[0]:
-        raise IDXError(f"{kind}: {images.shape[0]} images but {labels.shape[0]} labels")
+        raise IDXError(
+            f"{kind}: {images.shape[0]} images but {labels.shape[0]} labels"
+        )
     scale = 255.0 if images.dtype == np.uint8 else 1.0
     X = images.reshape(images.shape[0], -1).T.astype(np.float64) / scale
     return X, labels.astype(np.int64)
@@ -274,6 +370,7 @@ def load_mnist(folder):
 # small 2-D problems made in code (the training explorer)
 # ---------------------------------------------------------------------------
 
+
 def random_batch(net, m, rng):
     """Return random inputs X (n0, m) and targets Y (nL, m) for a gradient check: one-hot for cross-entropy, in (0.1, 0.9) otherwise."""
     X = rng.normal(size=(net.sizes[0], m))
@@ -288,9 +385,13 @@ def random_batch(net, m, rng):
 
 def _check_toy(m, noise):
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
-        raise ValueError(f"m must be an integer ≥ 2 (the number of points); got {m!r}")
+        raise ValueError(
+            f"m must be an integer ≥ 2 (the number of points); got {m!r}"
+        )
     if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number ≥ 0; got {noise!r}")
+        raise ValueError(
+            f"noise must be a finite number ≥ 0; got {noise!r}"
+        )
 
 
 def two_moons(m=200, noise=0.15, seed=0):
@@ -309,7 +410,9 @@ def two_moons(m=200, noise=0.15, seed=0):
     lower = np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)])
     X = np.concatenate([upper, lower], axis=1) - np.array([[0.5], [0.25]])
     X = X + noise * rng.normal(size=X.shape)
-    labels = np.concatenate([np.zeros(m0, dtype=np.int64), np.ones(m1, dtype=np.int64)])
+    labels = np.concatenate(
+        [np.zeros(m0, dtype=np.int64), np.ones(m1, dtype=np.int64)]
+    )
     order = rng.permutation(m)
     return X[:, order], labels[order]
 
@@ -318,7 +421,9 @@ def circles(m=200, noise=0.08, factor=0.5, seed=0):
     """Return (X (2, m), labels (m,)): a circle of radius `factor` (class 1) inside one of radius 1 (class 0)."""
     _check_toy(m, noise)
     if not 0 < factor < 1:
-        raise ValueError(f"factor (inner radius) must be between 0 and 1; got {factor!r}")
+        raise ValueError(
+            f"factor (inner radius) must be between 0 and 1; got {factor!r}"
+        )
     rng = np.random.default_rng(seed)
     m0 = m // 2
     m1 = m - m0
@@ -326,7 +431,11 @@ def circles(m=200, noise=0.08, factor=0.5, seed=0):
     t1 = np.linspace(0, 2 * np.pi, m1, endpoint=False)
     outer = np.stack([np.cos(t0), np.sin(t0)])
     inner = factor * np.stack([np.cos(t1), np.sin(t1)])
-    X = np.concatenate([outer, inner], axis=1) + noise * rng.normal(size=(2, m))
-    labels = np.concatenate([np.zeros(m0, dtype=np.int64), np.ones(m1, dtype=np.int64)])
+    X = np.concatenate([outer, inner], axis=1) + noise * rng.normal(
+        size=(2, m)
+    )
+    labels = np.concatenate(
+        [np.zeros(m0, dtype=np.int64), np.ones(m1, dtype=np.int64)]
+    )
     order = rng.permutation(m)
     return X[:, order], labels[order]

@@ -59,9 +59,22 @@ DIAGNOSES = {
 
 # When the cases disagree (a square case gives the transpose, the others raise
 # a shape error), the most specific diagnosis names the mistake.
-_PRIORITY = ["not_implemented", "missing_sigma_prime", "extra_sigma_prime", "sigma_prime_of_a",
-             "gradient_wrt_a", "wrong_axis", "transposed", "sign", "factor", "shape", "type",
-             "nonfinite", "exception", "wrong"]
+_PRIORITY = [
+    "not_implemented",
+    "missing_sigma_prime",
+    "extra_sigma_prime",
+    "sigma_prime_of_a",
+    "gradient_wrt_a",
+    "wrong_axis",
+    "transposed",
+    "sign",
+    "factor",
+    "shape",
+    "type",
+    "nonfinite",
+    "exception",
+    "wrong",
+]
 
 
 @dataclass
@@ -107,38 +120,61 @@ class CheckResult:
         for c in self.cases:
             detail, category = c.finding.detail, c.finding.category
             if category in seen and category == "exception":
-                detail = detail.split(":")[0].replace(" in a matrix product", "") + " here too."
+                detail = (
+                    detail.split(":")[0].replace(" in a matrix product", "")
+                    + " here too."
+                )
             elif category in seen and category != "correct":
                 detail = "the same mistake as above."
             seen.add(category)
-            rows.append(("✓" if c.finding.category == "correct" else "✗", c.description, detail))
+            rows.append(
+                (
+                    "✓" if c.finding.category == "correct" else "✗",
+                    c.description,
+                    detail,
+                )
+            )
         return rows
 
     def __str__(self):
         lines = [f"{self.headline}: {self.exercise}", self.message]
         if self.cases:
             lines.append("Case by case:")
-            lines += [f"  {mark} {desc}: {detail}" for mark, desc, detail in self.case_lines()]
+            lines += [
+                f"  {mark} {desc}: {detail}"
+                for mark, desc, detail in self.case_lines()
+            ]
         return "\n".join(lines)
 
     __repr__ = __str__
 
     def _repr_markdown_(self):
-        lines = [f"**{_md(self.headline)}**: {_md(self.exercise)}", "", _md(self.message)]
+        lines = [
+            f"**{_md(self.headline)}**: {_md(self.exercise)}",
+            "",
+            _md(self.message),
+        ]
         if self.cases:
             lines += ["", "Case by case:", ""]
-            lines += [f"- {mark} {_md(desc)}: {_md(detail)}" for mark, desc, detail in self.case_lines()]
+            lines += [
+                f"- {mark} {_md(desc)}: {_md(detail)}"
+                for mark, desc, detail in self.case_lines()
+            ]
         return "\n".join(lines)
 
     def _repr_html_(self):
         colour = "#1a7f37" if self.correct else "#b42318"
-        parts = [f'<div class="bp-check" style="border-left: 4px solid {colour}; padding-left: 0.8em">',
-                 f"<p><strong>{html.escape(self.headline)}</strong>: {html.escape(self.exercise)}</p>",
-                 f"<p>{html.escape(self.message)}</p>"]
+        parts = [
+            f'<div class="bp-check" style="border-left: 4px solid {colour}; padding-left: 0.8em">',
+            f"<p><strong>{html.escape(self.headline)}</strong>: {html.escape(self.exercise)}</p>",
+            f"<p>{html.escape(self.message)}</p>",
+        ]
         if self.cases:
             parts.append("<p>Case by case:</p><ul>")
-            parts += [f"<li>{mark} {html.escape(desc)}: {html.escape(detail)}</li>"
-                      for mark, desc, detail in self.case_lines()]
+            parts += [
+                f"<li>{mark} {html.escape(desc)}: {html.escape(detail)}</li>"
+                for mark, desc, detail in self.case_lines()
+            ]
             parts.append("</ul>")
         parts.append("</div>")
         return "\n".join(parts)
@@ -152,6 +188,7 @@ def _md(text):
 
 
 # -- comparing one answer with the reference ---------------------------------------
+
 
 def _close(x, y):
     return x.shape == y.shape and gradcheck.relative_error(x, y) < RTOL
@@ -170,35 +207,61 @@ def _call(fn, *args):
 
 def _exception_finding(err):
     if isinstance(err, NotImplementedError):
-        return Finding("not_implemented", "Your function raised NotImplementedError (not implemented yet).")
+        return Finding(
+            "not_implemented",
+            "Your function raised NotImplementedError (not implemented yet).",
+        )
     text = str(err).strip().splitlines()[0] if str(err).strip() else ""
     text = text if len(text) <= 160 else text[:157] + "..."
     sizes = re.search(r"size (\d+) is different from (\d+)", text)
     if "matmul" in text and sizes:
-        return Finding("exception", f"Your function raised {type(err).__name__} in a matrix product: the inner "
-                                    f"dimensions do not match ({sizes.group(0)}). Check which factor needs a transpose.")
+        return Finding(
+            "exception",
+            f"Your function raised {type(err).__name__} in a matrix product: the inner "
+            f"dimensions do not match ({sizes.group(0)}). Check which factor needs a transpose.",
+        )
     hint = ""
     if "shapes" in text or "broadcast" in text:
         hint = " The shapes of a product or an element-wise operation do not fit: check which factor needs a transpose."
-    return Finding("exception", f"Your function raised {type(err).__name__}: {text.rstrip('.')}.{hint}")
+    return Finding(
+        "exception",
+        f"Your function raised {type(err).__name__}: {text.rstrip('.')}.{hint}",
+    )
 
 
 def _as_array(got):
     """Return (array, None), or (None, Finding) when got is not a numeric array."""
     if got is None:
-        return None, Finding("not_implemented", "Your function returned None: it has no return statement yet (not implemented yet?).")
+        return None, Finding(
+            "not_implemented",
+            "Your function returned None: it has no return statement yet (not implemented yet?).",
+        )
     if isinstance(got, (str, bytes, dict)):
-        return None, Finding("type", f"Your function returned a {type(got).__name__}, not a NumPy array.")
+        return None, Finding(
+            "type",
+            f"Your function returned a {type(got).__name__}, not a NumPy array.",
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             arr = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
-        return None, Finding("type", f"Your function returned a {type(got).__name__} that is not a numeric array.")
+        return None, Finding(
+            "type",
+            f"Your function returned a {type(got).__name__} that is not a numeric array.",
+        )
     return arr, None
 
 
-def _judge(got, ref, *, candidates=(), factors=(), shape_hints=None, transposed_detail=None):
+def _judge(
+    got,
+    ref,
+    *,
+    candidates=(),
+    factors=(),
+    shape_hints=None,
+    transposed_detail=None,
+):
     """Return the Finding for one answer against the reference ref.
 
     candidates: (category, array or None, detail) of known wrong variants;
@@ -208,42 +271,89 @@ def _judge(got, ref, *, candidates=(), factors=(), shape_hints=None, transposed_
     arr, finding = _as_array(got)
     if finding:
         return finding
-    transposed_detail = transposed_detail or "The values are right but transposed."
+    transposed_detail = (
+        transposed_detail or "The values are right but transposed."
+    )
     if arr.shape != ref.shape:
         if shape_hints and arr.shape in shape_hints:
             category, detail = shape_hints[arr.shape]
-            return Finding(category, f"Your result has shape {arr.shape}; expected {ref.shape}: {detail}")
+            return Finding(
+                category,
+                f"Your result has shape {arr.shape}; expected {ref.shape}: {detail}",
+            )
         if arr.ndim == 2 and arr.shape == ref.T.shape:
             if _close(arr.T, ref):
-                return Finding("transposed", f"Your result has shape {arr.shape}, the transpose of the expected {ref.shape}. {transposed_detail}")
-            return Finding("shape", f"Your result has shape {arr.shape}, the transpose of the expected {ref.shape}, and even transposed its values are wrong.")
+                return Finding(
+                    "transposed",
+                    f"Your result has shape {arr.shape}, the transpose of the expected {ref.shape}. {transposed_detail}",
+                )
+            return Finding(
+                "shape",
+                f"Your result has shape {arr.shape}, the transpose of the expected {ref.shape}, and even transposed its values are wrong.",
+            )
         if arr.size == ref.size and _close(arr.reshape(ref.shape), ref):
-            return Finding("shape", f"Your result has shape {arr.shape}; expected {ref.shape}. The numbers are right: keep the "
-                                    f"shape with keepdims=True or .reshape{ref.shape}.")
-        return Finding("shape", f"Your result has shape {arr.shape}; expected {ref.shape}.")
+            return Finding(
+                "shape",
+                f"Your result has shape {arr.shape}; expected {ref.shape}. The numbers are right: keep the "
+                f"shape with keepdims=True or .reshape{ref.shape}.",
+            )
+        return Finding(
+            "shape",
+            f"Your result has shape {arr.shape}; expected {ref.shape}.",
+        )
     if not np.all(np.isfinite(arr)):
         return Finding("nonfinite", "Your result contains NaN or inf.")
     err = gradcheck.relative_error(arr, ref)
     if err < RTOL:
-        return Finding("correct", f"Your result matches the finite-difference reference (relative error {err:.1e}).")
+        return Finding(
+            "correct",
+            f"Your result matches the finite-difference reference (relative error {err:.1e}).",
+        )
     for category, cand, detail in candidates:
         if cand is not None and _close(arr, cand):
             return Finding(category, detail)
-    if arr.ndim == 2 and arr.shape[0] == arr.shape[1] and _close(arr, ref.T):
-        return Finding("transposed", "Your result is the transpose of the right answer; it is square, so its shape could not show it. " + transposed_detail)
+    if (
+        arr.ndim == 2
+        and arr.shape[0] == arr.shape[1]
+        and _close(arr, ref.T)
+    ):
+        return Finding(
+            "transposed",
+            "Your result is the transpose of the right answer; it is square, so its shape could not show it. "
+            + transposed_detail,
+        )
     denom = float(np.sum(ref * ref))
     c = float(np.sum(arr * ref)) / denom if denom > 0 else 0.0
     if c != 0.0 and _close(arr, c * ref):
         if abs(c + 1) < 1e-6:
-            return Finding("sign", "Your result has the wrong sign: it is exactly minus the right answer.", "-1")
+            return Finding(
+                "sign",
+                "Your result has the wrong sign: it is exactly minus the right answer.",
+                "-1",
+            )
         for name, value, detail in factors:
             if abs(c / value - 1) < 1e-6:
-                return Finding("factor", f"Your result is {name} times the right answer: {detail}", name)
+                return Finding(
+                    "factor",
+                    f"Your result is {name} times the right answer: {detail}",
+                    name,
+                )
             if abs(c / value + 1) < 1e-6:
-                return Finding("sign", f"Your result is −{name} times the right answer: a wrong sign, and {detail}", "-" + name)
-        return Finding("factor", f"Your result is {c:.4g} times the right answer: a constant factor is wrong.", f"{c:.4g}")
-    return Finding("wrong", f"Your result has the right shape but wrong values (relative error {err:.2g}), "
-                            "and they are not a transpose, a sign or a constant multiple of the right ones.")
+                return Finding(
+                    "sign",
+                    f"Your result is −{name} times the right answer: a wrong sign, and {detail}",
+                    "-" + name,
+                )
+        return Finding(
+            "factor",
+            f"Your result is {c:.4g} times the right answer: a constant factor is wrong.",
+            f"{c:.4g}",
+        )
+    return Finding(
+        "wrong",
+        f"Your result has the right shape but wrong values (relative error {err:.2g}), "
+        "and they are not a transpose, a sign or a constant multiple of the right ones.",
+    )
 
 
 def _result(exercise, cases):
@@ -251,13 +361,22 @@ def _result(exercise, cases):
     findings = [c.finding for c in cases]
     wrong = [f for f in findings if f.category != "correct"]
     if not wrong:
-        return CheckResult(exercise, "correct", f"It agrees with finite differences on all {len(cases)} cases "
-                                                f"(several shapes, batches of m > 1 examples and a single one).", cases)
+        return CheckResult(
+            exercise,
+            "correct",
+            f"It agrees with finite differences on all {len(cases)} cases "
+            f"(several shapes, batches of m > 1 examples and a single one).",
+            cases,
+        )
     diagnosis = min((f.category for f in wrong), key=_PRIORITY.index)
     if diagnosis == "not_implemented":
-        return CheckResult(exercise, "not_implemented",
-                           "Not implemented yet: write the body of your function (replace the "
-                           "raise NotImplementedError) and run this check again.", [])
+        return CheckResult(
+            exercise,
+            "not_implemented",
+            "Not implemented yet: write the body of your function (replace the "
+            "raise NotImplementedError) and run this check again.",
+            [],
+        )
     first_case = next(c for c in cases if c.finding.category == diagnosis)
     first = first_case.finding
     summary = _MESSAGES[diagnosis].format(factor=first.factor)
@@ -265,9 +384,13 @@ def _result(exercise, cases):
     message = f"{summary} In the case {first_case.description}: {detail}"
     n_right = len(cases) - len(wrong)
     if n_right:
-        which = "; ".join(c.description for c in cases if c.finding.category == "correct")
-        message += (f" It is right in {n_right} of {len(cases)} cases ({which}): a single test case "
-                    f"like those would not have found the mistake.")
+        which = "; ".join(
+            c.description for c in cases if c.finding.category == "correct"
+        )
+        message += (
+            f" It is right in {n_right} of {len(cases)} cases ({which}): a single test case "
+            f"like those would not have found the mistake."
+        )
     return CheckResult(exercise, diagnosis, message, cases, first.factor)
 
 
@@ -295,10 +418,13 @@ def _sup(n):
 
 def _require_callable(fn, signature):
     if not callable(fn):
-        raise TypeError(f"expected your function {signature}; got {type(fn).__name__}")
+        raise TypeError(
+            f"expected your function {signature}; got {type(fn).__name__}"
+        )
 
 
 # -- the references: finite differences of a small network -------------------------
+
 
 def _network(sizes, hidden, output, loss, seed):
     """Return an MLP with random, non-zero biases, and a random generator for its data."""
@@ -330,83 +456,157 @@ def _factors_m(m, too_large, too_small):
     return [("m", float(m), too_large), ("1/m", 1.0 / m, too_small)]
 
 
-_HALF = ("2", 2.0, "the ½ in C_x = ½‖a − y‖² cancels the 2 that differentiating the square brings down, so no 2 remains.")
-_TWICE = ("1/2", 0.5, "differentiating ½‖a − y‖² gives a − y: the ½ is used up by the 2 of the square.")
+_HALF = (
+    "2",
+    2.0,
+    "the ½ in C_x = ½‖a − y‖² cancels the 2 that differentiating the square brings down, so no 2 remains.",
+)
+_TWICE = (
+    "1/2",
+    0.5,
+    "differentiating ½‖a − y‖² gives a − y: the ½ is used up by the 2 of the square.",
+)
 
 
 # -- rule 1 (chapter 3) -----------------------------------------------------------------
 
+
 def check_output_error(fn):
     """Check fn(a, y, z) -> δᴸ (n_L, m) for a sigmoid output layer with C_x = ½‖a − y‖²."""
-    _require_callable(fn, "my_output_error(a, y, z) returning δᴸ of shape (n_L, m)")
+    _require_callable(
+        fn, "my_output_error(a, y, z) returning δᴸ of shape (n_L, m)"
+    )
     cases = []
     for k, (n, m) in enumerate([(3, 4), (2, 5), (4, 1), (3, 3)]):
-        net, rng = _network([3, n], "sigmoid", "sigmoid", "mse", seed=10 + k)
+        net, rng = _network(
+            [3, n], "sigmoid", "sigmoid", "mse", seed=10 + k
+        )
         X, Y = random_batch(net, m, rng)
         cache = net.forward(X, return_cache=True)
         a, z = cache.a[1], cache.z[1]
         ref = numerical_deltas(net, X, Y)[1]
         s = activations.sigmoid
         candidates = [
-            ("missing_sigma_prime", a - Y, "Your result is a − y, which is ∇_a C_x alone. Rule 1 multiplies it "
-                                           "element-wise by σ′(zᴸ): (a - y) * sigmoid_prime(z)."),
-            ("sigma_prime_of_a", (a - Y) * s(a) * (1 - s(a)),
-             "Your result evaluates σ′ at a instead of z. σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), but σ′(a) = σ(a)(1 − σ(a)) is "
-             "something else: use sigmoid_prime(z) or a * (1 - a)."),
-            ("missing_sigma_prime", (a - Y) / m, "Your result divides a − y by m and forgets σ′(z)."),
+            (
+                "missing_sigma_prime",
+                a - Y,
+                "Your result is a − y, which is ∇_a C_x alone. Rule 1 multiplies it "
+                "element-wise by σ′(zᴸ): (a - y) * sigmoid_prime(z).",
+            ),
+            (
+                "sigma_prime_of_a",
+                (a - Y) * s(a) * (1 - s(a)),
+                "Your result evaluates σ′ at a instead of z. σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), but σ′(a) = σ(a)(1 − σ(a)) is "
+                "something else: use sigmoid_prime(z) or a * (1 - a).",
+            ),
+            (
+                "missing_sigma_prime",
+                (a - Y) / m,
+                "Your result divides a − y by m and forgets σ′(z).",
+            ),
         ]
         factors = _factors_m(
-            m, "δᴸ is the error of each example; there is no sum over the batch in rule 1.",
+            m,
+            "δᴸ is the error of each example; there is no sum over the batch in rule 1.",
             "δᴸ is the error of each example, one column each; the 1/m of the batch mean belongs to "
-            "rules 3 and 4, not to δᴸ.") + [_HALF, _TWICE]
+            "rules 3 and 4, not to δᴸ.",
+        ) + [_HALF, _TWICE]
         got, err = _call(fn, a, Y, z)
-        finding = _exception_finding(err) if err else _judge(got, ref, candidates=candidates, factors=factors,
-                                                             transposed_detail="δᴸ keeps one column per example, shape (n_L, m).")
+        finding = (
+            _exception_finding(err)
+            if err
+            else _judge(
+                got,
+                ref,
+                candidates=candidates,
+                factors=factors,
+                transposed_detail="δᴸ keeps one column per example, shape (n_L, m).",
+            )
+        )
         cases.append(Case(f"n_L = {n}, m = {m}", finding))
         if finding.category == "not_implemented":
             break
-    return _result("rule 1, the output error δᴸ = (a − y) ⊙ σ′(z) (sigmoid output, MSE)", cases)
+    return _result(
+        "rule 1, the output error δᴸ = (a − y) ⊙ σ′(z) (sigmoid output, MSE)",
+        cases,
+    )
 
 
 def check_softmax_cross_entropy_delta(fn):
     """Check fn(a, y) -> δᴸ (n_L, m) for a softmax output layer with the cross-entropy cost."""
-    _require_callable(fn, "my_softmax_delta(a, y) returning δᴸ of shape (n_L, m)")
+    _require_callable(
+        fn, "my_softmax_delta(a, y) returning δᴸ of shape (n_L, m)"
+    )
     cases = []
     for k, (n, m) in enumerate([(3, 4), (4, 5), (2, 1), (3, 3)]):
-        net, rng = _network([3, n], "sigmoid", "softmax", "cross_entropy", seed=20 + k)
+        net, rng = _network(
+            [3, n], "sigmoid", "softmax", "cross_entropy", seed=20 + k
+        )
         X, Y = random_batch(net, m, rng)
         a = net.forward(X)
         ref = numerical_deltas(net, X, Y)[1]
         candidates = [
-            ("extra_sigma_prime", (a - Y) * a * (1 - a),
-             "Your result multiplies a − y by a(1 − a), a σ′ that is not there: the softmax Jacobian, multiplied by "
-             "∂C_x/∂a = −y/a, already collapsed to a − y."),
-            ("gradient_wrt_a", -Y / a, "Your result is ∂C_x/∂a = −y/a, the gradient with respect to the outputs a. "
-                                       "δᴸ is the gradient with respect to zᴸ: push it through the softmax "
-                                       "Jacobian, which gives a − y."),
-            ("gradient_wrt_a", -Y / a * a * (1 - a),
-             "Your result multiplies ∂C_x/∂a = −y/a by the diagonal a(1 − a) of the softmax Jacobian only; the "
-             "off-diagonal entries −a_i a_j count too, and the full product is a − y."),
+            (
+                "extra_sigma_prime",
+                (a - Y) * a * (1 - a),
+                "Your result multiplies a − y by a(1 − a), a σ′ that is not there: the softmax Jacobian, multiplied by "
+                "∂C_x/∂a = −y/a, already collapsed to a − y.",
+            ),
+            (
+                "gradient_wrt_a",
+                -Y / a,
+                "Your result is ∂C_x/∂a = −y/a, the gradient with respect to the outputs a. "
+                "δᴸ is the gradient with respect to zᴸ: push it through the softmax "
+                "Jacobian, which gives a − y.",
+            ),
+            (
+                "gradient_wrt_a",
+                -Y / a * a * (1 - a),
+                "Your result multiplies ∂C_x/∂a = −y/a by the diagonal a(1 − a) of the softmax Jacobian only; the "
+                "off-diagonal entries −a_i a_j count too, and the full product is a − y.",
+            ),
         ]
-        factors = _factors_m(m, "δᴸ is the error of each example; there is no sum over the batch here.",
-                             "δᴸ is the error of each example; the 1/m of the batch mean belongs to rules 3 and 4.")
+        factors = _factors_m(
+            m,
+            "δᴸ is the error of each example; there is no sum over the batch here.",
+            "δᴸ is the error of each example; the 1/m of the batch mean belongs to rules 3 and 4.",
+        )
         got, err = _call(fn, a, Y)
-        finding = _exception_finding(err) if err else _judge(got, ref, candidates=candidates, factors=factors,
-                                                             transposed_detail="δᴸ keeps one column per example, shape (n_L, m).")
+        finding = (
+            _exception_finding(err)
+            if err
+            else _judge(
+                got,
+                ref,
+                candidates=candidates,
+                factors=factors,
+                transposed_detail="δᴸ keeps one column per example, shape (n_L, m).",
+            )
+        )
         cases.append(Case(f"n_L = {n}, m = {m}", finding))
         if finding.category == "not_implemented":
             break
-    return _result("rule 1 for softmax with cross-entropy, δᴸ = a − y", cases)
+    return _result(
+        "rule 1 for softmax with cross-entropy, δᴸ = a − y", cases
+    )
 
 
 # -- rule 2 (chapter 4) -----------------------------------------------------------------
 
+
 def check_hidden_error(fn):
     """Check fn(W_next, delta_next, dsigma) -> δˡ (n_l, m), rule 2."""
-    _require_callable(fn, "my_hidden_error(W_next, delta_next, dsigma) returning δˡ of shape (n_l, m)")
+    _require_callable(
+        fn,
+        "my_hidden_error(W_next, delta_next, dsigma) returning δˡ of shape (n_l, m)",
+    )
     cases = []
-    for k, (n, n_next, m) in enumerate([(4, 2, 3), (2, 3, 5), (3, 3, 4), (3, 2, 1)]):
-        net, rng = _network([3, n, n_next], "sigmoid", "identity", "mse", seed=30 + k)
+    for k, (n, n_next, m) in enumerate(
+        [(4, 2, 3), (2, 3, 5), (3, 3, 4), (3, 2, 1)]
+    ):
+        net, rng = _network(
+            [3, n, n_next], "sigmoid", "identity", "mse", seed=30 + k
+        )
         X, Y = random_batch(net, m, rng)
         cache = net.forward(X, return_cache=True)
         deltas = numerical_deltas(net, X, Y)
@@ -415,79 +615,179 @@ def check_hidden_error(fn):
         square = W_next.shape[0] == W_next.shape[1]
         no_t = "Your result computes W_next @ delta_next; the rule needs W_next.T @ delta_next (the error flows back along the transposed weights)."
         candidates = [
-            ("transposed", (W_next @ delta_next) * dsigma if square else None,
-             no_t + " With a square W_next the shapes fit anyway, and only the numbers show the mistake."),
-            ("missing_sigma_prime", W_next.T @ delta_next, "Your result forgets the factor σ′(zˡ): multiply element-wise by dsigma."),
-            ("transposed", W_next @ delta_next if square else None, no_t + " It also forgets the factor dsigma."),
+            (
+                "transposed",
+                (W_next @ delta_next) * dsigma if square else None,
+                no_t
+                + " With a square W_next the shapes fit anyway, and only the numbers show the mistake.",
+            ),
+            (
+                "missing_sigma_prime",
+                W_next.T @ delta_next,
+                "Your result forgets the factor σ′(zˡ): multiply element-wise by dsigma.",
+            ),
+            (
+                "transposed",
+                W_next @ delta_next if square else None,
+                no_t + " It also forgets the factor dsigma.",
+            ),
         ]
-        factors = _factors_m(m, "δˡ is the error of each example; nothing is summed over the batch in rule 2.",
-                             "δˡ is the error of each example; the 1/m of the batch mean belongs to rules 3 and 4.")
+        factors = _factors_m(
+            m,
+            "δˡ is the error of each example; nothing is summed over the batch in rule 2.",
+            "δˡ is the error of each example; the 1/m of the batch mean belongs to rules 3 and 4.",
+        )
         got, err = _call(fn, W_next, delta_next, dsigma)
-        finding = _exception_finding(err) if err else _judge(
-            got, ref, candidates=candidates, factors=factors,
-            transposed_detail="δˡ keeps one column per example, shape (n_l, m).")
-        cases.append(Case(f"W_next {n_next}×{n}, m = {m}" + (" (square)" if square else ""), finding))
+        finding = (
+            _exception_finding(err)
+            if err
+            else _judge(
+                got,
+                ref,
+                candidates=candidates,
+                factors=factors,
+                transposed_detail="δˡ keeps one column per example, shape (n_l, m).",
+            )
+        )
+        cases.append(
+            Case(
+                f"W_next {n_next}×{n}, m = {m}"
+                + (" (square)" if square else ""),
+                finding,
+            )
+        )
         if finding.category == "not_implemented":
             break
-    return _result("rule 2, the hidden error δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ′(zˡ)", cases)
+    return _result(
+        "rule 2, the hidden error δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ′(zˡ)", cases
+    )
 
 
 # -- rule 3 (chapter 5) -----------------------------------------------------------------
 
+
 def check_bias_gradient(fn):
     """Check fn(delta) -> ∂C/∂bˡ (n_l, 1) from δˡ (n_l, m), rule 3."""
-    _require_callable(fn, "my_bias_gradient(delta) returning ∂C/∂b of shape (n_l, 1)")
+    _require_callable(
+        fn, "my_bias_gradient(delta) returning ∂C/∂b of shape (n_l, 1)"
+    )
     cases = []
     for k, (n, m) in enumerate([(3, 4), (2, 5), (4, 1), (3, 3)]):
-        net, rng = _network([3, n, 2], "tanh", "sigmoid", "mse", seed=40 + k)
+        net, rng = _network(
+            [3, n, 2], "tanh", "sigmoid", "mse", seed=40 + k
+        )
         X, Y = random_batch(net, m, rng)
         delta = numerical_deltas(net, X, Y)[1]
         ref = gradcheck.numerical_gradients(net, X, Y)[1][0]
         axis0 = "it averages each example's column (axis 0, over the units) instead of each unit's row over the examples (axis 1)."
-        candidates = [("wrong_axis", delta.mean(axis=0, keepdims=True).T if n == m else None, "Your result: " + axis0),
-                      ("wrong_axis", delta.sum(axis=0, keepdims=True).T if n == m else None,
-                       "Your result sums over axis 0 (the units) instead of averaging over axis 1 (the examples).")]
-        shape_hints = {(m,): ("wrong_axis", axis0), (1, m): ("wrong_axis", axis0)} if m != n and m > 1 else {}
-        factors = _factors_m(m, "it is the sum of δ over the examples; ∂C/∂b is their mean, because C = (1/m) Σ_x C_x.",
-                             "it was divided by m twice (a mean, then / m again).")
+        candidates = [
+            (
+                "wrong_axis",
+                delta.mean(axis=0, keepdims=True).T if n == m else None,
+                "Your result: " + axis0,
+            ),
+            (
+                "wrong_axis",
+                delta.sum(axis=0, keepdims=True).T if n == m else None,
+                "Your result sums over axis 0 (the units) instead of averaging over axis 1 (the examples).",
+            ),
+        ]
+        shape_hints = (
+            {(m,): ("wrong_axis", axis0), (1, m): ("wrong_axis", axis0)}
+            if m != n and m > 1
+            else {}
+        )
+        factors = _factors_m(
+            m,
+            "it is the sum of δ over the examples; ∂C/∂b is their mean, because C = (1/m) Σ_x C_x.",
+            "it was divided by m twice (a mean, then / m again).",
+        )
         got, err = _call(fn, delta)
-        finding = _exception_finding(err) if err else _judge(got, ref, factors=factors, candidates=candidates,
-                                                             shape_hints=shape_hints)
+        finding = (
+            _exception_finding(err)
+            if err
+            else _judge(
+                got,
+                ref,
+                factors=factors,
+                candidates=candidates,
+                shape_hints=shape_hints,
+            )
+        )
         cases.append(Case(f"n_l = {n}, m = {m}", finding))
         if finding.category == "not_implemented":
             break
-    return _result("rule 3, the bias gradient ∂C/∂bˡ = mean of the columns of δˡ", cases)
+    return _result(
+        "rule 3, the bias gradient ∂C/∂bˡ = mean of the columns of δˡ",
+        cases,
+    )
 
 
 # -- rule 4 (chapter 6) -----------------------------------------------------------------
 
+
 def check_weight_gradient(fn):
     """Check fn(delta, a_prev) -> ∂C/∂W^l (n_l, n_{l-1}) from δ^l (n_l, m) and a^{l-1} (n_{l-1}, m), rule 4."""
-    _require_callable(fn, "my_weight_gradient(delta, a_prev) returning ∂C/∂W of shape (n_l, n_{l-1})")
+    _require_callable(
+        fn,
+        "my_weight_gradient(delta, a_prev) returning ∂C/∂W of shape (n_l, n_{l-1})",
+    )
     cases = []
-    for k, (n_prev, n, m) in enumerate([(3, 2, 4), (2, 4, 5), (3, 3, 3), (4, 2, 1)]):
-        net, rng = _network([3, n_prev, n], "sigmoid", "identity", "mse", seed=50 + k)
+    for k, (n_prev, n, m) in enumerate(
+        [(3, 2, 4), (2, 4, 5), (3, 3, 3), (4, 2, 1)]
+    ):
+        net, rng = _network(
+            [3, n_prev, n], "sigmoid", "identity", "mse", seed=50 + k
+        )
         X, Y = random_batch(net, m, rng)
         cache = net.forward(X, return_cache=True)
         delta, a_prev = numerical_deltas(net, X, Y)[2], cache.a[1]
         ref = gradcheck.numerical_gradients(net, X, Y)[0][1]
-        factors = _factors_m(m, "the 1/m is missing: ∂C/∂W averages δ (aˡ⁻¹)ᵀ over the examples, because C = (1/m) Σ_x C_x.",
-                             "it was divided by m twice.")
+        factors = _factors_m(
+            m,
+            "the 1/m is missing: ∂C/∂W averages δ (aˡ⁻¹)ᵀ over the examples, because C = (1/m) Σ_x C_x.",
+            "it was divided by m twice.",
+        )
         got, err = _call(fn, delta, a_prev)
-        finding = _exception_finding(err) if err else _judge(
-            got, ref, factors=factors,
-            transposed_detail="a_prev @ delta.T / m is the row-convention formula Aᵀ Δ / m, for weights stored "
-                              "as (n_{l-1}, n_l). Here Wˡ is (n_l, n_{l-1}), so ∂C/∂Wˡ = delta @ a_prev.T / m.")
+        finding = (
+            _exception_finding(err)
+            if err
+            else _judge(
+                got,
+                ref,
+                factors=factors,
+                transposed_detail="a_prev @ delta.T / m is the row-convention formula Aᵀ Δ / m, for weights stored "
+                "as (n_{l-1}, n_l). Here Wˡ is (n_l, n_{l-1}), so ∂C/∂Wˡ = delta @ a_prev.T / m.",
+            )
+        )
         square = n == n_prev
-        cases.append(Case(f"W {n}×{n_prev}, m = {m}" + (" (square)" if square else ""), finding))
+        cases.append(
+            Case(
+                f"W {n}×{n_prev}, m = {m}"
+                + (" (square)" if square else ""),
+                finding,
+            )
+        )
         if finding.category == "not_implemented":
             break
-    return _result("rule 4, the weight gradient ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m", cases)
+    return _result(
+        "rule 4, the weight gradient ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m", cases
+    )
 
 
 # -- the algorithm (chapter 7) --------------------------------------------------------
 
-def _variant_gradients(net, X, Y, *, transpose=False, hidden_prime=True, output_prime=True, extra_softmax_prime=False):
+
+def _variant_gradients(
+    net,
+    X,
+    Y,
+    *,
+    transpose=False,
+    hidden_prime=True,
+    output_prime=True,
+    extra_softmax_prime=False,
+):
     """Return (dWs, dbs) of backprop written out here, with one of the usual mistakes switched on."""
     cache = net.forward(X, return_cache=True)
     z, a, L, m = cache.z, cache.a, net.L, X.shape[1]
@@ -512,45 +812,82 @@ def _variant_gradients(net, X, Y, *, transpose=False, hidden_prime=True, output_
 
 
 _ALGORITHM_VARIANTS = [
-    ("transposed", dict(transpose=True),
-     "Your function carries the error back with Wˡ⁺¹ δˡ⁺¹ instead of (Wˡ⁺¹)ᵀ δˡ⁺¹ (rule 2): on this square "
-     "network the shapes fit anyway, and only the numbers show it."),
-    ("missing_sigma_prime", dict(hidden_prime=False),
-     "Your hidden layers forget the factor σ′(zˡ) of rule 2; the output layer is right."),
-    ("missing_sigma_prime", dict(output_prime=False),
-     "Your output layer forgets the factor σ′(zᴸ) of rule 1 (with the MSE cost, δᴸ = (a − y) ⊙ σ′(zᴸ))."),
-    ("extra_sigma_prime", dict(extra_softmax_prime=True),
-     "With softmax and cross-entropy, δᴸ is a − y: your function multiplies it by a(1 − a), a σ′ that is not there."),
+    (
+        "transposed",
+        dict(transpose=True),
+        "Your function carries the error back with Wˡ⁺¹ δˡ⁺¹ instead of (Wˡ⁺¹)ᵀ δˡ⁺¹ (rule 2): on this square "
+        "network the shapes fit anyway, and only the numbers show it.",
+    ),
+    (
+        "missing_sigma_prime",
+        dict(hidden_prime=False),
+        "Your hidden layers forget the factor σ′(zˡ) of rule 2; the output layer is right.",
+    ),
+    (
+        "missing_sigma_prime",
+        dict(output_prime=False),
+        "Your output layer forgets the factor σ′(zᴸ) of rule 1 (with the MSE cost, δᴸ = (a − y) ⊙ σ′(zᴸ)).",
+    ),
+    (
+        "extra_sigma_prime",
+        dict(extra_softmax_prime=True),
+        "With softmax and cross-entropy, δᴸ is a − y: your function multiplies it by a(1 − a), a σ′ that is not there.",
+    ),
 ]
 
 
 def check_backprop(fn):
     """Check fn(net, X, Y) -> (dWs, dbs), the whole backward pass, against finite differences."""
     _require_callable(fn, "my_backprop(net, X, Y) returning (dWs, dbs)")
-    configs = [([3, 4, 2], "sigmoid", "identity", "mse", 5), ([2, 3, 4, 2], "tanh", "sigmoid", "mse", 4),
-               ([4, 3, 3], "sigmoid", "softmax", "cross_entropy", 3), ([3, 3, 3], "tanh", "identity", "mse", 4),
-               ([3, 2, 1], "sigmoid", "sigmoid", "mse", 1)]
+    configs = [
+        ([3, 4, 2], "sigmoid", "identity", "mse", 5),
+        ([2, 3, 4, 2], "tanh", "sigmoid", "mse", 4),
+        ([4, 3, 3], "sigmoid", "softmax", "cross_entropy", 3),
+        ([3, 3, 3], "tanh", "identity", "mse", 4),
+        ([3, 2, 1], "sigmoid", "sigmoid", "mse", 1),
+    ]
     cases = []
     for k, (sizes, hidden, output, loss, m) in enumerate(configs):
         net, rng = _network(sizes, hidden, output, loss, seed=60 + k)
         X, Y = random_batch(net, m, rng)
         nWs, nbs = gradcheck.numerical_gradients(net, X, Y)
         got, err = _call(fn, net.copy(), X, Y)
-        finding = _exception_finding(err) if err else _judge_backprop(got, net, X, Y, nWs, nbs)
+        finding = (
+            _exception_finding(err)
+            if err
+            else _judge_backprop(got, net, X, Y, nWs, nbs)
+        )
         cost = "cross-entropy" if loss == "cross_entropy" else "MSE"
-        cases.append(Case(f"{'-'.join(map(str, sizes))} network ({hidden} hidden, {output} output, {cost}), m = {m}", finding))
+        cases.append(
+            Case(
+                f"{'-'.join(map(str, sizes))} network ({hidden} hidden, {output} output, {cost}), m = {m}",
+                finding,
+            )
+        )
         if finding.category == "not_implemented":
             break
-    return _result("the backpropagation algorithm, (dWs, dbs) for a whole network", cases)
+    return _result(
+        "the backpropagation algorithm, (dWs, dbs) for a whole network",
+        cases,
+    )
 
 
 def _judge_backprop(got, net, X, Y, nWs, nbs):
     L, m = net.L, X.shape[1]
     if got is None:
-        return Finding("not_implemented", "Your function returned None: it has no return statement yet (not implemented yet?).")
-    if not isinstance(got, (tuple, list)) or len(got) != 2 or any(
-            not isinstance(g, (tuple, list)) or len(g) != L for g in got):
-        return Finding("type", f"Your function must return (dWs, dbs): two lists of L = {L} arrays each, W¹ first.")
+        return Finding(
+            "not_implemented",
+            "Your function returned None: it has no return statement yet (not implemented yet?).",
+        )
+    if (
+        not isinstance(got, (tuple, list))
+        or len(got) != 2
+        or any(not isinstance(g, (tuple, list)) or len(g) != L for g in got)
+    ):
+        return Finding(
+            "type",
+            f"Your function must return (dWs, dbs): two lists of L = {L} arrays each, W¹ first.",
+        )
     dWs, dbs = got
     arrays = []
     for g in (*dWs, *dbs):
@@ -558,13 +895,24 @@ def _judge_backprop(got, net, X, Y, nWs, nbs):
         if finding:
             return finding
         arrays.append(arr)
-    names = [f"∂C/∂W{_sup(l)}" for l in range(1, L + 1)] + [f"∂C/∂b{_sup(l)}" for l in range(1, L + 1)]
+    names = [f"∂C/∂W{_sup(l)}" for l in range(1, L + 1)] + [
+        f"∂C/∂b{_sup(l)}" for l in range(1, L + 1)
+    ]
     refs = [*nWs, *nbs]
     if all(a.shape == r.shape for a, r in zip(arrays, refs)):
-        flat, ref_flat = np.concatenate([a.ravel() for a in arrays]), np.concatenate([r.ravel() for r in refs])
-        if np.all(np.isfinite(flat)) and gradcheck.relative_error(flat, ref_flat) < RTOL:
-            return Finding("correct", f"Your gradients match finite differences (relative error "
-                                      f"{gradcheck.relative_error(flat, ref_flat):.1e}).")
+        flat, ref_flat = (
+            np.concatenate([a.ravel() for a in arrays]),
+            np.concatenate([r.ravel() for r in refs]),
+        )
+        if (
+            np.all(np.isfinite(flat))
+            and gradcheck.relative_error(flat, ref_flat) < RTOL
+        ):
+            return Finding(
+                "correct",
+                f"Your gradients match finite differences (relative error "
+                f"{gradcheck.relative_error(flat, ref_flat):.1e}).",
+            )
         for category, flags, detail in _ALGORITHM_VARIANTS:
             try:
                 with np.errstate(all="ignore"):
@@ -575,14 +923,23 @@ def _judge_backprop(got, net, X, Y, nWs, nbs):
                 return Finding(category, detail)
     # Otherwise name the first wrong gradient, from the output layer backwards.
     order = [i for l in range(L, 0, -1) for i in (l - 1, L + l - 1)]
-    factors = _factors_m(m, "the 1/m of the batch mean (rules 3 and 4) is missing.",
-                         "it was divided by m twice.") + [_HALF, _TWICE]
+    factors = _factors_m(
+        m,
+        "the 1/m of the batch mean (rules 3 and 4) is missing.",
+        "it was divided by m twice.",
+    ) + [_HALF, _TWICE]
     for i in order:
-        finding = _judge(arrays[i], refs[i], factors=factors,
-                         transposed_detail="∂C/∂Wˡ must be shaped like Wˡ, (n_l, n_{l-1}).")
+        finding = _judge(
+            arrays[i],
+            refs[i],
+            factors=factors,
+            transposed_detail="∂C/∂Wˡ must be shaped like Wˡ, (n_l, n_{l-1}).",
+        )
         if finding.category != "correct":
-            right = [names[j] for j in order[:order.index(i)]]
+            right = [names[j] for j in order[: order.index(i)]]
             where = f" ({', '.join(right)} right)" if right else ""
-            finding.detail = finding.detail.replace("Your result", f"Your {names[i]}{where}", 1)
+            finding.detail = finding.detail.replace(
+                "Your result", f"Your {names[i]}{where}", 1
+            )
             return finding
     return Finding("correct", "Your gradients match finite differences.")

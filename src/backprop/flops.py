@@ -44,7 +44,9 @@ def _sizes(net_or_sizes):
 
 def _batch_size(m):
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-        raise ValueError(f"m (the batch size, examples per column) must be a positive integer; got {m!r}")
+        raise ValueError(
+            f"m (the batch size, examples per column) must be a positive integer; got {m!r}"
+        )
     return int(m)
 
 
@@ -61,8 +63,10 @@ class LayerCount:
     n_out: int
     n_in: int
     m: int
-    forward: int          # z^l = W^l a^{l-1}
-    hidden_error: int     # rule 2, (W^l)ᵀ δ^l, which gives δ^{l-1}; 0 for l = 1
+    forward: int  # z^l = W^l a^{l-1}
+    hidden_error: (
+        int  # rule 2, (W^l)ᵀ δ^l, which gives δ^{l-1}; 0 for l = 1
+    )
     weight_gradient: int  # rule 4, δ^l (a^{l-1})ᵀ
 
     @property
@@ -77,16 +81,29 @@ def layer_counts(net_or_sizes, m):
     rows = []
     for l in range(1, len(sizes)):
         n_out, n_in = sizes[l], sizes[l - 1]
-        product = matmul_multiply_adds(n_out, n_in, m)  # (n_l, n_{l-1}) @ (n_{l-1}, m), and its two partners
-        rows.append(LayerCount(l, n_out, n_in, m, forward=product,
-                               hidden_error=product if l > 1 else 0, weight_gradient=product))
+        product = matmul_multiply_adds(
+            n_out, n_in, m
+        )  # (n_l, n_{l-1}) @ (n_{l-1}, m), and its two partners
+        rows.append(
+            LayerCount(
+                l,
+                n_out,
+                n_in,
+                m,
+                forward=product,
+                hidden_error=product if l > 1 else 0,
+                weight_gradient=product,
+            )
+        )
     return rows
 
 
 def n_params(net_or_sizes):
     """Return the number of weights and biases, Σ_l (n_l n_{l-1} + n_l)."""
     sizes = _sizes(net_or_sizes)
-    return sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
+    return sum(
+        sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes))
+    )
 
 
 def forward_multiply_adds(net_or_sizes, m):
@@ -101,7 +118,9 @@ def backward_multiply_adds(net_or_sizes, m):
 
 def finite_difference_multiply_adds(net_or_sizes, m):
     """Return 2·P·F: two forward passes for each of the P parameters (centered differences)."""
-    return 2 * n_params(net_or_sizes) * forward_multiply_adds(net_or_sizes, m)
+    return (
+        2 * n_params(net_or_sizes) * forward_multiply_adds(net_or_sizes, m)
+    )
 
 
 @dataclass(frozen=True)
@@ -139,31 +158,56 @@ class OperationCount:
 
     def rows(self):
         """Return the table as a list of dicts, one per layer and a total."""
-        out = [{"layer": f"W^{r.l} ({r.n_out}, {r.n_in})", "forward": r.forward,
-                "rule 2": r.hidden_error, "rule 4": r.weight_gradient, "backward": r.backward}
-               for r in self.layers]
-        out.append({"layer": "total", "forward": self.forward,
-                    "rule 2": sum(r.hidden_error for r in self.layers),
-                    "rule 4": sum(r.weight_gradient for r in self.layers), "backward": self.backward})
+        out = [
+            {
+                "layer": f"W^{r.l} ({r.n_out}, {r.n_in})",
+                "forward": r.forward,
+                "rule 2": r.hidden_error,
+                "rule 4": r.weight_gradient,
+                "backward": r.backward,
+            }
+            for r in self.layers
+        ]
+        out.append(
+            {
+                "layer": "total",
+                "forward": self.forward,
+                "rule 2": sum(r.hidden_error for r in self.layers),
+                "rule 4": sum(r.weight_gradient for r in self.layers),
+                "backward": self.backward,
+            }
+        )
         return out
 
     def __str__(self):
         head = f"{'layer':<22}{'forward':>14}{'rule 2':>14}{'rule 4':>14}{'backward':>14}"
-        lines = [f"MLP {list(self.sizes)}, m = {self.m}: multiply-adds of the matrix products", head]
+        lines = [
+            f"MLP {list(self.sizes)}, m = {self.m}: multiply-adds of the matrix products",
+            head,
+        ]
         for row in self.rows():
-            lines.append(f"{row['layer']:<22}{row['forward']:>14,}{row['rule 2']:>14,}"
-                         f"{row['rule 4']:>14,}{row['backward']:>14,}")
+            lines.append(
+                f"{row['layer']:<22}{row['forward']:>14,}{row['rule 2']:>14,}"
+                f"{row['rule 4']:>14,}{row['backward']:>14,}"
+            )
         lines.append(f"backward / forward = {self.ratio:.3f}")
-        lines.append(f"finite differences = 2·P·forward = 2·{self.n_params:,}·{self.forward:,} "
-                     f"= {self.finite_differences:,}")
+        lines.append(
+            f"finite differences = 2·P·forward = 2·{self.n_params:,}·{self.forward:,} "
+            f"= {self.finite_differences:,}"
+        )
         return "\n".join(lines)
 
     def _repr_html_(self):
         # HTML rather than Markdown: a Markdown table would need the GFM
         # extension, and the book renders Markdown outputs as CommonMark.
         num = ' style="text-align: right"'
-        head = ["layer", "forward W<sup>l</sup> a<sup>l−1</sup>", "rule 2 (W<sup>l</sup>)<sup>T</sup> δ<sup>l</sup>",
-                "rule 4 δ<sup>l</sup> (a<sup>l−1</sup>)<sup>T</sup>", "backward"]
+        head = [
+            "layer",
+            "forward W<sup>l</sup> a<sup>l−1</sup>",
+            "rule 2 (W<sup>l</sup>)<sup>T</sup> δ<sup>l</sup>",
+            "rule 4 δ<sup>l</sup> (a<sup>l−1</sup>)<sup>T</sup>",
+            "backward",
+        ]
         body = []
         for row in self.rows():
             name = row["layer"]
@@ -172,20 +216,33 @@ class OperationCount:
             else:
                 l, shape = name.split(" ", 1)
                 name = f"W<sup>{l[2:]}</sup> {shape}"
-            values = [f"{row[k]:,}" for k in ("forward", "rule 2", "rule 4", "backward")]
-            body.append("<tr><td>" + name + "</td>" + "".join(f"<td{num}>{v}</td>" for v in values) + "</tr>")
-        return (f"<p>Multiply-adds for MLP {list(self.sizes)} and a batch of m = {self.m}:</p>"
-                f"<table><thead><tr><th>{head[0]}</th>{''.join(f'<th{num}>{h}</th>' for h in head[1:])}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-                f"<p>Backward / forward = {self.ratio:.3f}. Finite differences: 2 · P · forward = "
-                f"2 · {self.n_params:,} · {self.forward:,} = {self.finite_differences:,} multiply-adds, "
-                f"{self.finite_differences / (self.forward + self.backward):,.0f} times the forward and "
-                f"backward passes together.</p>")
+            values = [
+                f"{row[k]:,}"
+                for k in ("forward", "rule 2", "rule 4", "backward")
+            ]
+            body.append(
+                "<tr><td>"
+                + name
+                + "</td>"
+                + "".join(f"<td{num}>{v}</td>" for v in values)
+                + "</tr>"
+            )
+        return (
+            f"<p>Multiply-adds for MLP {list(self.sizes)} and a batch of m = {self.m}:</p>"
+            f"<table><thead><tr><th>{head[0]}</th>{''.join(f'<th{num}>{h}</th>' for h in head[1:])}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"<p>Backward / forward = {self.ratio:.3f}. Finite differences: 2 · P · forward = "
+            f"2 · {self.n_params:,} · {self.forward:,} = {self.finite_differences:,} multiply-adds, "
+            f"{self.finite_differences / (self.forward + self.backward):,.0f} times the forward and "
+            f"backward passes together.</p>"
+        )
 
 
 def count(net_or_sizes, m):
     """Return the OperationCount of an MLP (or its sizes [n_0, ..., n_L]) for a batch of m."""
     sizes = _sizes(net_or_sizes)
-    return OperationCount(tuple(sizes), _batch_size(m), tuple(layer_counts(sizes, m)))
+    return OperationCount(
+        tuple(sizes), _batch_size(m), tuple(layer_counts(sizes, m))
+    )
 
 
 # -- forward mode, for contrast ---------------------------------------------------
@@ -201,15 +258,27 @@ def directional_derivative(net, X, Y, dWs, dbs):
     X = net.check_X(X)
     Y = net.check_Y(Y, X.shape[1])
     if len(dWs) != net.L or len(dbs) != net.L:
-        raise ValueError(f"the direction needs {net.L} weight and {net.L} bias arrays; got {len(dWs)} and {len(dbs)}")
+        raise ValueError(
+            f"the direction needs {net.L} weight and {net.L} bias arrays; got {len(dWs)} and {len(dbs)}"
+        )
     for l in range(1, net.L + 1):
-        for name, V, P in ((f"dWs[{l - 1}]", dWs[l - 1], net.weights[l - 1]), (f"dbs[{l - 1}]", dbs[l - 1], net.biases[l - 1])):
+        for name, V, P in (
+            (f"dWs[{l - 1}]", dWs[l - 1], net.weights[l - 1]),
+            (f"dbs[{l - 1}]", dbs[l - 1], net.biases[l - 1]),
+        ):
             if np.shape(V) != P.shape:
-                raise ValueError(f"{name} must have the shape of the parameter it moves, {P.shape}; got {np.shape(V)}")
+                raise ValueError(
+                    f"{name} must have the shape of the parameter it moves, {P.shape}; got {np.shape(V)}"
+                )
     m = X.shape[1]
     a, a_dot = X, None  # ȧ^0 = 0: the input does not move
     for l in range(1, net.L + 1):
-        W, b, V, v = net.weights[l - 1], net.biases[l - 1], dWs[l - 1], dbs[l - 1]
+        W, b, V, v = (
+            net.weights[l - 1],
+            net.biases[l - 1],
+            dWs[l - 1],
+            dbs[l - 1],
+        )
         z = W @ a + b
         z_dot = V @ a + v if a_dot is None else V @ a + W @ a_dot + v
         act = net.activation(l)
@@ -217,8 +286,12 @@ def directional_derivative(net, X, Y, dWs, dbs):
         if l < net.L or net.loss_name != "cross_entropy":
             a_dot = act.prime(z) * z_dot
     if net.loss_name == "cross_entropy":
-        return float(np.sum((a - Y) * z_dot) / m)  # ∂C_x/∂z^L = a^L − y for softmax with cross-entropy
-    return float(np.sum((a - Y) * a_dot) / m)      # ∂C_x/∂a^L = a^L − y for the mean squared error
+        return float(
+            np.sum((a - Y) * z_dot) / m
+        )  # ∂C_x/∂z^L = a^L − y for softmax with cross-entropy
+    return float(
+        np.sum((a - Y) * a_dot) / m
+    )  # ∂C_x/∂a^L = a^L − y for the mean squared error
 
 
 # -- measuring ---------------------------------------------------------------
@@ -244,7 +317,9 @@ def one_thread():
 def median_time(fn, repeat=21, number=1):
     """Return the median over `repeat` runs of the seconds one call of fn() takes (fn run `number` times per run)."""
     if repeat < 1 or number < 1:
-        raise ValueError(f"repeat and number must be at least 1; got {repeat} and {number}")
+        raise ValueError(
+            f"repeat and number must be at least 1; got {repeat} and {number}"
+        )
     fn()  # warm up: first-call costs (allocation, BLAS thread start) are not the pass
     samples = []
     for _ in range(repeat):
@@ -260,7 +335,9 @@ def time_passes(net, X, Y, repeat=51, number=1):
     X = net.check_X(X)
     Y = net.check_Y(Y, X.shape[1])
     cache = net.forward(X, return_cache=True)
-    forward = median_time(lambda: net.forward(X, return_cache=True), repeat, number)
+    forward = median_time(
+        lambda: net.forward(X, return_cache=True), repeat, number
+    )
     backward = median_time(lambda: net.backward(cache, Y), repeat, number)
     return forward, backward
 
@@ -269,7 +346,9 @@ def loglog_slope(x, y):
     """Return the slope k of the least-squares line log y = k log x + c (so y ∝ x^k)."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1 or x.size < 2:
-        raise ValueError(f"x and y must be 1-D of the same length ≥ 2; got shapes {x.shape} and {y.shape}")
+        raise ValueError(
+            f"x and y must be 1-D of the same length ≥ 2; got shapes {x.shape} and {y.shape}"
+        )
     if np.any(x <= 0) or np.any(y <= 0):
         raise ValueError("a log-log slope needs positive x and y")
     slope, _ = np.polyfit(np.log(x), np.log(y), 1)

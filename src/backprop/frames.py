@@ -85,7 +85,9 @@ _SCRIPT = """\
 def figure_to_png(fig: Any, dpi: float = 80) -> bytes:
     """Render a Matplotlib figure to PNG bytes at `dpi` dots per inch."""
     if not hasattr(fig, "savefig"):
-        raise TypeError(f"figure_to_png expects a matplotlib Figure, got {type(fig).__name__}")
+        raise TypeError(
+            f"figure_to_png expects a matplotlib Figure, got {type(fig).__name__}"
+        )
     if not dpi > 0:
         raise ValueError(f"dpi must be positive, got {dpi!r}")
     buffer = io.BytesIO()
@@ -95,7 +97,11 @@ def figure_to_png(fig: Any, dpi: float = 80) -> bytes:
 
 
 def render_frames(
-    draw: Callable[[Any], Any], values: Iterable[Any], *, dpi: float = 80, close: bool = True
+    draw: Callable[[Any], Any],
+    values: Iterable[Any],
+    *,
+    dpi: float = 80,
+    close: bool = True,
 ) -> list[bytes]:
     """Call `draw(value) -> Figure` for each value and return the PNG bytes of each figure."""
     images = []
@@ -113,33 +119,58 @@ def render_frames(
 def _png_data_uri(image: bytes, index: int) -> str:
     """Return the `data:image/png;base64,...` URI of PNG bytes (frame `index`, for errors)."""
     if not isinstance(image, (bytes, bytearray)):
-        raise TypeError(f"frame {index} must be PNG bytes, got {type(image).__name__}")
+        raise TypeError(
+            f"frame {index} must be PNG bytes, got {type(image).__name__}"
+        )
     if not bytes(image[:8]) == PNG_SIGNATURE:
-        raise ValueError(f"frame {index} is not a PNG image (bytes do not start with the PNG signature)")
-    return "data:image/png;base64," + base64.b64encode(bytes(image)).decode("ascii")
+        raise ValueError(
+            f"frame {index} is not a PNG image (bytes do not start with the PNG signature)"
+        )
+    return "data:image/png;base64," + base64.b64encode(bytes(image)).decode(
+        "ascii"
+    )
 
 
 def _script_json(value: Any) -> str:
     """Return `value` as JSON that is safe inside an HTML <script> element."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+    )
 
 
 def frames_html(
-    images: Sequence[bytes], labels: Sequence[str], *, title: str, slider_label: str, alt: str
+    images: Sequence[bytes],
+    labels: Sequence[str],
+    *,
+    title: str,
+    slider_label: str,
+    alt: str,
 ) -> str:
     """Return a self-contained HTML figure whose range slider steps through PNG `images`."""
     images, labels = list(images), list(labels)
     if not images:
         raise ValueError("frames_html needs at least one image, got none")
     if len(labels) != len(images):
-        raise ValueError(f"frames_html needs one label per image: {len(images)} images, {len(labels)} labels")
-    for name, text in (("title", title), ("slider_label", slider_label), ("alt", alt)):
+        raise ValueError(
+            f"frames_html needs one label per image: {len(images)} images, {len(labels)} labels"
+        )
+    for name, text in (
+        ("title", title),
+        ("slider_label", slider_label),
+        ("alt", alt),
+    ):
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{name} must be a non-empty string, got {text!r}")
+            raise ValueError(
+                f"{name} must be a non-empty string, got {text!r}"
+            )
     for i, label in enumerate(labels):
         if not isinstance(label, str):
-            raise TypeError(f"label {i} must be a str, got {type(label).__name__}")
+            raise TypeError(
+                f"label {i} must be a str, got {type(label).__name__}"
+            )
     uris = [_png_data_uri(image, i) for i, image in enumerate(images)]
     esc = html.escape
     return (
@@ -161,10 +192,18 @@ def frames_html(
 class DualView:
     """One displayable explorer: a live ipywidget in Jupyter, precomputed frames in the book."""
 
-    def __init__(self, widget: Any, frames: Callable[[], str], *, text: str = "Interactive explorer") -> None:
+    def __init__(
+        self,
+        widget: Any,
+        frames: Callable[[], str],
+        *,
+        text: str = "Interactive explorer",
+    ) -> None:
         """Hold the live `widget` and `frames`, a callable returning frames_html, called lazily."""
         if not callable(frames):
-            raise TypeError(f"frames must be a callable returning HTML, got {type(frames).__name__}")
+            raise TypeError(
+                f"frames must be a callable returning HTML, got {type(frames).__name__}"
+            )
         self.widget = widget
         self.text = text
         self._frames = frames
@@ -175,11 +214,15 @@ class DualView:
         if self._html is None:
             result = self._frames()
             if not isinstance(result, str):
-                raise TypeError(f"frames callable must return an HTML str, got {type(result).__name__}")
+                raise TypeError(
+                    f"frames callable must return an HTML str, got {type(result).__name__}"
+                )
             self._html = result
         return self._html
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
         """Return the widget view, the frames as text/html and a short text/plain."""
         bundle: dict[str, Any] = {}
         widget_repr = getattr(self.widget, "_repr_mimebundle_", None)

@@ -29,18 +29,24 @@ def numerical_gradients(net, X, Y, eps=1e-6):
             plus = net._loss(net._forward(X), Y)
             P[idx] = old - eps
             minus = net._loss(net._forward(X), Y)
-            P[idx] = old  # restore exactly: the network must come back unchanged
+            P[idx] = (
+                old  # restore exactly: the network must come back unchanged
+            )
             G[idx] = (plus - minus) / (2 * eps)
         return G
 
-    return [estimate(W) for W in net.weights], [estimate(b) for b in net.biases]
+    return [estimate(W) for W in net.weights], [
+        estimate(b) for b in net.biases
+    ]
 
 
 def relative_error(x, y):
     """Return ‖x − y‖ / (‖x‖ + ‖y‖), symmetric in x and y; 0 when both are zero."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.shape != y.shape:
-        raise ValueError(f"cannot compare gradients of shapes {x.shape} and {y.shape}")
+        raise ValueError(
+            f"cannot compare gradients of shapes {x.shape} and {y.shape}"
+        )
     scale = np.linalg.norm(x) + np.linalg.norm(y)
     return 0.0 if scale == 0 else float(np.linalg.norm(x - y) / scale)
 
@@ -72,8 +78,13 @@ class GradientCheck:
         return verdict(self.overall)
 
     def __str__(self):
-        lines = [f"{name:>6}: relative error {err:.2e}  {verdict(err)}" for name, err in self.errors.items()]
-        lines.append(f"overall: relative error {self.overall:.2e}  {self.verdict}")
+        lines = [
+            f"{name:>6}: relative error {err:.2e}  {verdict(err)}"
+            for name, err in self.errors.items()
+        ]
+        lines.append(
+            f"overall: relative error {self.overall:.2e}  {self.verdict}"
+        )
         return "\n".join(lines)
 
 
@@ -85,4 +96,6 @@ def check_gradients(net, X, Y, eps=1e-6):
     for l in range(1, net.L + 1):
         errors[f"W^{l}"] = relative_error(dWs[l - 1], nWs[l - 1])
         errors[f"b^{l}"] = relative_error(dbs[l - 1], nbs[l - 1])
-    return GradientCheck(errors, relative_error(flatten(dWs, dbs), flatten(nWs, nbs)))
+    return GradientCheck(
+        errors, relative_error(flatten(dWs, dbs), flatten(nWs, nbs))
+    )

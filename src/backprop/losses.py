@@ -45,6 +45,10 @@ LOSSES = ("mse", "cross_entropy")
 def check_name(name):
     """Raise a clear error unless name is one of LOSSES."""
     if not isinstance(name, str):
-        raise TypeError(f"loss must be a name (str), one of {list(LOSSES)}; got {type(name).__name__}")
+        raise TypeError(
+            f"loss must be a name (str), one of {list(LOSSES)}; got {type(name).__name__}"
+        )
     if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; expected one of {list(LOSSES)}")
+        raise ValueError(
+            f"unknown loss {name!r}; expected one of {list(LOSSES)}"
+        )

@@ -18,8 +18,8 @@ import html
 import inspect
 import textwrap
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -36,16 +36,17 @@ def _forward(net, X):
 
 # -- the right gradient functions ---------------------------------------------------------
 
+
 def correct(net, X, Y):
     """The four rules for a two-layer network with the MSE cost."""
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2)          # rule 1
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)       # rule 2
-    dW1 = d1 @ X.T / m                            # rule 4
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
@@ -55,28 +56,29 @@ def correct_softmax(net, X, Y):
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = a2 - Y                                   # rule 1, softmax with cross-entropy
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)       # rule 2
-    dW1 = d1 @ X.T / m                            # rule 4
+    d2 = a2 - Y  # rule 1, softmax with cross-entropy
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
 
 # -- the mistakes ---------------------------------------------------------------------------
 
+
 def bias_averaged_twice(net, X, Y):
     """The 1/m is folded into δ (as many libraries do), and the bias gradient averages once more."""
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2) / m      # δ carries the 1/m
+    d2 = (a2 - Y) * net.output.prime(z2) / m  # δ carries the 1/m
     d1 = (W2.T @ d2) * net.hidden.prime(z1)
-    dW1 = d1 @ X.T                                # so no / m here
+    dW1 = d1 @ X.T  # so no / m here
     dW2 = d2 @ a1.T
-    db1 = d1.mean(axis=1, keepdims=True)          # ✗ a mean divides by m again
-    db2 = d2.mean(axis=1, keepdims=True)          # ✗
+    db1 = d1.mean(axis=1, keepdims=True)  # ✗ a mean divides by m again
+    db2 = d2.mean(axis=1, keepdims=True)  # ✗
     return [dW1, dW2], [db1, db2]
 
 
@@ -85,12 +87,12 @@ def bias_averaged_twice_fixed(net, X, Y):
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2) / m      # δ carries the 1/m
+    d2 = (a2 - Y) * net.output.prime(z2) / m  # δ carries the 1/m
     d1 = (W2.T @ d2) * net.hidden.prime(z1)
-    dW1 = d1 @ X.T                                # so no / m here
+    dW1 = d1 @ X.T  # so no / m here
     dW2 = d2 @ a1.T
-    db1 = d1.sum(axis=1, keepdims=True)           # ✓ and a sum here
-    db2 = d2.sum(axis=1, keepdims=True)           # ✓
+    db1 = d1.sum(axis=1, keepdims=True)  # ✓ and a sum here
+    db2 = d2.sum(axis=1, keepdims=True)  # ✓
     return [dW1, dW2], [db1, db2]
 
 
@@ -99,11 +101,11 @@ def softmax_extra_sigma_prime(net, X, Y):
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (a2 - Y) * a2 * (1 - a2)                 # ✗ a σ' that is not there
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)       # rule 2
-    dW1 = d1 @ X.T / m                            # rule 4
+    d2 = (a2 - Y) * a2 * (1 - a2)  # ✗ a σ' that is not there
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
@@ -113,11 +115,11 @@ def sign_flipped(net, X, Y):
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (Y - a2) * net.output.prime(z2)          # ✗ y − a
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)       # rule 2
-    dW1 = d1 @ X.T / m                            # rule 4
+    d2 = (Y - a2) * net.output.prime(z2)  # ✗ y − a
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
@@ -127,11 +129,11 @@ def output_error_in_first_layer(net, X, Y):
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2)          # rule 1
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)       # rule 2
-    dW1 = d2 @ X.T / m                            # ✗ δ² where δ¹ belongs
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d2 @ X.T / m  # ✗ δ² where δ¹ belongs
     dW2 = d2 @ a1.T / m
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
@@ -141,11 +143,11 @@ def missing_transpose(net, X, Y):
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2)          # rule 1
-    d1 = (W2 @ d2) * net.hidden.prime(z1)         # ✗ W2 where W2.T belongs
-    dW1 = d1 @ X.T / m                            # rule 4
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2 @ d2) * net.hidden.prime(z1)  # ✗ W2 where W2.T belongs
+    dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
@@ -154,12 +156,11 @@ def weight_gradient_without_1_over_m(net, X, Y):
     """Rule 4 without the 1/m: the sum over the batch, not the mean."""
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
-    m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2)          # rule 1
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)       # rule 2
-    dW1 = d1 @ X.T                                # ✗ no / m
-    dW2 = d2 @ a1.T                               # ✗
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T  # ✗ no / m
+    dW2 = d2 @ a1.T  # ✗
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
@@ -169,11 +170,11 @@ def row_convention_weight_gradient(net, X, Y):
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2)          # rule 1
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)       # rule 2
-    dW1 = X @ d1.T / m                            # ✗ a δᵀ, shaped like the row convention's W
-    dW2 = a1 @ d2.T / m                           # ✗
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = X @ d1.T / m  # ✗ a δᵀ, shaped like the row convention's W
+    dW2 = a1 @ d2.T / m  # ✗
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
@@ -183,11 +184,11 @@ def sigma_prime_of_activation(net, X, Y):
     W2 = net.weights[1]
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2)          # rule 1
-    d1 = (W2.T @ d2) * net.hidden.prime(a1)       # ✗ σ'(a¹) where σ'(z¹) belongs
-    dW1 = d1 @ X.T / m                            # rule 4
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(a1)  # ✗ σ'(a¹) where σ'(z¹) belongs
+    dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
-    db1 = d1.mean(axis=1, keepdims=True)          # rule 3
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
     db2 = d2.mean(axis=1, keepdims=True)
     return [dW1, dW2], [db1, db2]
 
@@ -214,9 +215,17 @@ class Mistake:
 
     def network(self, sizes=None, seed=0):
         """Return the MLP this mistake is shown on (random non-zero biases), or one with other sizes."""
-        net = MLP(list(sizes or self.sizes), hidden=self.hidden, output=self.output, loss=self.loss, seed=seed)
+        net = MLP(
+            list(sizes or self.sizes),
+            hidden=self.hidden,
+            output=self.output,
+            loss=self.loss,
+            seed=seed,
+        )
         rng = np.random.default_rng(seed + 100)
-        net.biases = [rng.normal(0.0, 0.5, size=b.shape) for b in net.biases]
+        net.biases = [
+            rng.normal(0.0, 0.5, size=b.shape) for b in net.biases
+        ]
         return net
 
     def data(self, net, m=None, seed=0):
@@ -227,48 +236,111 @@ class Mistake:
 
 _SQUARE = (3, 3, 3)
 
-MISTAKES = {mk.key: mk for mk in [
-    Mistake("bias_averaged_twice", "Averaging the bias gradient when δ already carries 1/m", "Bias gradient averaged twice",
-            bias_averaged_twice, bias_averaged_twice_fixed,
-            "δᴸ = (a − y) ⊙ σ′(z)/m, then ∂C/∂b = mean of δ", "∂C/∂b = Σ_x δ_x (δ already carries 1/m)",
+MISTAKES = {
+    mk.key: mk
+    for mk in [
+        Mistake(
+            "bias_averaged_twice",
+            "Averaging the bias gradient when δ already carries 1/m",
+            "Bias gradient averaged twice",
+            bias_averaged_twice,
+            bias_averaged_twice_fixed,
+            "δᴸ = (a − y) ⊙ σ′(z)/m, then ∂C/∂b = mean of δ",
+            "∂C/∂b = Σ_x δ_x (δ already carries 1/m)",
             "no error, no crash: training works, only a little slower (the biases learn m times slower)",
-            "m = 1"),
-    Mistake("softmax_extra_sigma_prime", "Multiplying the softmax and cross-entropy error by σ′ again", "Extra σ′ on the softmax error",
-            softmax_extra_sigma_prime, correct_softmax,
-            "δᴸ = (a − y) ⊙ a ⊙ (1 − a)", "δᴸ = a − y",
+            "m = 1",
+        ),
+        Mistake(
+            "softmax_extra_sigma_prime",
+            "Multiplying the softmax and cross-entropy error by σ′ again",
+            "Extra σ′ on the softmax error",
+            softmax_extra_sigma_prime,
+            correct_softmax,
+            "δᴸ = (a − y) ⊙ a ⊙ (1 − a)",
+            "δᴸ = a − y",
             "learning crawls: the extra factor a(1 − a) is near 0 exactly on confidently wrong outputs",
-            "never", sizes=(3, 4, 3), output="softmax", loss="cross_entropy", lr=2.0),
-    Mistake("sign_flipped", "Using y − a instead of a − y", "y − a instead of a − y",
-            sign_flipped, correct,
-            "δᴸ = (y − a) ⊙ σ′(zᴸ)", "δᴸ = (a − y) ⊙ σ′(zᴸ)",
+            "never",
+            sizes=(3, 4, 3),
+            output="softmax",
+            loss="cross_entropy",
+            lr=2.0,
+        ),
+        Mistake(
+            "sign_flipped",
+            "Using y − a instead of a − y",
+            "y − a instead of a − y",
+            sign_flipped,
+            correct,
+            "δᴸ = (y − a) ⊙ σ′(zᴸ)",
+            "δᴸ = (a − y) ⊙ σ′(zᴸ)",
             "gradient descent climbs: the cost rises step after step",
-            "never", output="sigmoid", lr=2.0),
-    Mistake("output_error_in_first_layer", "The output layer's error in the first layer's weight gradient", "δ² in the first layer's ∂C/∂W¹",
-            output_error_in_first_layer, correct,
-            "∂C/∂W¹ = δ² (a⁰)ᵀ / m", "∂C/∂W¹ = δ¹ (a⁰)ᵀ / m",
+            "never",
+            output="sigmoid",
+            lr=2.0,
+        ),
+        Mistake(
+            "output_error_in_first_layer",
+            "The output layer's error in the first layer's weight gradient",
+            "δ² in the first layer's ∂C/∂W¹",
+            output_error_in_first_layer,
+            correct,
+            "∂C/∂W¹ = δ² (a⁰)ᵀ / m",
+            "∂C/∂W¹ = δ¹ (a⁰)ᵀ / m",
             "a shape error when n₁ ≠ n₂; when n₁ = n₂ it runs, and the cost stalls far above the fixed version's",
-            "n₁ = n₂: the shapes fit", sizes=(3, 4, 4)),
-    Mistake("missing_transpose", "A missing transpose in (Wˡ⁺¹)ᵀ δˡ⁺¹", "Missing transpose in Wᵀδ",
-            missing_transpose, correct,
-            "δ¹ = W² δ² ⊙ σ′(z¹)", "δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)",
+            "n₁ = n₂: the shapes fit",
+            sizes=(3, 4, 4),
+        ),
+        Mistake(
+            "missing_transpose",
+            "A missing transpose in (Wˡ⁺¹)ᵀ δˡ⁺¹",
+            "Missing transpose in Wᵀδ",
+            missing_transpose,
+            correct,
+            "δ¹ = W² δ² ⊙ σ′(z¹)",
+            "δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)",
             "a shape error, unless W² is square: then training looks almost normal, and only a gradient check finds it",
-            "W² square: the shapes fit", sizes=_SQUARE, hidden="tanh"),
-    Mistake("weight_gradient_without_1_over_m", "A weight gradient that forgets 1/m", "Weight gradient without 1/m",
-            weight_gradient_without_1_over_m, correct,
-            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ", "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m",
+            "W² square: the shapes fit",
+            sizes=_SQUARE,
+            hidden="tanh",
+        ),
+        Mistake(
+            "weight_gradient_without_1_over_m",
+            "A weight gradient that forgets 1/m",
+            "Weight gradient without 1/m",
+            weight_gradient_without_1_over_m,
+            correct,
+            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ",
+            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m",
             "the step grows with the batch size: at m = 32 training diverges with a learning rate that suits the fix",
-            "m = 1", lr=0.1),
-    Mistake("row_convention_weight_gradient", "Row and column conventions confused (XW versus WX) in rule 4", "Row-convention ∂C/∂W = a δᵀ/m",
-            row_convention_weight_gradient, correct,
-            "∂C/∂Wˡ = aˡ⁻¹ (δˡ)ᵀ / m", "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m",
+            "m = 1",
+            lr=0.1,
+        ),
+        Mistake(
+            "row_convention_weight_gradient",
+            "Row and column conventions confused (XW versus WX) in rule 4",
+            "Row-convention ∂C/∂W = a δᵀ/m",
+            row_convention_weight_gradient,
+            correct,
+            "∂C/∂Wˡ = aˡ⁻¹ (δˡ)ᵀ / m",
+            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m",
             "a shape error in the update W −= η ∂C/∂W, unless W is square: then it runs, and here training diverges",
-            "W square: the shapes fit", sizes=_SQUARE, hidden="tanh"),
-    Mistake("sigma_prime_of_activation", "σ′ evaluated at a instead of z", "σ′(a) instead of σ′(z)",
-            sigma_prime_of_activation, correct,
-            "δ¹ = (W²)ᵀ δ² ⊙ σ′(a¹)", "δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)",
+            "W square: the shapes fit",
+            sizes=_SQUARE,
+            hidden="tanh",
+        ),
+        Mistake(
+            "sigma_prime_of_activation",
+            "σ′ evaluated at a instead of z",
+            "σ′(a) instead of σ′(z)",
+            sigma_prime_of_activation,
+            correct,
+            "δ¹ = (W²)ᵀ δ² ⊙ σ′(a¹)",
+            "δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)",
             "no error, no crash: training looks almost normal, and only a gradient check finds it",
-            "never"),
-]}
+            "never",
+        ),
+    ]
+}
 
 
 def get(mistake):
@@ -276,7 +348,9 @@ def get(mistake):
     if isinstance(mistake, Mistake):
         return mistake
     if mistake not in MISTAKES:
-        raise ValueError(f"unknown mistake {mistake!r}; expected one of {list(MISTAKES)}")
+        raise ValueError(
+            f"unknown mistake {mistake!r}; expected one of {list(MISTAKES)}"
+        )
     return MISTAKES[mistake]
 
 
@@ -322,6 +396,7 @@ class Code:
 
 # -- the gradient check ---------------------------------------------------------------------
 
+
 @dataclass
 class Comparison:
     """Relative errors of one gradient function against finite differences, or why it could not be compared."""
@@ -342,25 +417,43 @@ class Comparison:
 
 
 def _compare(fn, net, X, Y, nWs, nbs):
-    names = [f"W^{l}" for l in range(1, net.L + 1)] + [f"b^{l}" for l in range(1, net.L + 1)]
+    names = [f"W^{l}" for l in range(1, net.L + 1)] + [
+        f"b^{l}" for l in range(1, net.L + 1)
+    ]
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             dWs, dbs = fn(net, X, Y)
     except ValueError as err:
-        return Comparison({}, None, f"shape error: {str(err).splitlines()[0]}")
+        return Comparison(
+            {}, None, f"shape error: {str(err).splitlines()[0]}"
+        )
     got, ref = [*dWs, *dbs], [*nWs, *nbs]
     for name, g, r in zip(names, got, ref):
         if np.shape(g) != r.shape:
-            return Comparison({}, None, f"shape error: ∂C/∂{name} has shape {np.shape(g)}, {name} has {r.shape}")
-    errors = {name: gradcheck.relative_error(g, r) for name, g, r in zip(names, got, ref)}
-    return Comparison(errors, gradcheck.relative_error(gradcheck.flatten(dWs, dbs), gradcheck.flatten(nWs, nbs)))
+            return Comparison(
+                {},
+                None,
+                f"shape error: ∂C/∂{name} has shape {np.shape(g)}, {name} has {r.shape}",
+            )
+    errors = {
+        name: gradcheck.relative_error(g, r)
+        for name, g, r in zip(names, got, ref)
+    }
+    return Comparison(
+        errors,
+        gradcheck.relative_error(
+            gradcheck.flatten(dWs, dbs), gradcheck.flatten(nWs, nbs)
+        ),
+    )
 
 
 def _describe(net, m):
     cost = "cross-entropy" if net.loss_name == "cross_entropy" else "MSE"
-    return (f"{'-'.join(map(str, net.sizes))} network ({net.hidden.name} hidden, {net.output.name} output, "
-            f"{cost}), m = {m}")
+    return (
+        f"{'-'.join(map(str, net.sizes))} network ({net.hidden.name} hidden, {net.output.name} output, "
+        f"{cost}), m = {m}"
+    )
 
 
 @dataclass
@@ -382,20 +475,29 @@ class MistakeCheck:
         return rows
 
     def __str__(self):
-        lines = [f"{self.mistake.title}: gradient check on a {self.network}",
-                 f"{'parameter':>10}  {'the mistake':<28}  the fix"]
+        lines = [
+            f"{self.mistake.title}: gradient check on a {self.network}",
+            f"{'parameter':>10}  {'the mistake':<28}  the fix",
+        ]
         lines += [f"{p:>10}  {w:<28}  {f}" for p, w, f in self.rows()]
         return "\n".join(lines)
 
     __repr__ = __str__
 
     def _repr_html_(self):
-        head = (f"<p>Gradient check on a {html.escape(self.network)}: relative error of each gradient "
-                f"against centered differences.</p>")
-        rows = "".join(f"<tr><td>{html.escape(p)}</td><td>{html.escape(w)}</td><td>{html.escape(f)}</td></tr>"
-                       for p, w, f in self.rows())
-        return (head + '<table class="bp-mistake-check"><thead><tr><th>parameter</th><th>the mistake</th>'
-                f"<th>the fix</th></tr></thead><tbody>{rows}</tbody></table>")
+        head = (
+            f"<p>Gradient check on a {html.escape(self.network)}: relative error of each gradient "
+            f"against centered differences.</p>"
+        )
+        rows = "".join(
+            f"<tr><td>{html.escape(p)}</td><td>{html.escape(w)}</td><td>{html.escape(f)}</td></tr>"
+            for p, w, f in self.rows()
+        )
+        return (
+            head
+            + '<table class="bp-mistake-check"><thead><tr><th>parameter</th><th>the mistake</th>'
+            f"<th>the fix</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
 
 
 def check(mistake, sizes=None, m=None, seed=0):
@@ -405,16 +507,22 @@ def check(mistake, sizes=None, m=None, seed=0):
     m = mistake.m if m is None else m
     X, Y = mistake.data(net, m, seed)
     nWs, nbs = gradcheck.numerical_gradients(net, X, Y)
-    return MistakeCheck(mistake, _describe(net, m), _compare(mistake.wrong, net, X, Y, nWs, nbs),
-                        _compare(mistake.fix, net, X, Y, nWs, nbs))
+    return MistakeCheck(
+        mistake,
+        _describe(net, m),
+        _compare(mistake.wrong, net, X, Y, nWs, nbs),
+        _compare(mistake.fix, net, X, Y, nWs, nbs),
+    )
 
 
 # -- when does a mistake hide? ----------------------------------------------------------
 
 #: The three situations of `hiding_table`: (label, sizes, m).
-SITUATIONS = (("one example, layers 3-4-2", (3, 4, 2), 1),
-              ("a batch of 6, layers 3-4-2", (3, 4, 2), 6),
-              ("a batch of 6, square layers 3-3-3", _SQUARE, 6))
+SITUATIONS = (
+    ("one example, layers 3-4-2", (3, 4, 2), 1),
+    ("a batch of 6, layers 3-4-2", (3, 4, 2), 6),
+    ("a batch of 6, square layers 3-3-3", _SQUARE, 6),
+)
 
 
 def hiding(mistake, seed=0):
@@ -443,16 +551,33 @@ class Table:
     def __str__(self):
         cols = list(zip(self.header, *self.rows))
         widths = [max(len(str(x)) for x in col) for col in cols]
-        line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()
-        out = ([self.caption] if self.caption else []) + [line(self.header)] + [line(r) for r in self.rows]
+        line = lambda r: "  ".join(
+            str(x).ljust(w) for x, w in zip(r, widths)
+        ).rstrip()
+        out = (
+            ([self.caption] if self.caption else [])
+            + [line(self.header)]
+            + [line(r) for r in self.rows]
+        )
         return "\n".join(out)
 
     __repr__ = __str__
 
     def _repr_html_(self):
-        cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
-        head = "".join(f"<th>{html.escape(str(h))}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in r) + "</tr>" for r in self.rows)
+        cap = (
+            f"<caption>{html.escape(self.caption)}</caption>"
+            if self.caption
+            else ""
+        )
+        head = "".join(
+            f"<th>{html.escape(str(h))}</th>" for h in self.header
+        )
+        body = "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape(str(x))}</td>" for x in r)
+            + "</tr>"
+            for r in self.rows
+        )
         return f'<table class="bp-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -461,9 +586,15 @@ def hiding_table(seed=0):
     rows = []
     for mistake in MISTAKES.values():
         found = hiding(mistake, seed)
-        rows.append([mistake.title] + [found[label][1] for label, _, _ in SITUATIONS])
-    return Table(["mistake"] + [label for label, _, _ in SITUATIONS], rows,
-                 "Gradient check of each mistake (overall relative error): hidden below 1e-7, caught above 1e-4")
+        rows.append(
+            [mistake.title]
+            + [found[label][1] for label, _, _ in SITUATIONS]
+        )
+    return Table(
+        ["mistake"] + [label for label, _, _ in SITUATIONS],
+        rows,
+        "Gradient check of each mistake (overall relative error): hidden below 1e-7, caught above 1e-4",
+    )
 
 
 def summary_table(checks):
@@ -472,12 +603,31 @@ def summary_table(checks):
     for result in checks.values():
         mk = result.mistake
         wrong = result.wrong.failure or f"{result.wrong.overall:.2g}"
-        rows.append([mk.title, mk.wrong_formula, mk.right_formula, f"{wrong} → {result.fixed.overall:.0e}",
-                     mk.symptom, mk.hides_when])
-    return Table(["mistake", "wrong formula", "fix", "relative error, mistake → fix", "symptom", "hides when"], rows)
+        rows.append(
+            [
+                mk.title,
+                mk.wrong_formula,
+                mk.right_formula,
+                f"{wrong} → {result.fixed.overall:.0e}",
+                mk.symptom,
+                mk.hides_when,
+            ]
+        )
+    return Table(
+        [
+            "mistake",
+            "wrong formula",
+            "fix",
+            "relative error, mistake → fix",
+            "symptom",
+            "hides when",
+        ],
+        rows,
+    )
 
 
 # -- the symptom: training with the wrong gradient ------------------------------------------
+
 
 @dataclass
 class Curves:
@@ -492,10 +642,18 @@ class Curves:
 def teacher_data(mistake, n=32, seed=0):
     """Return X (n0, n) and targets Y made by a random 'teacher' network of the same shape."""
     mistake = get(mistake)
-    teacher = MLP(list(mistake.sizes), hidden=mistake.hidden, output=mistake.output, loss=mistake.loss, seed=seed + 7)
+    teacher = MLP(
+        list(mistake.sizes),
+        hidden=mistake.hidden,
+        output=mistake.output,
+        loss=mistake.loss,
+        seed=seed + 7,
+    )
     rng = np.random.default_rng(seed + 300)
     teacher.weights = [2 * W for W in teacher.weights]
-    teacher.biases = [rng.normal(0.0, 0.5, size=b.shape) for b in teacher.biases]
+    teacher.biases = [
+        rng.normal(0.0, 0.5, size=b.shape) for b in teacher.biases
+    ]
     X = rng.normal(size=(mistake.sizes[0], n))
     out = teacher.forward(X)
     if mistake.loss == "cross_entropy":
@@ -519,8 +677,12 @@ def train(mistake, steps=150, n=32, seed=0):
             warnings.simplefilter("ignore")
             for _ in range(steps):
                 dWs, dbs = fn(net, X, Y)
-                net.weights = [W - mistake.lr * dW for W, dW in zip(net.weights, dWs)]
-                net.biases = [b - mistake.lr * db for b, db in zip(net.biases, dbs)]
+                net.weights = [
+                    W - mistake.lr * dW for W, dW in zip(net.weights, dWs)
+                ]
+                net.biases = [
+                    b - mistake.lr * db for b, db in zip(net.biases, dbs)
+                ]
                 loss = net._loss(net._forward(X), Y)
                 if not np.isfinite(loss) or loss > 1e4 * start:
                     diverged = diverged or fn is mistake.wrong
@@ -535,18 +697,34 @@ def plot_symptoms(all_curves, ncols=4):
     import matplotlib.pyplot as plt
 
     rows = -(-len(all_curves) // ncols)
-    fig, axes = plt.subplots(rows, ncols, figsize=(2.6 * ncols, 2.1 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, ncols, figsize=(2.6 * ncols, 2.1 * rows), squeeze=False
+    )
     for ax, curves in zip(axes.flat, all_curves):
         ax.plot(curves.fixed, color="#1f77b4", label="fixed")
-        ax.plot(curves.wrong, color="#d62728", linestyle="--", label="mistake")
+        ax.plot(
+            curves.wrong, color="#d62728", linestyle="--", label="mistake"
+        )
         if curves.diverged:
-            ax.plot(len(curves.wrong) - 1, curves.wrong[-1], "x", color="#d62728", markersize=8)
-            ax.annotate("diverged", (len(curves.wrong) - 1, curves.wrong[-1]), textcoords="offset points",
-                        xytext=(4, -10), fontsize=7, color="#d62728")
+            ax.plot(
+                len(curves.wrong) - 1,
+                curves.wrong[-1],
+                "x",
+                color="#d62728",
+                markersize=8,
+            )
+            ax.annotate(
+                "diverged",
+                (len(curves.wrong) - 1, curves.wrong[-1]),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=7,
+                color="#d62728",
+            )
         ax.set_yscale("log")
         ax.set_title(curves.mistake.short, fontsize=8)
         ax.tick_params(labelsize=7)
-    for ax in axes.flat[len(all_curves):]:
+    for ax in axes.flat[len(all_curves) :]:
         ax.axis("off")
     for ax in axes[-1]:
         ax.set_xlabel("step", fontsize=8)

@@ -27,22 +27,34 @@ class ForwardCache:
 class MLP:
     """A fully connected network in the column convention, float64 throughout."""
 
-    def __init__(self, sizes, hidden="relu", output="identity", loss="mse", seed=0):
+    def __init__(
+        self, sizes, hidden="relu", output="identity", loss="mse", seed=0
+    ):
         """Build a network with layer sizes [n0, ..., nL] and initialise it from seed."""
         self.sizes = checks.layer_sizes(sizes)
         if hidden not in activations.HIDDEN_ACTIVATIONS:
-            activations.get(hidden)  # raises for unknown names and non-strings
-            raise ValueError(f"hidden activation {hidden!r} is for outputs only; expected one of {list(activations.HIDDEN_ACTIVATIONS)}")
+            activations.get(
+                hidden
+            )  # raises for unknown names and non-strings
+            raise ValueError(
+                f"hidden activation {hidden!r} is for outputs only; expected one of {list(activations.HIDDEN_ACTIVATIONS)}"
+            )
         self.hidden = activations.get(hidden)
         self.output = activations.get(output)
         losses.check_name(loss)
         if output == "softmax" and loss != "cross_entropy":
-            raise ValueError(f"output 'softmax' goes with loss 'cross_entropy'; got loss {loss!r}")
+            raise ValueError(
+                f"output 'softmax' goes with loss 'cross_entropy'; got loss {loss!r}"
+            )
         if loss == "cross_entropy" and output != "softmax":
-            raise ValueError(f"loss 'cross_entropy' needs output 'softmax'; got output {output!r}")
+            raise ValueError(
+                f"loss 'cross_entropy' needs output 'softmax'; got output {output!r}"
+            )
         self.loss_name = loss
         rng = np.random.default_rng(seed)
-        self.weights = [self._initial_weights(rng, l) for l in range(1, self.L + 1)]
+        self.weights = [
+            self._initial_weights(rng, l) for l in range(1, self.L + 1)
+        ]
         self.biases = [np.zeros((n, 1)) for n in self.sizes[1:]]
 
     @property
@@ -53,7 +65,9 @@ class MLP:
     @property
     def n_params(self):
         """Return the number of weights and biases."""
-        return sum(W.size + b.size for W, b in zip(self.weights, self.biases))
+        return sum(
+            W.size + b.size for W, b in zip(self.weights, self.biases)
+        )
 
     def activation(self, l):
         """Return the Activation of layer l (1..L)."""
@@ -70,8 +84,10 @@ class MLP:
         return rng.normal(0.0, std, size=(n_out, n_in))
 
     def __repr__(self):
-        return (f"MLP({self.sizes}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
-                f"loss={self.loss_name!r})")
+        return (
+            f"MLP({self.sizes}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
+            f"loss={self.loss_name!r})"
+        )
 
     def copy(self):
         """Return an independent copy with the same parameters."""
@@ -87,18 +103,32 @@ class MLP:
         # A bias assigned as (n,) would broadcast against (n, m) and give a
         # wrong answer whenever m == n; refuse it instead.
         if len(self.weights) != self.L or len(self.biases) != self.L:
-            raise ValueError(f"the network has {self.L} layers but {len(self.weights)} weight matrices and {len(self.biases)} bias vectors")
+            raise ValueError(
+                f"the network has {self.L} layers but {len(self.weights)} weight matrices and {len(self.biases)} bias vectors"
+            )
         for l in range(1, self.L + 1):
             W, b = self.weights[l - 1], self.biases[l - 1]
-            expected_W, expected_b = (self.sizes[l], self.sizes[l - 1]), (self.sizes[l], 1)
+            expected_W, expected_b = (
+                (self.sizes[l], self.sizes[l - 1]),
+                (self.sizes[l], 1),
+            )
             if np.shape(W) != expected_W:
-                raise ValueError(f"weights[{l - 1}] (W^{l}) must have shape {expected_W}; got {np.shape(W)}")
+                raise ValueError(
+                    f"weights[{l - 1}] (W^{l}) must have shape {expected_W}; got {np.shape(W)}"
+                )
             if np.shape(b) != expected_b:
-                raise ValueError(f"biases[{l - 1}] (b^{l}) must have shape {expected_b}; got {np.shape(b)}")
+                raise ValueError(
+                    f"biases[{l - 1}] (b^{l}) must have shape {expected_b}; got {np.shape(b)}"
+                )
 
     def check_X(self, X):
         """Return X as a float64 (n0, m) array, or raise a clear error."""
-        return checks.as_matrix("X", X, self.sizes[0], hint=f" (n0 = {self.sizes[0]} inputs, one example per column)")
+        return checks.as_matrix(
+            "X",
+            X,
+            self.sizes[0],
+            hint=f" (n0 = {self.sizes[0]} inputs, one example per column)",
+        )
 
     def check_Y(self, Y, m):
         """Return targets as a float64 (nL, m) array; class labels (m,) are one-hot encoded."""
@@ -106,16 +136,27 @@ class MLP:
         if self.loss_name == "cross_entropy" and np.ndim(Y) == 1:
             Y = checks.labels_to_one_hot("Y", Y, n_L)
         else:
-            Y = checks.as_matrix("Y", Y, n_L, hint=f" (nL = {n_L} outputs, one example per column)")
+            Y = checks.as_matrix(
+                "Y",
+                Y,
+                n_L,
+                hint=f" (nL = {n_L} outputs, one example per column)",
+            )
         if Y.shape[1] != m:
-            raise ValueError(f"X has m = {m} examples (columns) but Y has {Y.shape[1]}; they must match")
+            raise ValueError(
+                f"X has m = {m} examples (columns) but Y has {Y.shape[1]}; they must match"
+            )
         if self.loss_name == "cross_entropy":
             # δ^L = a − y relies on every target column being a probability vector.
             sums = Y.sum(axis=0)
             # The same test as np.allclose(sums, 1), without its overhead on every step.
             if Y.min() < 0 or np.abs(sums - 1.0).max() > 1e-8 + 1e-5:
-                col = int(np.argmax(np.abs(sums - 1.0) + (Y < 0).any(axis=0)))
-                raise ValueError(f"cross-entropy targets must be probability vectors (non-negative, each column summing to 1); column {col} sums to {sums[col]:g}")
+                col = int(
+                    np.argmax(np.abs(sums - 1.0) + (Y < 0).any(axis=0))
+                )
+                raise ValueError(
+                    f"cross-entropy targets must be probability vectors (non-negative, each column summing to 1); column {col} sums to {sums[col]:g}"
+                )
         return Y
 
     # -- forward and backward ----------------------------------------------
@@ -131,9 +172,9 @@ class MLP:
         z, a = [None], [X]
         for l in range(1, self.L + 1):
             z_l = self.weights[l - 1] @ a[l - 1]
-            z_l += self.biases[l - 1]                                       # z^l = W^l a^{l-1} + b^l, in place
+            z_l += self.biases[l - 1]  # z^l = W^l a^{l-1} + b^l, in place
             z.append(z_l)
-            a.append(self.activation(l).f(z[l]))                           # a^l = σ(z^l)
+            a.append(self.activation(l).f(z[l]))  # a^l = σ(z^l)
         return ForwardCache(z, a)
 
     def predict(self, X):
@@ -148,24 +189,32 @@ class MLP:
 
     def _loss(self, cache, Y):
         if self.loss_name == "cross_entropy":
-            return losses.cross_entropy(cache.z[-1], Y)  # from logits, stable
+            return losses.cross_entropy(
+                cache.z[-1], Y
+            )  # from logits, stable
         return losses.mse(cache.a[-1], Y)
 
     def backward(self, cache, Y):
         """Return (dWs, dbs, deltas) from a ForwardCache and targets Y (nL, m); deltas[l] is δ^l."""
         L, z, a = self.L, cache.z, cache.a
         if self.loss_name == "cross_entropy":
-            delta = losses.cross_entropy_delta(a[L], Y)                                   # rule 1, softmax form
+            delta = losses.cross_entropy_delta(
+                a[L], Y
+            )  # rule 1, softmax form
         else:
-            delta = rules.output_error(losses.mse_grad(a[L], Y), self.output.prime(z[L]))  # rule 1
+            delta = rules.output_error(
+                losses.mse_grad(a[L], Y), self.output.prime(z[L])
+            )  # rule 1
         deltas = [None] * (L + 1)
         dWs, dbs = [None] * L, [None] * L
         for l in range(L, 0, -1):
             deltas[l] = delta
-            dWs[l - 1] = rules.weight_gradient(delta, a[l - 1])                          # rule 4
-            dbs[l - 1] = rules.bias_gradient(delta)                                      # rule 3
+            dWs[l - 1] = rules.weight_gradient(delta, a[l - 1])  # rule 4
+            dbs[l - 1] = rules.bias_gradient(delta)  # rule 3
             if l > 1:
-                delta = rules.hidden_error(self.weights[l - 1], delta, self.hidden.prime(z[l - 1]))  # rule 2
+                delta = rules.hidden_error(
+                    self.weights[l - 1], delta, self.hidden.prime(z[l - 1])
+                )  # rule 2
         return dWs, dbs, deltas
 
     def gradients(self, X, Y):

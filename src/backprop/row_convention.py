@@ -43,32 +43,55 @@ def log_softmax_rows(Z):
 class RowMLP:
     """A fully connected network in the row convention: X (m, n0), W^l (n_{l-1}, n_l), b^l (1, n_l)."""
 
-    def __init__(self, weights, biases, hidden="relu", output="identity", loss="mse"):
+    def __init__(
+        self, weights, biases, hidden="relu", output="identity", loss="mse"
+    ):
         """Wrap row-convention parameters; weights[l-1] is W^l (n_{l-1}, n_l), biases[l-1] is b^l (1, n_l)."""
         if len(weights) != len(biases) or not weights:
-            raise ValueError(f"need one bias per weight matrix and at least one layer; got {len(weights)} weights and {len(biases)} biases")
+            raise ValueError(
+                f"need one bias per weight matrix and at least one layer; got {len(weights)} weights and {len(biases)} biases"
+            )
         self.weights = [np.array(W, dtype=np.float64) for W in weights]
         self.biases = [np.array(b, dtype=np.float64) for b in biases]
-        self.sizes = [self.weights[0].shape[0]] + [W.shape[1] for W in self.weights]
+        self.sizes = [self.weights[0].shape[0]] + [
+            W.shape[1] for W in self.weights
+        ]
         for l, (W, b) in enumerate(zip(self.weights, self.biases), start=1):
             expected_W = (self.sizes[l - 1], self.sizes[l])
             if W.shape != expected_W:
-                raise ValueError(f"weights[{l - 1}] (W^{l}) must have shape (n_{l - 1}, n_{l}) = {expected_W} in the row convention; got {W.shape}")
+                raise ValueError(
+                    f"weights[{l - 1}] (W^{l}) must have shape (n_{l - 1}, n_{l}) = {expected_W} in the row convention; got {W.shape}"
+                )
             if b.shape != (1, self.sizes[l]):
-                raise ValueError(f"biases[{l - 1}] (b^{l}) must have shape (1, n_{l}) = {(1, self.sizes[l])} in the row convention; got {b.shape}")
+                raise ValueError(
+                    f"biases[{l - 1}] (b^{l}) must have shape (1, n_{l}) = {(1, self.sizes[l])} in the row convention; got {b.shape}"
+                )
         if hidden not in activations.HIDDEN_ACTIVATIONS:
-            raise ValueError(f"hidden activation must be one of {list(activations.HIDDEN_ACTIVATIONS)}; got {hidden!r}")
+            raise ValueError(
+                f"hidden activation must be one of {list(activations.HIDDEN_ACTIVATIONS)}; got {hidden!r}"
+            )
         activations.get(output)
         losses.check_name(loss)
         if (output == "softmax") != (loss == "cross_entropy"):
-            raise ValueError(f"output 'softmax' and loss 'cross_entropy' go together; got output {output!r} with loss {loss!r}")
-        self.hidden, self.output, self.loss_name = activations.get(hidden), activations.get(output), loss
+            raise ValueError(
+                f"output 'softmax' and loss 'cross_entropy' go together; got output {output!r} with loss {loss!r}"
+            )
+        self.hidden, self.output, self.loss_name = (
+            activations.get(hidden),
+            activations.get(output),
+            loss,
+        )
 
     @classmethod
     def from_column(cls, net):
         """Return the row-convention twin of a column-convention bp.MLP: every W and b transposed."""
-        return cls([W.T.copy() for W in net.weights], [b.T.copy() for b in net.biases],
-                   hidden=net.hidden.name, output=net.output.name, loss=net.loss_name)
+        return cls(
+            [W.T.copy() for W in net.weights],
+            [b.T.copy() for b in net.biases],
+            hidden=net.hidden.name,
+            output=net.output.name,
+            loss=net.loss_name,
+        )
 
     @property
     def L(self):
@@ -76,8 +99,10 @@ class RowMLP:
         return len(self.weights)
 
     def __repr__(self):
-        return (f"RowMLP({self.sizes}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
-                f"loss={self.loss_name!r})")
+        return (
+            f"RowMLP({self.sizes}, hidden={self.hidden.name!r}, output={self.output.name!r}, "
+            f"loss={self.loss_name!r})"
+        )
 
     # -- input checks -------------------------------------------------------
 
@@ -86,8 +111,14 @@ class RowMLP:
         X = np.asarray(X, dtype=np.float64)
         n0 = self.sizes[0]
         if X.ndim != 2 or X.shape[1] != n0 or X.shape[0] == 0:
-            hint = " — it looks transposed: the row convention puts one example per row, try .T" if X.ndim == 2 and X.shape[0] == n0 else ""
-            raise ValueError(f"X must have shape (m, {n0}) in the row convention (one example per row); got {X.shape}{hint}")
+            hint = (
+                " — it looks transposed: the row convention puts one example per row, try .T"
+                if X.ndim == 2 and X.shape[0] == n0
+                else ""
+            )
+            raise ValueError(
+                f"X must have shape (m, {n0}) in the row convention (one example per row); got {X.shape}{hint}"
+            )
         return X
 
     def check_Y(self, Y, m):
@@ -95,12 +126,18 @@ class RowMLP:
         n_L = self.sizes[-1]
         Y = np.asarray(Y)
         if self.loss_name == "cross_entropy" and Y.ndim == 1:
-            if not np.issubdtype(Y.dtype, np.integer) or np.any((Y < 0) | (Y >= n_L)):
-                raise ValueError(f"class labels must be integers in 0..{n_L - 1}; got {Y!r}")
+            if not np.issubdtype(Y.dtype, np.integer) or np.any(
+                (Y < 0) | (Y >= n_L)
+            ):
+                raise ValueError(
+                    f"class labels must be integers in 0..{n_L - 1}; got {Y!r}"
+                )
             Y = np.eye(n_L)[Y]
         Y = np.asarray(Y, dtype=np.float64)
         if Y.shape != (m, n_L):
-            raise ValueError(f"Y must have shape (m, nL) = {(m, n_L)} in the row convention (one example per row); got {Y.shape}")
+            raise ValueError(
+                f"Y must have shape (m, nL) = {(m, n_L)} in the row convention (one example per row); got {Y.shape}"
+            )
         return Y
 
     # -- forward and backward ----------------------------------------------
@@ -114,7 +151,9 @@ class RowMLP:
         X = self.check_X(X)
         Z, A = [None], [X]
         for l in range(1, self.L + 1):
-            Z.append(A[l - 1] @ self.weights[l - 1] + self.biases[l - 1])  # Z^l = A^{l-1} W^l + b^l
+            Z.append(
+                A[l - 1] @ self.weights[l - 1] + self.biases[l - 1]
+            )  # Z^l = A^{l-1} W^l + b^l
             A.append(self._activate(l, Z[l]))
         return (Z, A) if return_cache else A[-1]
 
@@ -135,13 +174,19 @@ class RowMLP:
         Z, A = self.forward(X, return_cache=True)
         m, L = X.shape[0], self.L
         if self.loss_name == "cross_entropy":
-            Delta = A[L] - Y                                   # rule 1, softmax form, one row per example
+            Delta = A[L] - Y  # rule 1, softmax form, one row per example
         else:
-            Delta = (A[L] - Y) * self.output.prime(Z[L])       # rule 1
+            Delta = (A[L] - Y) * self.output.prime(Z[L])  # rule 1
         dWs, dbs = [None] * L, [None] * L
         for l in range(L, 0, -1):
-            dWs[l - 1] = A[l - 1].T @ Delta / m                # rule 4: (A^{l-1})ᵀ Δ^l / m
-            dbs[l - 1] = Delta.mean(axis=0, keepdims=True)     # rule 3: mean of the rows
+            dWs[l - 1] = (
+                A[l - 1].T @ Delta / m
+            )  # rule 4: (A^{l-1})ᵀ Δ^l / m
+            dbs[l - 1] = Delta.mean(
+                axis=0, keepdims=True
+            )  # rule 3: mean of the rows
             if l > 1:
-                Delta = (Delta @ self.weights[l - 1].T) * self.hidden.prime(Z[l - 1])  # rule 2
+                Delta = (Delta @ self.weights[l - 1].T) * self.hidden.prime(
+                    Z[l - 1]
+                )  # rule 2
         return dWs, dbs

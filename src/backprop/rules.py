@@ -17,12 +17,16 @@ import numpy as np
 
 def _require_2d(name, x):
     if np.ndim(x) != 2:
-        raise ValueError(f"{name} must be a 2-D array (units, examples); got shape {np.shape(x)}")
+        raise ValueError(
+            f"{name} must be a 2-D array (units, examples); got shape {np.shape(x)}"
+        )
 
 
 def _require_same_shape(name_a, a, name_b, b):
     if a.shape != b.shape:
-        raise ValueError(f"{name_a} and {name_b} must have the same shape; got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape; got {a.shape} and {b.shape}"
+        )
 
 
 def output_error(grad_a, dsigma):
@@ -38,7 +42,11 @@ def hidden_error(W_next, delta_next, dsigma):
 
     W_next (n_{l+1}, n_l), delta_next (n_{l+1}, m), dsigma (n_l, m) -> (n_l, m).
     """
-    for name, x in (("W_next", W_next), ("delta_next", delta_next), ("dsigma", dsigma)):
+    for name, x in (
+        ("W_next", W_next),
+        ("delta_next", delta_next),
+        ("dsigma", dsigma),
+    ):
         _require_2d(name, x)
     if W_next.shape[0] != delta_next.shape[0]:
         raise ValueError(
@@ -47,7 +55,9 @@ def hidden_error(W_next, delta_next, dsigma):
         )
     expected = (W_next.shape[1], delta_next.shape[1])
     if dsigma.shape != expected:
-        raise ValueError(f"dsigma must have shape (n_l, m) = {expected}; got {dsigma.shape}")
+        raise ValueError(
+            f"dsigma must have shape (n_l, m) = {expected}; got {dsigma.shape}"
+        )
     return (W_next.T @ delta_next) * dsigma
 
 

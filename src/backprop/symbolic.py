@@ -32,24 +32,40 @@ SIGMA = {
 }
 SIGMA_PRIME = {
     "identity": lambda z: sp.Integer(1),
-    "sigmoid": lambda z: SIGMA["sigmoid"](z) * (1 - SIGMA["sigmoid"](z)),  # σ(1 − σ)
-    "tanh": lambda z: 1 - sp.tanh(z) ** 2,                                  # 1 − tanh²
-    "relu": lambda z: sp.Heaviside(z),                                      # 1 for z > 0, 0 for z < 0
+    "sigmoid": lambda z: (
+        SIGMA["sigmoid"](z) * (1 - SIGMA["sigmoid"](z))
+    ),  # σ(1 − σ)
+    "tanh": lambda z: 1 - sp.tanh(z) ** 2,  # 1 − tanh²
+    "relu": lambda z: sp.Heaviside(z),  # 1 for z > 0, 0 for z < 0
 }
 
 #: The (output, loss) pairings the chapters discuss.
-PAIRINGS = (("identity", "mse"), ("sigmoid", "mse"), ("softmax", "cross_entropy"))
+PAIRINGS = (
+    ("identity", "mse"),
+    ("sigmoid", "mse"),
+    ("softmax", "cross_entropy"),
+)
 
 
 def verify_activation_prime(name):
     """Return True when diff(σ(z), z) − σ'(z) as stated simplifies to 0."""
     z = sp.Symbol("z", real=True)
-    return sp.simplify(sp.diff(SIGMA[name](z), z) - SIGMA_PRIME[name](z)) == 0
+    return (
+        sp.simplify(sp.diff(SIGMA[name](z), z) - SIGMA_PRIME[name](z)) == 0
+    )
 
 
 def _matrix(prefix, rows, cols):
-    return np.array([[sp.Symbol(f"{prefix}_{{{j + 1}{k + 1}}}", real=True) for k in range(cols)]
-                     for j in range(rows)], dtype=object)
+    return np.array(
+        [
+            [
+                sp.Symbol(f"{prefix}_{{{j + 1}{k + 1}}}", real=True)
+                for k in range(cols)
+            ]
+            for j in range(rows)
+        ],
+        dtype=object,
+    )
 
 
 def _apply(f, Z):
@@ -59,12 +75,24 @@ def _apply(f, Z):
 class SymbolicNetwork:
     """A network whose weights, biases, inputs and targets are SymPy symbols."""
 
-    def __init__(self, sizes=(2, 3, 2), hidden="sigmoid", output="sigmoid", loss="mse", m=1):
+    def __init__(
+        self,
+        sizes=(2, 3, 2),
+        hidden="sigmoid",
+        output="sigmoid",
+        loss="mse",
+        m=1,
+    ):
         """Build symbols for sizes [n0, ..., nL] and m examples; targets sum to 1 for cross-entropy."""
         self.sizes, self.m, self.L = list(sizes), m, len(sizes) - 1
         self.hidden, self.output, self.loss = hidden, output, loss
-        self.W = [None] + [_matrix(f"w^{l}", sizes[l], sizes[l - 1]) for l in range(1, self.L + 1)]
-        self.b = [None] + [_matrix(f"b^{l}", sizes[l], 1) for l in range(1, self.L + 1)]
+        self.W = [None] + [
+            _matrix(f"w^{l}", sizes[l], sizes[l - 1])
+            for l in range(1, self.L + 1)
+        ]
+        self.b = [None] + [
+            _matrix(f"b^{l}", sizes[l], 1) for l in range(1, self.L + 1)
+        ]
         self.X = _matrix("x", sizes[0], m)
         self.Y = _matrix("y", sizes[-1], m)
         if loss == "cross_entropy":
@@ -96,8 +124,20 @@ class SymbolicNetwork:
     def example_costs(self, aL):
         """Return the row of per-example costs C_x for outputs aL (n_L, m)."""
         if self.loss == "cross_entropy":
-            return [-sum(self.Y[j, i] * sp.log(aL[j, i]) for j in range(aL.shape[0])) for i in range(self.m)]
-        return [sp.Rational(1, 2) * sum((aL[j, i] - self.Y[j, i]) ** 2 for j in range(aL.shape[0])) for i in range(self.m)]
+            return [
+                -sum(
+                    self.Y[j, i] * sp.log(aL[j, i])
+                    for j in range(aL.shape[0])
+                )
+                for i in range(self.m)
+            ]
+        return [
+            sp.Rational(1, 2)
+            * sum(
+                (aL[j, i] - self.Y[j, i]) ** 2 for j in range(aL.shape[0])
+            )
+            for i in range(self.m)
+        ]
 
     @property
     def cost(self):
@@ -109,9 +149,18 @@ class SymbolicNetwork:
         s = _matrix(f"s^{l}", self.sizes[l], self.m)
         _, a = self.forward_from(l, self._activate(l, s))
         costs = self.example_costs(a[self.L])
-        delta = np.array([[sp.diff(costs[i], s[j, i]) for i in range(self.m)]
-                          for j in range(self.sizes[l])], dtype=object)
-        at_z = {s[j, i]: self.z[l][j, i] for j in range(self.sizes[l]) for i in range(self.m)}
+        delta = np.array(
+            [
+                [sp.diff(costs[i], s[j, i]) for i in range(self.m)]
+                for j in range(self.sizes[l])
+            ],
+            dtype=object,
+        )
+        at_z = {
+            s[j, i]: self.z[l][j, i]
+            for j in range(self.sizes[l])
+            for i in range(self.m)
+        }
         return _apply(lambda e: e.xreplace(at_z), delta), s
 
     def dsigma(self, l):
@@ -145,12 +194,22 @@ class Verification:
         return bool(self.entries) and all(e.holds for e in self.entries)
 
     def _repr_markdown_(self):
-        rows = [f"**{self.rule}** on {self.network}: "
-                f"{sum(e.holds for e in self.entries)} of {len(self.entries)} entries verified",
-                "", "| entry | rule − sympy.diff | verdict |", "|---|---|---|"]
+        rows = [
+            f"**{self.rule}** on {self.network}: "
+            f"{sum(e.holds for e in self.entries)} of {len(self.entries)} entries verified",
+            "",
+            "| entry | rule − sympy.diff | verdict |",
+            "|---|---|---|",
+        ]
         for e in self.entries:
-            diff = "0" if e.holds else rf"{_probe(e.formula - e.derivative):.4g} \neq 0 \text{{ at a random point}}"
-            rows.append(f"| ${e.name}$ | ${diff}$ | {'equal' if e.holds else 'DIFFERENT'} |")
+            diff = (
+                "0"
+                if e.holds
+                else rf"{_probe(e.formula - e.derivative):.4g} \neq 0 \text{{ at a random point}}"
+            )
+            rows.append(
+                f"| ${e.name}$ | ${diff}$ | {'equal' if e.holds else 'DIFFERENT'} |"
+            )
         return "\n".join(rows)
 
     def __str__(self):
@@ -161,7 +220,10 @@ class Verification:
 def _probe(expr):
     """Return the value of expr at a fixed random point (every symbol in [-1.5, 1.5])."""
     rng = np.random.default_rng(0)
-    point = {s: sp.Float(rng.uniform(-1.5, 1.5)) for s in sorted(expr.free_symbols, key=str)}
+    point = {
+        s: sp.Float(rng.uniform(-1.5, 1.5))
+        for s in sorted(expr.free_symbols, key=str)
+    }
     return complex(expr.xreplace(point).evalf()).real
 
 
@@ -179,31 +241,45 @@ def _is_zero(expr):
 
 
 def _describe(net):
-    return (f"{'-'.join(map(str, net.sizes))} network, hidden {net.hidden}, output {net.output}, "
-            f"loss {net.loss}, m = {net.m}")
+    return (
+        f"{'-'.join(map(str, net.sizes))} network, hidden {net.hidden}, output {net.output}, "
+        f"loss {net.loss}, m = {net.m}"
+    )
 
 
 def _compare(net, rule, names, formula, derivative):
     result = Verification(rule, _describe(net))
     for idx in np.ndindex(formula.shape):
         holds = _is_zero(formula[idx] - derivative[idx])
-        result.entries.append(Entry(names(*idx), formula[idx], derivative[idx], holds))
+        result.entries.append(
+            Entry(names(*idx), formula[idx], derivative[idx], holds)
+        )
     return result
 
 
 def verify_output_error(output="sigmoid", loss="mse", sizes=(2, 2), m=1):
     """Verify rule 1: δ^L from rules.output_error (or a − y for softmax) equals ∂C_x/∂z^L."""
-    net = SymbolicNetwork(sizes, hidden="sigmoid", output=output, loss=loss, m=m)
+    net = SymbolicNetwork(
+        sizes, hidden="sigmoid", output=output, loss=loss, m=m
+    )
     L = net.L
     true, _ = net.true_delta(L)
     if loss == "cross_entropy":
         formula = net.a[L] - net.Y  # the Jacobian form reduces to a − y
     else:
         formula = rules.output_error(net.a[L] - net.Y, net.dsigma(L))
-    return _compare(net, "rule 1 (output error)", lambda j, i: rf"\delta^{L}_{{{j + 1},{i + 1}}}", formula, true)
+    return _compare(
+        net,
+        "rule 1 (output error)",
+        lambda j, i: rf"\delta^{L}_{{{j + 1},{i + 1}}}",
+        formula,
+        true,
+    )
 
 
-def verify_hidden_error(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=1):
+def verify_hidden_error(
+    hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=1
+):
     """Verify rule 2 for every hidden layer: (W^{l+1})ᵀ δ^{l+1} ⊙ σ'(z^l) equals ∂C_x/∂z^l."""
     net = SymbolicNetwork(sizes, hidden, output, loss, m)
     results = []
@@ -211,8 +287,15 @@ def verify_hidden_error(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2
         true_l, _ = net.true_delta(l)
         true_next, _ = net.true_delta(l + 1)
         formula = rules.hidden_error(net.W[l + 1], true_next, net.dsigma(l))
-        results.append(_compare(net, f"rule 2 (hidden error, layer {l})",
-                                lambda j, i, l=l: rf"\delta^{l}_{{{j + 1},{i + 1}}}", formula, true_l))
+        results.append(
+            _compare(
+                net,
+                f"rule 2 (hidden error, layer {l})",
+                lambda j, i, l=l: rf"\delta^{l}_{{{j + 1},{i + 1}}}",
+                formula,
+                true_l,
+            )
+        )
     return results
 
 
@@ -222,36 +305,60 @@ def _verify_parameter_gradients(net, rule, what, symbols, name, formula):
     for l in range(1, net.L + 1):
         true = _apply(lambda p: sp.diff(C, p), symbols[l])
         delta, _ = net.true_delta(l)
-        results.append(_compare(net, f"{rule} ({what}, layer {l})", lambda j, k, l=l: name(l, j, k), formula(l, delta), true))
+        results.append(
+            _compare(
+                net,
+                f"{rule} ({what}, layer {l})",
+                lambda j, k, l=l: name(l, j, k),
+                formula(l, delta),
+                true,
+            )
+        )
     return results
 
 
-def verify_bias_gradient(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2):
+def verify_bias_gradient(
+    hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2
+):
     """Verify rule 3 for every layer: the mean of the columns of δ^l equals ∂C/∂b^l."""
     net = SymbolicNetwork(sizes, hidden, output, loss, m)
-    return _verify_parameter_gradients(net, "rule 3", "bias gradient", net.b,
-                                       lambda l, j, k: rf"\partial C/\partial b^{l}_{{{j + 1}}}",
-                                       lambda l, delta: rules.bias_gradient(delta))
+    return _verify_parameter_gradients(
+        net,
+        "rule 3",
+        "bias gradient",
+        net.b,
+        lambda l, j, k: rf"\partial C/\partial b^{l}_{{{j + 1}}}",
+        lambda l, delta: rules.bias_gradient(delta),
+    )
 
 
-def verify_weight_gradient(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2):
+def verify_weight_gradient(
+    hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2
+):
     """Verify rule 4 for every layer: δ^l (a^{l-1})ᵀ / m equals ∂C/∂W^l."""
     net = SymbolicNetwork(sizes, hidden, output, loss, m)
-    return _verify_parameter_gradients(net, "rule 4", "weight gradient", net.W,
-                                       lambda l, j, k: rf"\partial C/\partial w^{l}_{{{j + 1}{k + 1}}}",
-                                       lambda l, delta: rules.weight_gradient(delta, net.a[l - 1]))
+    return _verify_parameter_gradients(
+        net,
+        "rule 4",
+        "weight gradient",
+        net.W,
+        lambda l, j, k: rf"\partial C/\partial w^{l}_{{{j + 1}{k + 1}}}",
+        lambda l, delta: rules.weight_gradient(delta, net.a[l - 1]),
+    )
 
 
 class NumericComparison(NamedTuple):
     """sympy.diff against MLP.gradients: unpacks as (rows, max_diff), shows as a table and a verdict."""
 
-    rows: list        # (name like "w^1_12", sympy.diff value, MLP.gradients value), one per parameter
-    max_diff: float   # largest absolute difference over all rows
+    rows: list  # (name like "w^1_12", sympy.diff value, MLP.gradients value), one per parameter
+    max_diff: float  # largest absolute difference over all rows
 
     @property
     def relative_error(self):
         """Return ‖exact − computed‖ / (‖exact‖ + ‖computed‖) over all parameters."""
-        return gradcheck.relative_error([e for _, e, _ in self.rows], [g for _, _, g in self.rows])
+        return gradcheck.relative_error(
+            [e for _, e, _ in self.rows], [g for _, _, g in self.rows]
+        )
 
     @property
     def verdict(self):
@@ -267,12 +374,28 @@ class NumericComparison(NamedTuple):
     def _markdown(self, n=None):
         """Return the Markdown source of table(n)."""
         shown = self.rows if n is None else self.rows[:n]
-        body = table_text(["parameter", "`sympy.diff`", "`MLP.gradients`", "difference"],
-                          [(f"${_tex_name(name)}$", f"{e:+.12f}", f"{g:+.12f}", f"{abs(e - g):.1e}")
-                           for name, e, g in shown], align="lrrr")
-        more = f" (the first {len(shown)} shown)" if len(shown) < len(self.rows) else ""
-        return (f"{body}\n\nAll {len(self.rows)} parameters{more}: largest difference {self.max_diff:.1e}, "
-                f"relative error {self.relative_error:.1e}: **{self.verdict}**")
+        body = table_text(
+            ["parameter", "`sympy.diff`", "`MLP.gradients`", "difference"],
+            [
+                (
+                    f"${_tex_name(name)}$",
+                    f"{e:+.12f}",
+                    f"{g:+.12f}",
+                    f"{abs(e - g):.1e}",
+                )
+                for name, e, g in shown
+            ],
+            align="lrrr",
+        )
+        more = (
+            f" (the first {len(shown)} shown)"
+            if len(shown) < len(self.rows)
+            else ""
+        )
+        return (
+            f"{body}\n\nAll {len(self.rows)} parameters{more}: largest difference {self.max_diff:.1e}, "
+            f"relative error {self.relative_error:.1e}: **{self.verdict}**"
+        )
 
     def _repr_markdown_(self):
         return self._markdown()
@@ -284,7 +407,14 @@ def _tex_name(label):
     return f"{head}_{{{index}}}"
 
 
-def numeric_comparison(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2, 3, 2), m=2, seed=0):
+def numeric_comparison(
+    hidden="sigmoid",
+    output="sigmoid",
+    loss="mse",
+    sizes=(2, 3, 2),
+    m=2,
+    seed=0,
+):
     """Return a NumericComparison: (parameter, sympy.diff, MLP.gradients) rows at random numbers, and the max abs difference."""
     sym = SymbolicNetwork(sizes, hidden, output, loss, m)
     net = MLP(sizes, hidden=hidden, output=output, loss=loss, seed=seed)
@@ -301,18 +431,33 @@ def numeric_comparison(hidden="sigmoid", output="sigmoid", loss="mse", sizes=(2,
         Y /= Y.sum(axis=0, keepdims=True)
     values.update(zip(sym.X.ravel(), X.ravel()))
     # With cross-entropy the last target is 1 − (the others) already.
-    values.update((s, v) for s, v in zip(sym.Y.ravel(), Y.ravel()) if isinstance(s, sp.Symbol))
+    values.update(
+        (s, v)
+        for s, v in zip(sym.Y.ravel(), Y.ravel())
+        if isinstance(s, sp.Symbol)
+    )
     dWs, dbs = net.gradients(X, Y)
     C = sym.cost
     labels, params, computed = [], [], []
     for l in range(1, sym.L + 1):
-        for P, G, name in ((sym.W[l], dWs[l - 1], "w"), (sym.b[l], dbs[l - 1], "b")):
+        for P, G, name in (
+            (sym.W[l], dWs[l - 1], "w"),
+            (sym.b[l], dbs[l - 1], "b"),
+        ):
             for idx in np.ndindex(P.shape):
-                labels.append(f"w^{l}_{idx[0] + 1}{idx[1] + 1}" if name == "w" else f"b^{l}_{idx[0] + 1}")
+                labels.append(
+                    f"w^{l}_{idx[0] + 1}{idx[1] + 1}"
+                    if name == "w"
+                    else f"b^{l}_{idx[0] + 1}"
+                )
                 params.append(P[idx])
                 computed.append(float(G[idx]))
     # One lambdified function for all derivatives, sharing common subexpressions.
-    exact = sp.lambdify(list(values), [sp.diff(C, p) for p in params], "numpy", cse=True)(*values.values())
-    rows = [(name, float(e), g) for name, e, g in zip(labels, exact, computed)]
+    exact = sp.lambdify(
+        list(values), [sp.diff(C, p) for p in params], "numpy", cse=True
+    )(*values.values())
+    rows = [
+        (name, float(e), g) for name, e, g in zip(labels, exact, computed)
+    ]
     max_diff = max(abs(e - g) for _, e, g in rows)
     return NumericComparison(rows, max_diff)

@@ -13,12 +13,19 @@ def table_text(header, rows, align=None):
     header = [str(h) for h in header]
     align = align or "l" * len(header)
     if len(align) != len(header) or set(align) - set(_ALIGN):
-        raise ValueError(f"align must give one of 'l', 'r', 'c' per column ({len(header)}); got {align!r}")
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(_ALIGN[a] for a in align) + "|"]
+        raise ValueError(
+            f"align must give one of 'l', 'r', 'c' per column ({len(header)}); got {align!r}"
+        )
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(_ALIGN[a] for a in align) + "|",
+    ]
     for i, row in enumerate(rows):
         cells = [str(c) for c in row]
         if len(cells) != len(header):
-            raise ValueError(f"row {i} has {len(cells)} cells; the header has {len(header)}")
+            raise ValueError(
+                f"row {i} has {len(cells)} cells; the header has {len(header)}"
+            )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

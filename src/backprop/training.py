@@ -21,7 +21,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["DivergenceError", "History", "accuracy", "is_one_hot", "sgd_step", "single_thread_blas", "train"]
+__all__ = [
+    "DivergenceError",
+    "History",
+    "accuracy",
+    "is_one_hot",
+    "sgd_step",
+    "single_thread_blas",
+    "train",
+]
 
 
 class DivergenceError(ArithmeticError):
@@ -43,7 +51,9 @@ class History:
     train_accuracy: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     val_accuracy: list = field(default_factory=list)
-    time: list = field(default_factory=list)  # seconds since the start, at the end of each epoch
+    time: list = field(
+        default_factory=list
+    )  # seconds since the start, at the end of each epoch
     lr: float = 0.0
     batch_size: int = 0
     seed: int = 0
@@ -55,7 +65,10 @@ class History:
     def __repr__(self):
         if not self.epoch:
             return "History(no epochs)"
-        parts = [f"{len(self.epoch)} epochs", f"train loss {self.train_loss[-1]:.4g}"]
+        parts = [
+            f"{len(self.epoch)} epochs",
+            f"train loss {self.train_loss[-1]:.4g}",
+        ]
         if self.train_accuracy:
             parts.append(f"train accuracy {self.train_accuracy[-1]:.2%}")
         if self.val_loss:
@@ -69,7 +82,11 @@ class History:
 def is_one_hot(Y):
     """Return True if every column of Y (n, m) is a one-hot vector (one 1, the rest 0)."""
     Y = np.asarray(Y)
-    return bool(Y.ndim == 2 and np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1))
+    return bool(
+        Y.ndim == 2
+        and np.all((Y == 0) | (Y == 1))
+        and np.all(Y.sum(axis=0) == 1)
+    )
 
 
 def accuracy(net, X, Y):
@@ -90,21 +107,32 @@ def sgd_step(net, dWs, dbs, lr):
 # hyper-parameter checks
 # ---------------------------------------------------------------------------
 
+
 def _is_int(x):
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+    return isinstance(x, (int, np.integer)) and not isinstance(
+        x, (bool, np.bool_)
+    )
 
 
 def _check_hyper(epochs, batch_size, lr, m):
     if not _is_int(epochs) or epochs < 1:
-        raise ValueError(f"epochs must be an integer ≥ 1 (passes over the training set); got {epochs!r}")
+        raise ValueError(
+            f"epochs must be an integer ≥ 1 (passes over the training set); got {epochs!r}"
+        )
     if not _is_int(batch_size) or not 1 <= batch_size <= m:
         raise ValueError(
             f"batch_size must be an integer between 1 and m = {m} (the number of training examples); got {batch_size!r}"
         )
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
-        raise ValueError(f"lr (the learning rate η) must be a positive finite number; got {lr!r}")
+    if isinstance(lr, (bool, np.bool_)) or not isinstance(
+        lr, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(
+            f"lr (the learning rate η) must be a positive finite number; got {lr!r}"
+        )
     if not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr (the learning rate η) must be a positive finite number, e.g. 0.1; got {lr!r}")
+        raise ValueError(
+            f"lr (the learning rate η) must be a positive finite number, e.g. 0.1; got {lr!r}"
+        )
 
 
 def _all_finite(arrays):
@@ -121,7 +149,9 @@ def single_thread_blas():
     """
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+    except (
+        ImportError
+    ):  # pragma: no cover - threadpoolctl comes with scikit-learn
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
@@ -129,6 +159,7 @@ def single_thread_blas():
 # ---------------------------------------------------------------------------
 # the progress bar
 # ---------------------------------------------------------------------------
+
 
 def _in_jupyter_kernel():
     """Return True when running in a Jupyter kernel (JupyterLab, or the book's build)."""
@@ -163,17 +194,29 @@ class _Progress:
                 from tqdm.notebook import tqdm as notebook_tqdm
 
                 self.bar = notebook_tqdm(display=False, **fmt)
-                self.handle = display(self._bundle(), raw=True, display_id=True)
+                self.handle = display(
+                    self._bundle(), raw=True, display_id=True
+                )
                 return
             except ImportError:  # no ipywidgets: fall back to the text bar
                 self.bar = None
         from tqdm import tqdm as text_tqdm
 
-        self.bar = text_tqdm(file=sys.stdout, ascii=True, dynamic_ncols=False, ncols=100, **fmt)
+        self.bar = text_tqdm(
+            file=sys.stdout,
+            ascii=True,
+            dynamic_ncols=False,
+            ncols=100,
+            **fmt,
+        )
 
     def _bundle(self):
         """Return the widget view of the bar plus its current text (final line in the book)."""
-        bundle = {"text/plain": self.bar.format_meter(**{**self.bar.format_dict, "ascii": False})}
+        bundle = {
+            "text/plain": self.bar.format_meter(
+                **{**self.bar.format_dict, "ascii": False}
+            )
+        }
         container = getattr(self.bar, "container", None)
         if container is not None:
             view = container._repr_mimebundle_()
@@ -185,7 +228,9 @@ class _Progress:
     def update(self, **postfix):
         if self.bar is None:
             return
-        self.bar.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False)
+        self.bar.set_postfix(
+            {k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False
+        )
         self.bar.update(1)
 
     def close(self):
@@ -202,8 +247,22 @@ class _Progress:
 # the training loop
 # ---------------------------------------------------------------------------
 
-def train(net, X, Y, epochs, batch_size, lr, *, X_val=None, Y_val=None, seed=0, progress=True,
-          callback=None, divergence_factor=None):
+
+def train(
+    net,
+    X,
+    Y,
+    epochs,
+    batch_size,
+    lr,
+    *,
+    X_val=None,
+    Y_val=None,
+    seed=0,
+    progress=True,
+    callback=None,
+    divergence_factor=None,
+):
     """Train net in place by minibatch SGD on X (n_0, m), Y (n_L, m); return the History per epoch.
 
     Each epoch shuffles the m columns with a NumPy Generator seeded by `seed`
@@ -232,32 +291,68 @@ def train(net, X, Y, epochs, batch_size, lr, *, X_val=None, Y_val=None, seed=0, 
         Y_val = net.check_Y(Y_val, X_val.shape[1])
     classify = is_one_hot(Y) and (Y_val is None or is_one_hot(Y_val))
     lr = float(lr)
-    if divergence_factor is not None and not (isinstance(divergence_factor, (int, float)) and divergence_factor > 1):
-        raise ValueError(f"divergence_factor must be a number > 1 (or None); got {divergence_factor!r}")
+    if divergence_factor is not None and not (
+        isinstance(divergence_factor, (int, float))
+        and divergence_factor > 1
+    ):
+        raise ValueError(
+            f"divergence_factor must be a number > 1 (or None); got {divergence_factor!r}"
+        )
 
     history = History(lr=lr, batch_size=int(batch_size), seed=seed)
     rng = np.random.default_rng(seed)
-    limit = math.inf if divergence_factor is None else divergence_factor * net.loss(X, Y)
+    limit = (
+        math.inf
+        if divergence_factor is None
+        else divergence_factor * net.loss(X, Y)
+    )
     bar = _Progress(epochs, progress)
     start = time.perf_counter()
     try:
         # Inside the loop a diverging run overflows long before it is caught;
         # the check below reports it once, clearly, instead of RuntimeWarnings.
-        with single_thread_blas(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        with (
+            single_thread_blas(),
+            np.errstate(
+                over="ignore",
+                invalid="ignore",
+                divide="ignore",
+                under="ignore",
+            ),
+        ):
             for epoch in range(1, epochs + 1):
                 order = rng.permutation(m)
-                for step, first in enumerate(range(0, m, batch_size), start=1):
-                    batch = order[first:first + batch_size]
+                for step, first in enumerate(
+                    range(0, m, batch_size), start=1
+                ):
+                    batch = order[first : first + batch_size]
                     dWs, dbs = net.gradients(X[:, batch], Y[:, batch])
                     if not (_all_finite(dWs) and _all_finite(dbs)):
-                        raise _diverged(epoch, epochs, lr, history, f"a gradient became NaN or infinite in minibatch {step}")
+                        raise _diverged(
+                            epoch,
+                            epochs,
+                            lr,
+                            history,
+                            f"a gradient became NaN or infinite in minibatch {step}",
+                        )
                     sgd_step(net, dWs, dbs, lr)
                 loss = net.loss(X, Y)
                 if not math.isfinite(loss):
-                    raise _diverged(epoch, epochs, lr, history, f"the training loss became {loss}")
+                    raise _diverged(
+                        epoch,
+                        epochs,
+                        lr,
+                        history,
+                        f"the training loss became {loss}",
+                    )
                 if loss > limit:
-                    raise _diverged(epoch, epochs, lr, history,
-                                    f"the training loss rose to {loss:.4g}, over {divergence_factor:g} times its starting value")
+                    raise _diverged(
+                        epoch,
+                        epochs,
+                        lr,
+                        history,
+                        f"the training loss rose to {loss:.4g}, over {divergence_factor:g} times its starting value",
+                    )
                 history.epoch.append(epoch)
                 history.train_loss.append(loss)
                 postfix = {"loss": loss}
@@ -267,7 +362,9 @@ def train(net, X, Y, epochs, batch_size, lr, *, X_val=None, Y_val=None, seed=0, 
                     history.val_loss.append(net.loss(X_val, Y_val))
                     postfix["val_loss"] = history.val_loss[-1]
                     if classify:
-                        history.val_accuracy.append(accuracy(net, X_val, Y_val))
+                        history.val_accuracy.append(
+                            accuracy(net, X_val, Y_val)
+                        )
                         postfix["val_acc"] = history.val_accuracy[-1]
                 history.time.append(time.perf_counter() - start)
                 bar.update(**postfix)
@@ -284,5 +381,7 @@ def _diverged(epoch, epochs, lr, history, what):
     return DivergenceError(
         f"training diverged in epoch {epoch} of {epochs}: {what} at learning rate lr = {lr:g}. "
         f"The steps are too large for this network and data; try a smaller learning rate, e.g. lr = {smaller:g}.",
-        epoch=epoch, lr=lr, history=history,
+        epoch=epoch,
+        lr=lr,
+        history=history,
     )

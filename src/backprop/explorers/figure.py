@@ -17,8 +17,18 @@ import io
 
 import numpy as np
 
-__all__ = ["BlittedFigure", "LabelledLines", "LiveExplorer", "encode_png", "compact_png",
-           "image_widget", "controls_row", "code_html", "DPI", "PALETTE_COLORS"]
+__all__ = [
+    "BlittedFigure",
+    "LabelledLines",
+    "LiveExplorer",
+    "encode_png",
+    "compact_png",
+    "image_widget",
+    "controls_row",
+    "code_html",
+    "DPI",
+    "PALETTE_COLORS",
+]
 
 #: Dots per inch of every explorer figure, live and in the book.
 DPI = 80
@@ -38,7 +48,9 @@ def encode_png(image, colors=None, small=False):
 
     if colors:
         # FASTOCTREE: about a quarter of the time of the default median cut, for the same size.
-        image = image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
+        image = image.quantize(
+            colors=colors, method=Image.Quantize.FASTOCTREE
+        )
     buffer = io.BytesIO()
     options = {"optimize": True} if small else {"compress_level": 1}
     image.save(buffer, format="png", **options)
@@ -75,10 +87,12 @@ class BlittedFigure:
 
         self.fig = Figure(figsize=figsize, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.fig)
-        self.moving = []        # drawn on every frame
-        self.slow = []          # drawn over the still parts when they change, then kept as pixels
-        self._still_pixels = None       # the still parts
-        self._background_pixels = None  # the still parts and the slow artists
+        self.moving = []  # drawn on every frame
+        self.slow = []  # drawn over the still parts when they change, then kept as pixels
+        self._still_pixels = None  # the still parts
+        self._background_pixels = (
+            None  # the still parts and the slow artists
+        )
 
     def animate(self, *artists, slow=False):
         """Leave artists out of the still parts: drawn on every frame, or with slow=True when invalidated."""
@@ -104,7 +118,9 @@ class BlittedFigure:
 
     def _draw(self, artists):
         # In the order of a full draw: by zorder, list order breaking ties (sorted is stable).
-        for artist in sorted(artists, key=lambda artist: artist.get_zorder()):
+        for artist in sorted(
+            artists, key=lambda artist: artist.get_zorder()
+        ):
             self.fig.draw_artist(artist)
 
     def render(self):
@@ -118,10 +134,16 @@ class BlittedFigure:
         if self._background_pixels is None:
             self.canvas.restore_region(self._still_pixels)
             self._draw(self.slow)
-            self._background_pixels = self.canvas.copy_from_bbox(self.fig.bbox) if self.slow else self._still_pixels
+            self._background_pixels = (
+                self.canvas.copy_from_bbox(self.fig.bbox)
+                if self.slow
+                else self._still_pixels
+            )
         self.canvas.restore_region(self._background_pixels)
         self._draw(self.moving)
-        return Image.fromarray(np.asarray(self.canvas.buffer_rgba())).convert("RGB")
+        return Image.fromarray(
+            np.asarray(self.canvas.buffer_rgba())
+        ).convert("RGB")
 
     def png(self, colors=None):
         """Return the current frame as PNG bytes, fast; with `colors`, as a palette of that many colours."""
@@ -152,18 +174,44 @@ class LabelledLines:
         prop = model.get_fontproperties()
         font = font_manager.get_font(font_manager.findfont(prop))
         os2 = font.get_sfnt_table("OS/2")
-        scale = prop.get_size_in_points() * figure.fig.dpi / 72 / font.get_sfnt_table("head")["unitsPerEm"]
+        scale = (
+            prop.get_size_in_points()
+            * figure.fig.dpi
+            / 72
+            / font.get_sfnt_table("head")["unitsPerEm"]
+        )
         # The font's own line metrics, as Text uses them: the least ascent and descent of a line, and the gap.
-        self._min_ascent, self._min_descent = os2["sTypoAscender"] * scale, -os2["sTypoDescender"] * scale
-        self._gap = os2["sTypoLineGap"] * scale if len(self.labels) > 1 else 0.0
+        self._min_ascent, self._min_descent = (
+            os2["sTypoAscender"] * scale,
+            -os2["sTypoDescender"] * scale,
+        )
+        self._gap = (
+            os2["sTypoLineGap"] * scale if len(self.labels) > 1 else 0.0
+        )
         # One advance of the monospace font: a value starts len(label) advances after its line.
         renderer = figure.canvas.get_renderer()
-        self._advance = (renderer.get_text_width_height_descent("00", prop, ismath=False)[0]
-                         - renderer.get_text_width_height_descent("0", prop, ismath=False)[0])
-        style = dict(transform=IdentityTransform(), ha="left", va="baseline", fontproperties=prop,
-                     color=model.get_color())
-        self.still = [model.axes.text(0, 0, label.rstrip(), **style) for label in self.labels]
-        self.values = [model.axes.text(0, 0, "", **style) for _ in self.labels]
+        self._advance = (
+            renderer.get_text_width_height_descent(
+                "00", prop, ismath=False
+            )[0]
+            - renderer.get_text_width_height_descent(
+                "0", prop, ismath=False
+            )[0]
+        )
+        style = dict(
+            transform=IdentityTransform(),
+            ha="left",
+            va="baseline",
+            fontproperties=prop,
+            color=model.get_color(),
+        )
+        self.still = [
+            model.axes.text(0, 0, label.rstrip(), **style)
+            for label in self.labels
+        ]
+        self.values = [
+            model.axes.text(0, 0, "", **style) for _ in self.labels
+        ]
         figure.animate(*self.values)
         self._origins = None
 
@@ -172,12 +220,16 @@ class LabelledLines:
         lines = [label + value for label, value in zip(self.labels, values)]
         self.model.set_text("\n".join(lines))
         origins = self._line_origins(lines)
-        if origins != self._origins:  # a longer line recentres the block: the labels move
+        if (
+            origins != self._origins
+        ):  # a longer line recentres the block: the labels move
             for text, xy in zip(self.still, origins):
                 text.set_position(xy)
             self._origins = origins
             self.figure.invalidate()
-        for text, (x, y), label, value in zip(self.values, origins, self.labels, values):
+        for text, (x, y), label, value in zip(
+            self.values, origins, self.labels, values
+        ):
             text.set_position((x + len(label) * self._advance, y))
             text.set_text(value)
 
@@ -187,18 +239,28 @@ class LabelledLines:
         prop = self.model.get_fontproperties()
         ys, widths, y = [], [], 0.0
         for line in lines:
-            w, h, d = renderer.get_text_width_height_descent(line, prop, ismath=False)
-            ascent, descent = max(h - d, self._min_ascent) + self._gap / 2, max(d, self._min_descent) + self._gap / 2
+            w, h, d = renderer.get_text_width_height_descent(
+                line, prop, ismath=False
+            )
+            ascent, descent = (
+                max(h - d, self._min_ascent) + self._gap / 2,
+                max(d, self._min_descent) + self._gap / 2,
+            )
             y -= ascent
             ys.append(y)
             y -= descent
             widths.append(w)
-        x0, y0 = self.model.get_transform().transform(self.model.get_position())
+        x0, y0 = self.model.get_transform().transform(
+            self.model.get_position()
+        )
         # Centred both ways, as the model is (y is now the bottom of the block, 0 its top).
-        return [(x0 - max(widths) / 2, y0 + line_y - y / 2) for line_y in ys]
+        return [
+            (x0 - max(widths) / 2, y0 + line_y - y / 2) for line_y in ys
+        ]
 
 
 # -- the live widget -------------------------------------------------------------
+
 
 class LiveExplorer:
     """An explorer's live view; subclasses set `widget` and define book_view() and summary()."""
@@ -214,14 +276,18 @@ def image_widget(png=b""):
     """Return the ipywidgets.Image that shows an explorer's figure, never wider than the page."""
     import ipywidgets as widgets
 
-    return widgets.Image(value=png, format="png", layout=widgets.Layout(max_width="100%"))
+    return widgets.Image(
+        value=png, format="png", layout=widgets.Layout(max_width="100%")
+    )
 
 
 def controls_row(*controls):
     """Return the controls side by side in a row that wraps on a narrow page."""
     import ipywidgets as widgets
 
-    return widgets.HBox(list(controls), layout=widgets.Layout(flex_flow="row wrap"))
+    return widgets.HBox(
+        list(controls), layout=widgets.Layout(flex_flow="row wrap")
+    )
 
 
 def code_html(text):
