@@ -596,3 +596,16 @@ def test_no_code_or_printed_line_is_wider_than_the_column(executed, number):
                 continue  # shown as Markdown, HTML or an image, not as text
             for line in text.splitlines():
                 assert len(line) <= 76, line
+
+
+@pytest.mark.parametrize("number", [3, 4])
+def test_exercises_use_one_numbering_style_and_include_a_transfer(number):
+    text = CHAPTER_FILES[number].read_text()
+    text = text[text.index("## Exercises\n") :]
+    text = text[: text.index("\n## ", 1)]
+    numbers = re.findall(r"^(\d+)\. \*\*", text, flags=re.M)
+    assert numbers == [str(i) for i in range(1, len(numbers) + 1)]
+    assert "**Exercise" not in text
+    solution = "   :::{admonition} Solution\n   :class: dropdown"
+    assert text.count(solution) == len(numbers)
+    assert text.count("(a transfer).**") == 1
