@@ -403,7 +403,8 @@ def test_kink_crossings_is_empty_without_relu():
 def trained(steps):
     rng = np.random.default_rng(0)
     net = bp.MLP([3, 8, 1], hidden="tanh", output="identity", seed=0)
-    X, Y = rng.normal(size=(3, 4)), rng.normal(size=(1, 4))
+    X = rng.normal(size=(3, 4))
+    Y = rng.normal(size=(1, 4))
     for _ in range(steps):
         dWs, dbs = net.gradients(X, Y)
         for P, G in zip(net.weights + net.biases, dWs + dbs):
