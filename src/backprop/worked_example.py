@@ -142,7 +142,24 @@ def equations():
         for k in range(2)
     ]
     residual = [a - y for a, y in zip(h["a2"], Y)]
+
+    def matrix(rows):
+        body = r" \\ ".join(
+            " & ".join(_num(v) for v in row) for row in rows
+        )
+        return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
     return {
+        "inputs": r",\; ".join(
+            [
+                "W^1 = " + matrix(W1),
+                "b^1 = " + _col([_num(v) for v in B1]),
+                "W^2 = " + matrix(W2),
+                "b^2 = " + _col([_num(v) for v in B2]),
+                "x = " + _col([_num(v) for v in X]),
+                "y = " + _col([_num(v) for v in Y]),
+            ]
+        ),
         "z1": "z^1 = W^1 x + b^1 = "
         + _col(z1_terms)
         + " = "
