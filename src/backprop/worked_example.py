@@ -150,13 +150,17 @@ def equations():
         return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
 
     return {
-        "inputs": r",\; ".join(
+        "inputs1": r",\qquad ".join(
             [
                 "W^1 = " + matrix(W1),
                 "b^1 = " + _col([_num(v) for v in B1]),
+                "x = " + _col([_num(v) for v in X]),
+            ]
+        ),
+        "inputs2": r",\qquad ".join(
+            [
                 "W^2 = " + matrix(W2),
                 "b^2 = " + _col([_num(v) for v in B2]),
-                "x = " + _col([_num(v) for v in X]),
                 "y = " + _col([_num(v) for v in Y]),
             ]
         ),
