@@ -531,3 +531,57 @@ def test_plot_symptoms_draws_one_panel_per_mistake():
         mistakes.MISTAKES[k].short for k in KEYS
     ]
     plt.close(fig)
+
+
+# -- claims of chapter 9's prose that are words, not glued numbers -----------
+
+
+@pytest.fixture(scope="module")
+def all_curves():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return {key: mistakes.train(key) for key in KEYS}
+
+
+def test_chapter_9_training_claims(all_curves):
+    c = all_curves
+    # mistake 3: a − y with a sigmoid output "even ends lower"
+    a_minus_y = c["sigmoid_output_with_a_minus_y"]
+    assert a_minus_y.wrong[-1] < a_minus_y.fixed[-1]
+    # mistake 9 and mistake 7: "training with it diverges"
+    assert c["row_convention_weight_gradient"].diverged
+    assert c["activation_for_the_layer_input"].diverged
+    # 9.5: the bias averaged twice is ahead for a while, then ends higher
+    twice = c["bias_averaged_twice"]
+    assert np.any(twice.wrong < twice.fixed)
+    assert twice.wrong[-1] > twice.fixed[-1]
+    # mistake 13: the never-reset gradients end far above the fix
+    never = c["gradients_accumulated"]
+    assert never.wrong[-1] > 10 * never.fixed[-1]
+    # mistake 14: "much smaller harm than the check suggests"
+    before = c["update_before_rule_2"]
+    assert before.wrong[-1] < 1.1 * before.fixed[-1]
+
+
+def test_chapter_9_check_claims():
+    def errors(key):
+        return mistakes.check(key).wrong.errors
+
+    # mistake 7: both weight gradients fail, both biases pass
+    e = errors("activation_for_the_layer_input")
+    assert e["W^1"] > 1e-4 and e["W^2"] > 1e-4
+    assert e["b^1"] < 1e-7 and e["b^2"] < 1e-7
+    # mistake 10: small errors, only in the first layer
+    e = errors("sigma_prime_of_activation")
+    assert 1e-4 < e["W^1"] < 0.1 and 1e-4 < e["b^1"] < 0.1
+    assert e["W^2"] < 1e-7 and e["b^2"] < 1e-7
+    # mistakes 2, 3, 12: every parameter fails
+    for key in [
+        "softmax_extra_sigma_prime",
+        "sigmoid_output_with_a_minus_y",
+        "cached_output_changed_in_place",
+    ]:
+        assert all(v > 1e-4 for v in errors(key).values()), key
+    # mistake 14: the second layer passes, the first fails
+    e = errors("update_before_rule_2")
+    assert e["W^2"] < 1e-7 and e["W^1"] > 1e-4

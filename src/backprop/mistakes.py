@@ -185,7 +185,7 @@ def sigma_prime_of_activation(net, X, Y):
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
     d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
-    d1 = (W2.T @ d2) * net.hidden.prime(a1)  # ✗ σ'(a¹) where σ'(z¹) belongs
+    d1 = (W2.T @ d2) * net.hidden.prime(a1)  # ✗ σ'(a¹), not σ'(z¹)
     dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
     db1 = d1.mean(axis=1, keepdims=True)  # rule 3
@@ -294,7 +294,7 @@ class AccumulatedGradients:
         m = X.shape[1]
         d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
         d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
-        self.dW[0] += d1 @ X.T / m  # ✗ added to the last call's gradient
+        self.dW[0] += d1 @ X.T / m  # ✗ adds to the last call's
         self.dW[1] += d2 @ a1.T / m  # ✗
         self.db[0] += d1.mean(axis=1, keepdims=True)  # ✗
         self.db[1] += d2.mean(axis=1, keepdims=True)  # ✗
