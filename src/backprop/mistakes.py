@@ -1,12 +1,17 @@
 """Common mistakes in backpropagation, each a small wrong gradient function (chapter 9).
 
-Every gradient function here takes (net, X, Y) for a two-layer network
-(L = 2) and returns ([dW1, dW2], [db1, db2]), written out line by line the way
-one writes backprop by hand. `correct` (MSE cost) and `correct_softmax`
-(softmax with cross-entropy) are right. Each mistake is a copy of one of them
-with a line or two changed (marked `# ✗`), paired with its fix; `diff` shows
-exactly what changed. `check` runs the gradient check of chapter 8 on both:
-the mistake fails it, the fix passes.
+Almost every gradient function here takes (net, X, Y) for a two-layer
+network (L = 2) and returns ([dW1, dW2], [db1, db2]), written out line by
+line the way one writes backprop by hand. Two kinds differ (see
+Mistake.kind): a "stateful" mistake is a class, built once from the net and
+then called like a function (its state outlives a call); a "step" mistake
+also takes lr and steps the net in place. `correct` (MSE cost) and
+`correct_softmax` (softmax with cross-entropy) are right. Each mistake is a
+copy of one of them with a line or a few changed (marked `# ✗`), paired with
+its fix; `diff` shows exactly what changed. `check` runs the gradient check
+of chapter 8 on both: the mistake fails it, the fix passes. `train` shows
+the symptom in training, `update_outcomes` what a misshaped gradient does
+to the update p − η g.
 
     mistake = MISTAKES["sign_flipped"]
     check(mistake)          # relative errors of the mistake and of its fix
