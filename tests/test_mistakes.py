@@ -457,6 +457,9 @@ def test_check_display_lists_every_parameter():
 def test_unknown_mistake_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown mistake"):
         mistakes.check("typo")
+    mk = mistakes.MISTAKES["sign_flipped"]
+    with pytest.raises(ValueError, match="'wrong' or 'fix'"):
+        mk.gradient_function("right", mk.network())
 
 
 def test_summary_table():

@@ -422,7 +422,11 @@ class Mistake:
         share its state; a "step" mistake steps a copy of the net (the
         gradient check must not move the net it checks).
         """
-        fn = {"wrong": self.wrong, "fix": self.fix}[which]
+        if which not in ("wrong", "fix"):
+            raise ValueError(
+                f"which must be 'wrong' or 'fix'; got {which!r}"
+            )
+        fn = self.wrong if which == "wrong" else self.fix
         if self.kind == "stateful":
             return fn(net)
         if self.kind == "step":
