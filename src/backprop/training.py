@@ -191,7 +191,15 @@ class _Progress:
         self.handle = None
         if not enabled:
             return
-        fmt = dict(total=total, desc="training", unit="epoch", leave=True)
+        fmt = dict(
+            total=total,
+            desc="training",
+            unit="epoch",
+            leave=True,
+            # No bar in the text: the line that stays under the cell is
+            # short enough for the column (Jupyter draws its own bar).
+            bar_format="{desc}: {n_fmt}/{total_fmt} epochs, {elapsed}{postfix}",
+        )
         if _in_jupyter_kernel():
             try:
                 from IPython.display import display
