@@ -52,7 +52,8 @@ def _differences(net, X, Y, eps, watch_kinks):
     def pattern(cache):
         return [cache.z[l] > 0 for l in layers]
 
-    base = pattern(net._forward(X))
+    # One extra forward pass, only when there is a ReLU layer to watch.
+    base = pattern(net._forward(X)) if layers else []
     crossings = {}
 
     def estimate(name, P):
