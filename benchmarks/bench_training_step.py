@@ -1,32 +1,39 @@
 """How fast is one training step of backprop.MLP? (chapter 12; not run by the tests)
 
-For each network size this prints, for one SGD step on a batch of m examples
-(forward pass, backward pass via net.gradients, parameter update):
+For each network size and each number of BLAS threads (1 and 2 by default)
+this prints, for one SGD step on a batch of m examples (forward pass,
+backward pass via net.gradients, parameter update):
 
-  * the median time of the step, and of its forward and backward passes alone;
+  * the median time of the step, and of its forward and backward passes
+    alone (as net.gradients runs them, in its workspace);
   * the backward / forward time ratio (the operation count says just under 2);
   * the achieved rate, multiply-adds of the step's matrix products per second,
     as a fraction of this machine's matrix-multiply rate, measured here with
     bare NumPy matmuls of exactly the step's shapes (same transposes, same
     float64);
+  * minor page faults per step: memory the operating system had to map;
   * where PyTorch is importable, the same step with torch on the CPU (float64
-    like backprop, nn.Linear + autograd + optim.SGD) and the ratio
-    backprop / PyTorch (below 1 means backprop is faster).
+    like backprop, nn.Linear + autograd + optim.SGD), its page faults, and
+    the ratio backprop / PyTorch (below 1 means backprop is faster).
 
-Run from the repository root:
+PyTorch runs in a child process (its OpenMP threads and NumPy's BLAS
+threads must not compete for the cores), and the two sides take turns:
+rounds of a block of backprop runs, then a block of PyTorch runs, so that a
+change in the machine's load hits both alike. Run from the repository root:
 
-    .venv/bin/python benchmarks/bench_training_step.py            # all sizes
-    .venv/bin/python benchmarks/bench_training_step.py --quick    # fewer runs
+    .venv/bin/python benchmarks/bench_training_step.py            # 1, 2 threads
+    .venv/bin/python benchmarks/bench_training_step.py --quick    # fewer rounds
+    .venv/bin/python benchmarks/bench_training_step.py --threads 2
 
 PyTorch is not a requirement of the book. To include it, install the CPU
-wheel anywhere on the path, for example into a private folder:
+wheel into a folder of its own and put that folder on the path:
 
-    .venv/bin/pip install --no-deps --target /tmp/torchlib torch
-    PYTHONPATH=/tmp/torchlib .venv/bin/python benchmarks/bench_training_step.py
+    .venv/bin/pip install --target /tmp/torchlib torch
+    PYTHONPATH=src:/tmp/torchlib .venv/bin/python \\
+        benchmarks/bench_training_step.py
 """
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -37,6 +44,7 @@ import sys
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import backprop as bp
 from backprop import flops
@@ -49,28 +57,6 @@ SIZES = [
 LR = 0.1
 
 
-STAT = (
-    statistics.median
-)  # --stat min: the fastest run, for a machine busy with other work
-
-
-def median_seconds(fns, min_runs, min_seconds):
-    """Medians (or STAT) of the seconds each of fns takes, timed in turn (round-robin) so load drifts hit all alike."""
-    for _ in range(3):
-        for fn in fns:
-            fn()  # warm up
-    samples, start = [[] for _ in fns], time.perf_counter()
-    while (
-        len(samples[0]) < min_runs
-        or time.perf_counter() - start < min_seconds
-    ):
-        for fn, out in zip(fns, samples):
-            t0 = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t0)
-    return [STAT(s) for s in samples]
-
-
 def batch(sizes, m, seed=0):
     """Inputs X (n0, m) and one-hot targets Y (nL, m)."""
     rng = np.random.default_rng(seed)
@@ -79,8 +65,48 @@ def batch(sizes, m, seed=0):
     return X, Y
 
 
-def backprop_step(net, X, Y):
-    """One SGD step of backprop.MLP."""
+def run_block(fns, seconds, samples):
+    """Run fns in turn (round-robin) for about `seconds`; append each run's seconds to samples[i].
+
+    The first 0.1 s (at least two turns) is warm-up and not recorded: the
+    other process's idle threads may still spin for that long (OpenBLAS
+    waits about 0.1 s before it sleeps), and the caches refill.
+    """
+    start, turn = time.perf_counter(), 0
+    warm = start + 0.1
+    while turn < 5 or time.perf_counter() - start < seconds + 0.1:
+        record = turn >= 2 and time.perf_counter() > warm
+        for fn, out in zip(fns, samples):
+            t0 = time.perf_counter()
+            fn()
+            if record:
+                out.append(time.perf_counter() - t0)
+        turn += 1
+
+
+def page_faults(fn, runs=20):
+    """Minor page faults per call of fn: fresh memory the OS had to map (and zero)."""
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(runs):
+        fn()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    return (after - before) / runs
+
+
+# -- backprop -------------------------------------------------------------
+
+
+def backprop_fns(sizes, m):
+    """The step, the bare matmuls, and the step's forward and backward passes."""
+    net = bp.MLP(
+        list(sizes),
+        hidden="relu",
+        output="softmax",
+        loss="cross_entropy",
+        seed=0,
+    )
+    X, Y = batch(sizes, m)
 
     def step():
         dWs, dbs = net.gradients(X, Y)
@@ -90,7 +116,18 @@ def backprop_step(net, X, Y):
             W -= dW
             b -= db
 
-    return step
+    # The two passes exactly as net.gradients runs them (its workspace
+    # and gradient buffers), timed apart; these are private methods.
+    ws, buffers = net._workspace(m), bp.network.GradientBuffers(net.sizes)
+    cache = net._forward(X, ws)
+
+    def forward():
+        net._forward(X, ws)
+
+    def backward():
+        net._backward(cache, Y, ws, buffers.take())
+
+    return [step, bare_matmuls(sizes, m), forward, backward]
 
 
 def bare_matmuls(sizes, m, seed=0):
@@ -116,8 +153,11 @@ def bare_matmuls(sizes, m, seed=0):
     return step
 
 
+# -- PyTorch, in a child process ------------------------------------------
+
+
 def torch_step(torch, sizes, m, dtype, seed=0):
-    """The same SGD step in PyTorch (row convention: a batch is (m, n0)), or None."""
+    """The same SGD step in PyTorch (row convention: a batch is (m, n0))."""
     torch.manual_seed(seed)
     layers = []
     for l in range(1, len(sizes)):
@@ -139,221 +179,204 @@ def torch_step(torch, sizes, m, dtype, seed=0):
     return step
 
 
-def torch_times(i, min_runs, min_seconds, threads):
-    """Time size SIZES[i] in PyTorch in a child process; return (t64, t32, version, threads) or None.
-
-    A separate process keeps the two thread pools apart: on a small machine
-    PyTorch's OpenMP threads, spinning after a step, would slow NumPy's BLAS
-    threads down (and the other way round), and both numbers would be wrong.
-    """
-    cmd = [
-        sys.executable,
-        __file__,
-        "--torch-child",
-        str(i),
-        "--runs",
-        str(min_runs),
-        "--seconds",
-        str(min_seconds),
-        "--stat",
-        "min" if STAT is min else "median",
-    ] + (["--threads", str(threads)] if threads else [])
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        return None
-    return json.loads(done.stdout)
-
-
-def torch_child(i, min_runs, min_seconds, threads):
-    """Print [t64, t32, version, threads] for size SIZES[i] as JSON; exit 1 without torch."""
+def torch_child():
+    """Serve the parent: one JSON command per line in, one JSON answer out."""
     try:
         import torch
     except ImportError:
-        sys.exit(1)
-    if threads:
-        torch.set_num_threads(threads)
-    sizes, m = SIZES[i]
-    t64, t32 = median_seconds(
-        [
-            torch_step(torch, sizes, m, torch.float64),
-            torch_step(torch, sizes, m, torch.float32),
-        ],
-        min_runs,
-        min_seconds,
-    )
-    print(
-        json.dumps([t64, t32, torch.__version__, torch.get_num_threads()])
-    )
+        print(json.dumps(None), flush=True)
+        return
+    print(json.dumps(torch.__version__), flush=True)
+    fns = samples = None
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        if cmd["do"] == "setup":
+            torch.set_num_threads(cmd["threads"])
+            sizes, m = SIZES[cmd["size"]]
+            fns = [
+                torch_step(torch, sizes, m, torch.float64),
+                torch_step(torch, sizes, m, torch.float32),
+            ]
+            samples = [[], []]
+            answer = torch.get_num_threads()
+        elif cmd["do"] == "block":
+            run_block(fns, cmd["seconds"], samples)
+            answer = None
+        else:  # "finish"
+            answer = [samples, page_faults(fns[0])]
+        print(json.dumps(answer), flush=True)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="fewer runs (about 20 s in all)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="BLAS / PyTorch threads (default: the libraries' own choice, all cores)",
-    )
-    parser.add_argument(
-        "--stat",
-        choices=["median", "min"],
-        default="median",
-        help="statistic over the runs (default median; min shows the undisturbed runs on a busy machine)",
-    )
-    parser.add_argument("--torch-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--runs", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    global STAT
-    STAT = min if args.stat == "min" else statistics.median
-    if args.torch_child is not None:
-        return torch_child(
-            args.torch_child, args.runs, args.seconds, args.threads
+class TorchChild:
+    """A child process that runs PyTorch steps when asked (None if no torch)."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--torch-child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-    min_runs, min_seconds = (20, 0.5) if args.quick else (100, 3.0)
+        self.version = self.ask(None)
 
-    limits = contextlib.nullcontext()
-    if args.threads:
-        from threadpoolctl import threadpool_limits
+    def ask(self, cmd):
+        if cmd is not None:
+            self.proc.stdin.write(json.dumps(cmd) + "\n")
+            self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
 
-        limits = threadpool_limits(limits=args.threads)
-
-    with limits:
-        rows = [
-            measure(i, min_runs, min_seconds, args.threads)
-            for i in range(len(SIZES))
-        ]
-    report(rows, args.threads, args.stat)
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
-def measure(i, min_runs, min_seconds, threads):
-    """Return the measurements of size SIZES[i].
+# -- the measurement --------------------------------------------------------
 
-    With --threads 1 and PyTorch importable, the PyTorch steps join the same
-    round-robin (one thread each: no thread pools that could compete), so a
-    busy machine slows both alike; otherwise PyTorch runs in a child process.
-    """
+
+def measure(i, threads, child, rounds, seconds, stat):
+    """Return the measurements of size SIZES[i] with `threads` BLAS threads."""
     sizes, m = SIZES[i]
     count = flops.count(sizes, m)
-    net = bp.MLP(
-        list(sizes),
-        hidden="relu",
-        output="softmax",
-        loss="cross_entropy",
-        seed=0,
-    )
-    X, Y = batch(sizes, m)
-    cache = net.forward(X, return_cache=True)
-    fns = [
-        backprop_step(net, X, Y),
-        bare_matmuls(sizes, m),
-        lambda: net.forward(X, return_cache=True),
-        lambda: net.backward(cache, Y),
-    ]
-    torch = None
-    if threads == 1:
-        try:
-            import torch
-        except ImportError:
-            pass
-    if torch is not None:
-        torch.set_num_threads(1)
-        fns += [
-            torch_step(torch, sizes, m, torch.float64),
-            torch_step(torch, sizes, m, torch.float32),
-        ]
-    times = median_seconds(fns, min_runs, min_seconds)
-    faults = page_faults(fns[0])
-    t_step, t_mm, t_fwd, t_bwd = times[:4]
-    if torch is not None:
-        torch_row = [
-            times[4],
-            times[5],
-            torch.__version__,
-            torch.get_num_threads(),
-        ]
-    else:
-        torch_row = torch_times(i, min_runs, min_seconds, threads)
-    return dict(
+    with threadpool_limits(limits=threads, user_api="blas"):
+        fns = backprop_fns(sizes, m)
+        samples = [[] for _ in fns]
+        torch_threads = None
+        if child:
+            torch_threads = child.ask(
+                {"do": "setup", "threads": threads, "size": i}
+            )
+        for _ in range(rounds):  # the two sides take turns
+            run_block(fns, seconds, samples)
+            if child:
+                child.ask({"do": "block", "seconds": seconds})
+        faults = page_faults(fns[0])
+    t_step, t_mm, t_fwd, t_bwd = (stat(s) for s in samples)
+    row = dict(
         sizes=sizes,
         m=m,
+        threads=threads,
         ma=count.forward + count.backward,
         step=t_step,
         matmul=t_mm,
         fwd=t_fwd,
         bwd=t_bwd,
         faults=faults,
-        torch=torch_row,
-        torch_here=torch is not None,
+        torch=None,
     )
+    if child:
+        (s64, s32), torch_faults = child.ask({"do": "finish"})
+        row["torch"] = dict(
+            t64=stat(s64),
+            t32=stat(s32),
+            faults=torch_faults,
+            threads=torch_threads,
+        )
+    return row
 
 
-def page_faults(fn, runs=20):
-    """Minor page faults per call of fn: fresh memory the OS had to map (a cost outside the arithmetic)."""
-    fn()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(runs):
-        fn()
-    return (
-        resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    ) / runs
-
-
-def report(rows, threads, stat):
+def report(rows, version, stat_name):
     """Print the table."""
-    torch = next((r["torch"] for r in rows if r["torch"]), None)
+    torch = any(r["torch"] for r in rows)
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
-        f"numpy {np.__version__}, BLAS threads: {threads or 'default'}"
-        + f"; malloc trim/mmap thresholds: {os.environ.get('MALLOC_TRIM_THRESHOLD_', 'default')}"
-        f"/{os.environ.get('MALLOC_MMAP_THRESHOLD_', 'default')}"
-        + (
-            f"; torch {torch[2]} ({torch[3]} threads, "
-            f"{'same round-robin' if rows[0].get('torch_here') else 'own process'})"
-            if torch
-            else "; torch not importable"
-        )
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; "
+        f"numpy {np.__version__}; "
+        + (f"torch {version} (own process)" if torch else "no torch")
+        + "; malloc trim/mmap thresholds: "
+        f"{os.environ.get('MALLOC_TRIM_THRESHOLD_', 'default')}/"
+        f"{os.environ.get('MALLOC_MMAP_THRESHOLD_', 'default')}"
     )
     print(
-        f"times are the {stat} over many runs of one step; MA = multiply-adds of the matrix products (backprop.flops)\n"
+        f"{stat_name} over the runs; MA = multiply-adds of the matrix "
+        "products (backprop.flops)\n"
     )
-    header = (
-        f"{'sizes':<20}{'m':>5}{'MA/step':>13}{'step':>11}{'fwd':>10}{'bwd':>10}{'bwd/fwd':>9}"
-        f"{'matmul':>11}{'GMA/s':>7}{'of matmul':>10}{'faults':>8}"
+    head = (
+        f"{'sizes, m':<24}{'thr':>4}{'step':>9}{'torch64':>9}"
+        f"{'bp/torch':>9}{'matmul':>9}{'of mm':>7}{'faults':>8}"
+        f"{'torch':>7}{'bwd/fwd':>8}{'torch32':>9}"
     )
-    if torch:
-        header += f"{'torch64':>11}{'bp/torch':>9}{'torch32':>11}"
-    print(header)
-    print("-" * len(header))
-    ms = lambda t: f"{t * 1e3:.3f} ms"
+    if not torch:
+        head = head[:60] + head[67:75]
+    print(head)
+    print("-" * len(head))
+    ms = lambda t: f"{t * 1e3:.3f}"  # noqa: E731
     for r in rows:
-        rate, peak = r["ma"] / r["step"], r["ma"] / r["matmul"]
+        peak = r["ma"] / r["matmul"]
+        rate = r["ma"] / r["step"]
+        name = f"{r['sizes']}, {r['m']}"
+        t = r["torch"]
         line = (
-            f"{str(r['sizes']):<20}{r['m']:>5}{r['ma']:>13,}{ms(r['step']):>11}{ms(r['fwd']):>10}"
-            f"{ms(r['bwd']):>10}{r['bwd'] / r['fwd']:>9.2f}{ms(r['matmul']):>11}{rate / 1e9:>7.2f}"
-            f"{rate / peak:>10.0%}{r['faults']:>8.0f}"
+            f"{name:<24}{r['threads']:>4}{ms(r['step']):>9}"
+            + (
+                f"{ms(t['t64']):>9}{r['step'] / t['t64']:>9.2f}"
+                if t
+                else ""
+            )
+            + f"{ms(r['matmul']):>9}{rate / peak:>7.0%}{r['faults']:>8.0f}"
+            + (f"{t['faults']:>7.0f}" if t else "")
+            + f"{r['bwd'] / r['fwd']:>8.2f}"
+            + (f"{ms(t['t32']):>9}" if t else "")
         )
-        if r["torch"]:
-            t64, t32 = r["torch"][:2]
-            line += f"{ms(t64):>11}{r['step'] / t64:>9.2f}{ms(t32):>11}"
         print(line)
     print(
-        "\ncolumns: step = forward + backward (net.gradients) + SGD update; fwd, bwd = the passes alone;"
-        "\n  matmul = the step's bare NumPy matmuls (same shapes, float64); GMA/s = 1e9 multiply-adds/s"
-        "\n  achieved by the step; of matmul = step rate / bare-matmul rate;"
-        "\n  faults = minor page faults per backprop step (memory handed back to the OS and mapped again);"
+        "\nstep = forward + backward (net.gradients) + SGD update, in ms;"
+        "\n  thr = BLAS threads (and PyTorch threads);"
+        "\n  matmul = the step's bare NumPy matmuls (same shapes), in ms;"
+        "\n  of mm = the step's multiply-add rate / the bare matmuls' rate;"
+        "\n  faults = minor page faults per step (backprop, then torch);"
+        "\n  bwd/fwd = backward / forward pass time, as gradients runs them"
         + (
-            "\n  torch64, torch32 = the same step in PyTorch (autograd, float64 / float32);"
-            "\n  bp/torch = backprop step time / torch64 step time (below 1: backprop faster)"
+            "\n  torch64, torch32 = the same step in PyTorch (float64, "
+            "float32), in ms;"
+            "\n  bp/torch = step / torch64 (below 1: backprop is faster)"
             if torch
             else ""
         )
     )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer rounds (about 15 s)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="BLAS and PyTorch thread counts to measure (default: 1 2)",
+    )
+    parser.add_argument(
+        "--stat",
+        choices=["median", "min"],
+        default="median",
+        help="statistic over the runs (min: the undisturbed runs)",
+    )
+    parser.add_argument(
+        "--torch-child", action="store_true", help="internal"
+    )
+    args = parser.parse_args()
+    if args.torch_child:
+        return torch_child()
+    stat = min if args.stat == "min" else statistics.median
+    rounds, seconds = (3, 0.1) if args.quick else (8, 0.3)
+    child = TorchChild()
+    version = child.version
+    if version is None:
+        child.close()
+        child = None
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    try:
+        rows = [
+            measure(i, threads, child, rounds, seconds, stat)
+            for threads in args.threads
+            for i in range(len(SIZES))
+        ]
+    finally:
+        if child:
+            child.close()
+    print(f"load average after:  {os.getloadavg()[0]:.2f}")
+    report(rows, version, args.stat)
 
 
 if __name__ == "__main__":

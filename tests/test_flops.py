@@ -339,3 +339,27 @@ def test_one_thread_limits_blas_threads():
             for pool in threadpool_info()
             if pool["user_api"] == "blas"
         )
+
+
+def test_forward_mode_sweep_costs_a_forward_and_a_backward_pass():
+    # [2, 3, 1], m = 1: forward W a: 6 + 3 = 9; tangent V a: 6 + 3 and
+    # W ȧ above layer 1: 3 -> 12 = B. One sweep: 9 + 12 = 21 = F + B.
+    assert flops.forward_mode_multiply_adds([2, 3, 1], 1) == 21
+
+
+@pytest.mark.parametrize(
+    "sizes,m", [([2, 3, 1], 1), ([4, 6, 5, 3], 7), ([3, 2], 2)]
+)
+def test_forward_mode_count_matches_the_matmuls_performed(sizes, m):
+    rng = np.random.default_rng(2)
+    net = bp.MLP(sizes, hidden="tanh", seed=0)
+    X, Y = rng.normal(size=(sizes[0], m)), rng.normal(size=(sizes[-1], m))
+    net.weights = [W.view(CountingArray) for W in net.weights]
+    Vs = [rng.normal(size=W.shape).view(CountingArray) for W in net.weights]
+    vs = [rng.normal(size=b.shape) for b in net.biases]
+    CountingArray.log = []
+    flops.directional_derivative(net, X, Y, Vs, vs)
+    performed = sum(p * q * r for p, q, r in CountingArray.log)
+    c = flops.count(sizes, m)
+    assert performed == flops.forward_mode_multiply_adds(sizes, m)
+    assert performed == c.forward + c.backward

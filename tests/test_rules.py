@@ -93,3 +93,48 @@ def test_rules_reject_mismatched_shapes(call, words):
     with pytest.raises(ValueError, match=None) as info:
         call()
     assert words in str(info.value)
+
+
+# -- the optional output buffer --------------------------------------------
+
+
+def test_rules_write_into_out_and_return_it():
+    # The hand cases above, computed into given buffers.
+    delta = np.array([[1.0, 3.0], [2.0, -2.0]])
+    a_prev = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    W_next = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    cases = [
+        (
+            rules.output_error,
+            (np.array([[1.0], [-2.0]]), np.array([[0.5], [0.25]])),
+            [[0.5], [-0.5]],
+        ),
+        (
+            rules.hidden_error,
+            (
+                W_next,
+                np.array([[1.0], [0.0], [-1.0]]),
+                np.array([[0.5], [2.0]]),
+            ),
+            [[-2.0], [-8.0]],
+        ),
+        (rules.bias_gradient, (delta,), [[2.0], [0.0]]),
+        (
+            rules.weight_gradient,
+            (delta, a_prev),
+            [[0.5, 1.5, 4.0], [1.0, -1.0, 0.0]],
+        ),
+    ]
+    for rule, args, expected in cases:
+        out = np.full(np.shape(expected), np.nan)
+        assert rule(*args, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize(
+    "out", [np.empty((2, 2)), np.empty((2, 3), dtype=np.float32), [0.0]]
+)
+def test_rules_reject_a_wrong_out(out):
+    delta = np.ones((2, 4))
+    with pytest.raises(ValueError, match=r"out must be a float64 array"):
+        rules.weight_gradient(delta, np.ones((3, 4)), out=out)

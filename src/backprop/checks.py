@@ -49,6 +49,9 @@ def as_matrix(name, x, rows, *, hint=""):
 
 def require_finite(name, arr):
     """Raise ValueError if arr holds NaN or inf, saying how many and where the first is."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(arr)):  # a NaN or inf anywhere spoils the sum
+            return  # (a sum that overflows is checked entry by entry below)
     bad = ~np.isfinite(arr)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])

@@ -23,8 +23,8 @@ counts are Python ints, exact for any size.
 
 For contrast the module also has forward mode (`directional_derivative`): one
 sweep carries a tangent forward alongside the forward pass and yields one
-directional derivative of C, where one backward sweep yields all P partial
-derivatives at once. And small helpers to time passes honestly.
+directional derivative of C for F + B multiply-adds, where a forward and a
+backward pass, for the same count, yield all P partial derivatives at once. And small helpers to time passes honestly.
 """
 
 import contextlib
@@ -116,6 +116,21 @@ def backward_multiply_adds(net_or_sizes, m):
     return sum(row.backward for row in layer_counts(net_or_sizes, m))
 
 
+def forward_mode_multiply_adds(net_or_sizes, m):
+    """Return the multiply-adds of one forward-mode sweep: F + B.
+
+    The sweep is a forward pass (F) plus the tangent products V^l a^{l-1}
+    at every layer and W^l ȧ^{l-1} above layer 1 (ȧ^0 = 0), which are as
+    many as the backward pass's: one directional derivative costs what
+    backpropagation pays for the whole gradient.
+    """
+    rows = layer_counts(net_or_sizes, m)
+    tangent = sum(
+        row.forward + (row.forward if row.l > 1 else 0) for row in rows
+    )
+    return sum(row.forward for row in rows) + tangent
+
+
 def finite_difference_multiply_adds(net_or_sizes, m):
     """Return 2·P·F: two forward passes for each of the P parameters (centered differences)."""
     return (
@@ -180,15 +195,15 @@ class OperationCount:
         return out
 
     def __str__(self):
-        head = f"{'layer':<22}{'forward':>14}{'rule 2':>14}{'rule 4':>14}{'backward':>14}"
+        head = f"{'layer':<20}{'forward':>13}{'rule 2':>13}{'rule 4':>13}{'backward':>13}"
         lines = [
             f"MLP {list(self.sizes)}, m = {self.m}: multiply-adds of the matrix products",
             head,
         ]
         for row in self.rows():
             lines.append(
-                f"{row['layer']:<22}{row['forward']:>14,}{row['rule 2']:>14,}"
-                f"{row['rule 4']:>14,}{row['backward']:>14,}"
+                f"{row['layer']:<20}{row['forward']:>13,}{row['rule 2']:>13,}"
+                f"{row['rule 4']:>13,}{row['backward']:>13,}"
             )
         lines.append(f"backward / forward = {self.ratio:.3f}")
         lines.append(
@@ -252,8 +267,9 @@ def directional_derivative(net, X, Y, dWs, dbs):
     """Forward mode: return dC/dt of C(θ + t·v) at t = 0, for a direction v = (dWs, dbs) shaped like the parameters.
 
     One sweep from the input to the cost carries ż^l = Ẇ^l a^{l-1} + W^l ȧ^{l-1} + ḃ^l and
-    ȧ^l = σ'(z^l) ⊙ ż^l next to z^l and a^l: about twice the work of a forward pass, for one
-    number. The full gradient this way takes P sweeps, one per parameter direction.
+    ȧ^l = σ'(z^l) ⊙ ż^l next to z^l and a^l: F + B multiply-adds (forward_mode_multiply_adds),
+    what one backpropagation gradient costs, for one number. The full gradient this way
+    takes P sweeps, one per parameter direction.
     """
     X = net.check_X(X)
     Y = net.check_Y(Y, X.shape[1])

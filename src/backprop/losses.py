@@ -13,9 +13,9 @@ def mse(a, y):
     return float(0.5 * np.sum((a - y) ** 2) / m)
 
 
-def mse_grad(a, y):
-    """Return ∇_a C_x = a − y for every example, shape (n_L, m)."""
-    return a - y
+def mse_grad(a, y, out=None):
+    """Return ∇_a C_x = a − y for every example, shape (n_L, m) (into out if given)."""
+    return np.subtract(a, y, out=out)
 
 
 def log_softmax(z):
@@ -34,9 +34,9 @@ def cross_entropy(z, y):
     return float(-np.sum(y * log_softmax(z)) / m)
 
 
-def cross_entropy_delta(a, y):
-    """Return δ^L = a − y for softmax with cross-entropy, shape (n_L, m) (chapter 3)."""
-    return a - y
+def cross_entropy_delta(a, y, out=None):
+    """Return δ^L = a − y for softmax with cross-entropy, shape (n_L, m) (chapter 3; into out if given)."""
+    return np.subtract(a, y, out=out)
 
 
 LOSSES = ("mse", "cross_entropy")

@@ -7,8 +7,18 @@ Indexing: the text numbers layers l = 1..L, Python lists start at 0, so
 `weights[l - 1]` is W^l and `biases[l - 1]` is b^l. The forward cache is
 padded instead, so that `cache.z[l]` is z^l and `cache.a[l]` is a^l
 (`cache.z[0]` is None, `cache.a[0]` is the input x).
+
+Memory (chapter 12): `MLP.gradients` computes z^l, a^l, σ'(z^l) and δ^l
+into a workspace of arrays kept between calls while the batch size stays
+the same, and hands out ∂C/∂W^l, ∂C/∂b^l in arrays it takes back once the
+caller has let go of them. A training step then allocates no large arrays,
+and the operating system never has to map fresh memory for it. The
+results are the same, bit for bit, and every call's gradients are the
+caller's own: see `GradientBuffers`. `forward` and `backward` return new
+arrays every time.
 """
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +32,68 @@ class ForwardCache:
 
     z: list
     a: list
+
+
+class Workspace:
+    """Buffers z[l], a[l], dsigma[l], delta[l] (n_l, m) for l = 1..L, for a batch of m (chapter 12).
+
+    Index 0 is None in every list (a^0 is the input X itself), so that the
+    indices are the text's layer numbers.
+    """
+
+    def __init__(self, sizes, m):
+        """Allocate the buffers of an MLP with layer sizes [n0, ..., nL] for a batch of m."""
+        self.m = m
+
+        def per_layer():
+            return [None] + [np.empty((n, m)) for n in sizes[1:]]
+
+        self.z, self.a, self.dsigma, self.delta = (
+            per_layer() for _ in range(4)
+        )
+
+
+class GradientBuffers:
+    """Arrays shaped like the weights and biases, lent out by MLP.gradients and taken back when free.
+
+    `take()` returns a set (dWs, dbs) that no one outside this object holds:
+    an array the caller keeps, or any view of it, holds a reference to it,
+    and Python counts references, so an array is reused only when its
+    reference count shows that the caller has dropped it. The gradients of
+    two calls are therefore always independent, as if newly allocated. A
+    loop that drops each step's gradients by the end of the next step
+    (like `training.train`) cycles through at most `keep` sets and
+    allocates nothing after the first steps; a caller that keeps every
+    result gets new arrays each time, and this object forgets the oldest.
+    """
+
+    def __init__(self, sizes, keep=2):
+        """Prepare sets for layer sizes [n0, ..., nL]; keep at most `keep` of them."""
+        self.sizes, self.keep, self.sets = sizes, keep, []
+        # The references to an array that only a set holds: measured on a
+        # set of one array, with the very function that later tests sets.
+        self.unshared = self._references(([np.empty(0)], []))
+
+    @staticmethod
+    def _references(grads):
+        """Return the largest reference count among the arrays of grads = (dWs, dbs)."""
+        dWs, dbs = grads
+        return max(sys.getrefcount(x) for x in dWs + dbs)
+
+    def take(self):
+        """Return a set (dWs, dbs) of lists of arrays that no caller holds."""
+        for i, grads in enumerate(self.sets):
+            if self._references(grads) <= self.unshared:
+                self.sets.append(self.sets.pop(i))  # now the newest
+                return grads
+        sizes = self.sizes
+        fresh = (
+            [np.empty((n, k)) for n, k in zip(sizes[1:], sizes[:-1])],
+            [np.empty((n, 1)) for n in sizes[1:]],
+        )
+        self.sets = self.sets[max(0, len(self.sets) - self.keep + 1) :]
+        self.sets.append(fresh)
+        return fresh
 
 
 class MLP:
@@ -56,6 +128,8 @@ class MLP:
             self._initial_weights(rng, l) for l in range(1, self.L + 1)
         ]
         self.biases = [np.zeros((n, 1)) for n in self.sizes[1:]]
+        # memory that gradients() reuses from call to call (chapter 12)
+        self._workspaces, self._gradient_buffers = {}, None
 
     @property
     def L(self):
@@ -95,6 +169,7 @@ class MLP:
         twin.__dict__.update(self.__dict__)
         twin.weights = [W.copy() for W in self.weights]
         twin.biases = [b.copy() for b in self.biases]
+        twin._workspaces, twin._gradient_buffers = {}, None  # its own
         return twin
 
     # -- input checks -------------------------------------------------------
@@ -167,14 +242,16 @@ class MLP:
         cache = self._forward(X)
         return cache if return_cache else cache.a[-1]
 
-    def _forward(self, X):
+    def _forward(self, X, ws=None):
+        # With a Workspace ws, z^l and a^l are written into its buffers.
         self._check_parameters()
+        into = ws or _NoWorkspace(self.L)
         z, a = [None], [X]
         for l in range(1, self.L + 1):
-            z_l = self.weights[l - 1] @ a[l - 1]
+            z_l = np.matmul(self.weights[l - 1], a[l - 1], out=into.z[l])
             z_l += self.biases[l - 1]  # z^l = W^l a^{l-1} + b^l, in place
             z.append(z_l)
-            a.append(self.activation(l).f(z[l]))  # a^l = σ(z^l)
+            a.append(self.activation(l).f(z_l, out=into.a[l]))  # σ(z^l)
         return ForwardCache(z, a)
 
     def predict(self, X):
@@ -196,30 +273,74 @@ class MLP:
 
     def backward(self, cache, Y):
         """Return (dWs, dbs, deltas) from a ForwardCache and targets Y (nL, m); deltas[l] is δ^l."""
+        return self._backward(cache, Y)
+
+    def _backward(self, cache, Y, ws=None, grads=None):
+        # With a Workspace ws, σ'(z^l) and δ^l go into its buffers; with
+        # grads = (dWs, dbs) from GradientBuffers, ∂C/∂W^l and ∂C/∂b^l go
+        # into those (dWs[l - 1] is ∂C/∂W^l, like weights[l - 1]).
         L, z, a = self.L, cache.z, cache.a
+        into = ws or _NoWorkspace(L)
+        dW_out, db_out = grads or ([None] * L, [None] * L)
         if self.loss_name == "cross_entropy":
             delta = losses.cross_entropy_delta(
-                a[L], Y
+                a[L], Y, out=into.delta[L]
             )  # rule 1, softmax form
         else:
             delta = rules.output_error(
-                losses.mse_grad(a[L], Y), self.output.prime(z[L])
+                losses.mse_grad(a[L], Y, out=into.delta[L]),
+                self.output.prime(z[L], out=into.dsigma[L]),
+                out=into.delta[L],
             )  # rule 1
         deltas = [None] * (L + 1)
         dWs, dbs = [None] * L, [None] * L
         for l in range(L, 0, -1):
             deltas[l] = delta
-            dWs[l - 1] = rules.weight_gradient(delta, a[l - 1])  # rule 4
-            dbs[l - 1] = rules.bias_gradient(delta)  # rule 3
+            dWs[l - 1] = rules.weight_gradient(
+                delta, a[l - 1], out=dW_out[l - 1]
+            )  # rule 4
+            dbs[l - 1] = rules.bias_gradient(
+                delta, out=db_out[l - 1]
+            )  # rule 3
             if l > 1:
                 delta = rules.hidden_error(
-                    self.weights[l - 1], delta, self.hidden.prime(z[l - 1])
+                    self.weights[l - 1],
+                    delta,
+                    self.hidden.prime(z[l - 1], out=into.dsigma[l - 1]),
+                    out=into.delta[l - 1],
                 )  # rule 2
         return dWs, dbs, deltas
 
     def gradients(self, X, Y):
-        """Return (dWs, dbs): ∂C/∂W^l and ∂C/∂b^l shaped like weights and biases."""
+        """Return (dWs, dbs): ∂C/∂W^l and ∂C/∂b^l shaped like weights and biases.
+
+        The arrays are the caller's own: the next call never writes into
+        them while the caller holds them (GradientBuffers). The work in
+        between happens in a Workspace kept for the batch size m of X.
+        """
         X = self.check_X(X)
         Y = self.check_Y(Y, X.shape[1])
-        dWs, dbs, _ = self.backward(self._forward(X), Y)
+        ws = self._workspace(X.shape[1])
+        if self._gradient_buffers is None:
+            self._gradient_buffers = GradientBuffers(self.sizes)
+        dWs, dbs, _ = self._backward(
+            self._forward(X, ws), Y, ws, self._gradient_buffers.take()
+        )
         return dWs, dbs
+
+    # -- memory kept between calls (chapter 12) ------------------------------
+
+    def _workspace(self, m):
+        """Return the Workspace for batches of m, kept for the last two m used."""
+        ws = self._workspaces.pop(m, None) or Workspace(self.sizes, m)
+        self._workspaces[m] = ws  # the newest last
+        if len(self._workspaces) > 2:  # e.g. train's full and last batch
+            del self._workspaces[next(iter(self._workspaces))]
+        return ws
+
+
+class _NoWorkspace:
+    """Stands in for a Workspace: every buffer is None, so results are new arrays."""
+
+    def __init__(self, L):
+        self.z = self.a = self.dsigma = self.delta = [None] * (L + 1)

@@ -7,9 +7,16 @@ Column convention: one example per column, m examples per batch.
     rule 3 (chapter 5)  ∂C/∂b^l = mean of the columns of δ^l
     rule 4 (chapter 6)  ∂C/∂W^l = δ^l (a^{l-1})ᵀ / m
 
-The functions use only `*`, `@`, `.T`, sums and division, so they accept
-float arrays and also NumPy object arrays of SymPy expressions: the SymPy
-chapters run these very functions on symbols (see `backprop.symbolic`).
+The functions use only the ufuncs behind `*`, `@` and `/` (`np.multiply`,
+`np.matmul`, `np.divide`), `.T` and sums, so they accept float arrays and
+also NumPy object arrays of SymPy expressions: the SymPy chapters run these
+very functions on symbols (see `backprop.symbolic`).
+
+Each takes an optional `out`, a float64 array of the result's shape that
+the result is written into (and returned); without it the result is a new
+array. `MLP.gradients` passes the buffers of its workspace, so that a
+training step allocates nothing; the arithmetic is the same either way,
+bit for bit.
 """
 
 import numpy as np
@@ -29,15 +36,28 @@ def _require_same_shape(name_a, a, name_b, b):
         )
 
 
-def output_error(grad_a, dsigma):
+def _require_out(out, shape):
+    if out is not None and (
+        not isinstance(out, np.ndarray)
+        or out.shape != shape
+        or out.dtype != np.float64
+    ):
+        raise ValueError(
+            f"out must be a float64 array of shape {shape} (or None); got "
+            f"{getattr(out, 'dtype', type(out).__name__)} {np.shape(out)}"
+        )
+
+
+def output_error(grad_a, dsigma, out=None):
     """Rule 1: return δ^L = ∇_a C_x ⊙ σ'(z^L); both inputs and the result (n_L, m)."""
     _require_2d("grad_a", grad_a)
     _require_2d("dsigma", dsigma)
     _require_same_shape("grad_a", grad_a, "dsigma", dsigma)
-    return grad_a * dsigma
+    _require_out(out, grad_a.shape)
+    return np.multiply(grad_a, dsigma, out=out)
 
 
-def hidden_error(W_next, delta_next, dsigma):
+def hidden_error(W_next, delta_next, dsigma, out=None):
     """Rule 2: return δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ σ'(z^l).
 
     W_next (n_{l+1}, n_l), delta_next (n_{l+1}, m), dsigma (n_l, m) -> (n_l, m).
@@ -58,17 +78,22 @@ def hidden_error(W_next, delta_next, dsigma):
         raise ValueError(
             f"dsigma must have shape (n_l, m) = {expected}; got {dsigma.shape}"
         )
-    return (W_next.T @ delta_next) * dsigma
+    _require_out(out, expected)
+    # (W^{l+1})ᵀ δ^{l+1}, then ⊙ σ'(z^l): both steps write into out if given
+    product = np.matmul(W_next.T, delta_next, out=out)
+    return np.multiply(product, dsigma, out=out)
 
 
-def bias_gradient(delta):
+def bias_gradient(delta, out=None):
     """Rule 3: return ∂C/∂b^l (n_l, 1), the mean of the m columns of δ^l."""
     _require_2d("delta", delta)
+    _require_out(out, (delta.shape[0], 1))
     m = delta.shape[1]
-    return delta.sum(axis=1, keepdims=True) / m
+    total = delta.sum(axis=1, keepdims=True, out=out)
+    return np.divide(total, m, out=out)
 
 
-def weight_gradient(delta, a_prev):
+def weight_gradient(delta, a_prev, out=None):
     """Rule 4: return ∂C/∂W^l = δ^l (a^{l-1})ᵀ / m; delta (n_l, m), a_prev (n_{l-1}, m)."""
     _require_2d("delta", delta)
     _require_2d("a_prev", a_prev)
@@ -77,5 +102,7 @@ def weight_gradient(delta, a_prev):
             f"delta and a_prev must have the same number of examples (columns); "
             f"got {delta.shape[1]} and {a_prev.shape[1]}"
         )
+    _require_out(out, (delta.shape[0], a_prev.shape[0]))
     m = delta.shape[1]
-    return (delta @ a_prev.T) / m
+    product = np.matmul(delta, a_prev.T, out=out)
+    return np.divide(product, m, out=out)
