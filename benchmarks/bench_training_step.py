@@ -125,7 +125,7 @@ def backprop_fns(sizes, m):
         net._forward(X, ws)
 
     def backward():
-        net._backward(cache, Y, ws, buffers.take())
+        net.backward(cache, Y, ws, buffers.take())
 
     return [step, bare_matmuls(sizes, m), forward, backward]
 

@@ -271,44 +271,40 @@ class MLP:
             )  # from logits, stable
         return losses.mse(cache.a[-1], Y)
 
-    def backward(self, cache, Y):
-        """Return (dWs, dbs, deltas) from a ForwardCache and targets Y (nL, m); deltas[l] is δ^l."""
-        return self._backward(cache, Y)
+    def backward(self, cache, Y, ws=None, grads=None):
+        """Return (dWs, dbs, deltas) from a ForwardCache and targets Y (nL, m).
 
-    def _backward(self, cache, Y, ws=None, grads=None):
-        # With a Workspace ws, σ'(z^l) and δ^l go into its buffers; with
-        # grads = (dWs, dbs) from GradientBuffers, ∂C/∂W^l and ∂C/∂b^l go
-        # into those (dWs[l - 1] is ∂C/∂W^l, like weights[l - 1]).
+        deltas[l] is δ^l. New arrays, unless gradients() passes a Workspace
+        ws and gradient arrays grads to write into (chapter 12).
+        """
         L, z, a = self.L, cache.z, cache.a
-        into = ws or _NoWorkspace(L)
+        ws = ws or _NoWorkspace(L)  # its buffers are None: new arrays
         dW_out, db_out = grads or ([None] * L, [None] * L)
         if self.loss_name == "cross_entropy":
-            delta = losses.cross_entropy_delta(
-                a[L], Y, out=into.delta[L]
-            )  # rule 1, softmax form
+            # rule 1 in the softmax form: δ^L = a^L − y
+            delta = losses.cross_entropy_delta(a[L], Y, out=ws.delta[L])
         else:
-            delta = rules.output_error(
-                losses.mse_grad(a[L], Y, out=into.delta[L]),
-                self.output.prime(z[L], out=into.dsigma[L]),
-                out=into.delta[L],
-            )  # rule 1
+            # rule 1: δ^L = ∇_a C_x ⊙ σ'(z^L)
+            grad_a = losses.mse_grad(a[L], Y, out=ws.delta[L])
+            dsigma = self.output.prime(z[L], out=ws.dsigma[L])
+            delta = rules.output_error(grad_a, dsigma, out=ws.delta[L])
         deltas = [None] * (L + 1)
         dWs, dbs = [None] * L, [None] * L
         for l in range(L, 0, -1):
             deltas[l] = delta
-            dWs[l - 1] = rules.weight_gradient(
-                delta, a[l - 1], out=dW_out[l - 1]
-            )  # rule 4
-            dbs[l - 1] = rules.bias_gradient(
-                delta, out=db_out[l - 1]
-            )  # rule 3
+            # i = l - 1: weights[i] is W^l (lists count from 0), while the
+            # padded cache has a[i] = a^{l-1} and z[i] = z^{l-1}
+            i = l - 1
+            # rule 4 and rule 3: the gradients of layer l
+            dWs[i] = rules.weight_gradient(delta, a[i], out=dW_out[i])
+            dbs[i] = rules.bias_gradient(delta, out=db_out[i])
             if l > 1:
+                # rule 2: the error of layer l - 1
+                W = self.weights[i]
+                dsigma = self.hidden.prime(z[i], out=ws.dsigma[i])
                 delta = rules.hidden_error(
-                    self.weights[l - 1],
-                    delta,
-                    self.hidden.prime(z[l - 1], out=into.dsigma[l - 1]),
-                    out=into.delta[l - 1],
-                )  # rule 2
+                    W, delta, dsigma, out=ws.delta[i]
+                )
         return dWs, dbs, deltas
 
     def gradients(self, X, Y):
@@ -323,9 +319,8 @@ class MLP:
         ws = self._workspace(X.shape[1])
         if self._gradient_buffers is None:
             self._gradient_buffers = GradientBuffers(self.sizes)
-        dWs, dbs, _ = self._backward(
-            self._forward(X, ws), Y, ws, self._gradient_buffers.take()
-        )
+        grads = self._gradient_buffers.take()
+        dWs, dbs, _ = self.backward(self._forward(X, ws), Y, ws, grads)
         return dWs, dbs
 
     # -- memory kept between calls (chapter 12) ------------------------------
