@@ -906,7 +906,7 @@ def compare_states(got, want, atol=ATOL) -> list[str]:
 
 def launch_chromium(playwright):
     """Return a headless Chromium (Debian's, or Playwright's own)."""
-    path = find_chromium()
+    path = find_chromium(playwright)
     kwargs = {"args": CHROMIUM_ARGS, "headless": True}
     if path is not None:
         kwargs["executable_path"] = str(path)
@@ -963,39 +963,46 @@ def explorer_page(browser, folder: Path, explorer, replace=None):
     return opened()
 
 
-@functools.cache
-def _chromium_choice() -> tuple[str | None, str]:
+_CHOICE: dict[str, tuple[str | None, str]] = {}
+
+
+def _chromium_choice(playwright) -> tuple[str | None, str]:
     """Return (executable or None for Playwright's own, '') or (None, why not)."""
     import subprocess
     import sys
 
     if CHROMIUM.exists():
         return str(CHROMIUM), ""
-    try:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as pw:
-            own = Path(pw.chromium.executable_path)
-    except Exception as exc:  # noqa: BLE001 - any failure means no browser
-        return None, f"Playwright cannot start ({exc})"
+    if "choice" in _CHOICE:
+        return _CHOICE["choice"]
+    own = Path(playwright.chromium.executable_path)
     if own.exists():
-        return None, ""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "playwright", "install", "chromium"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, f"`playwright install chromium` failed ({exc})"
-    if done.returncode == 0 and own.exists():
-        return None, ""
-    last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
-    return None, f"`playwright install chromium` failed ({last[0][:120]})"
+        choice = (None, "")
+    else:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "playwright", "install", "chromium"],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            lines = (done.stderr + done.stdout).strip().splitlines()
+            errors = [x for x in lines if x.startswith("Error")]
+            if done.returncode == 0 and own.exists():
+                choice = (None, "")
+            else:
+                why = (errors or lines[-1:] or ["no output"])[0][:120]
+                choice = (
+                    None,
+                    f"`playwright install chromium` failed ({why})",
+                )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            choice = (None, f"`playwright install chromium` failed ({exc})")
+    _CHOICE["choice"] = choice
+    return choice
 
 
-def find_chromium() -> Path | None:
+def find_chromium(playwright) -> Path | None:
     """Return Debian's Chromium, or None to use Playwright's own; else skip.
 
     Without /usr/bin/chromium (or $CHROMIUM_PATH), Playwright's own Chromium
@@ -1005,13 +1012,14 @@ def find_chromium() -> Path | None:
     """
     import pytest
 
-    path, why = _chromium_choice()
+    path, why = _chromium_choice(playwright)
     if path is not None:
         return Path(path)
     if not why:
         return None
+    verdict = "fail (CI=true)" if os.environ.get("CI") else "skipped"
     message = (
-        f"browser tests skipped: no Chromium at {CHROMIUM} and {why}; "
+        f"browser tests {verdict}: no Chromium at {CHROMIUM} and {why}; "
         "install the Debian package chromium to run them"
     )
     if os.environ.get("CI"):

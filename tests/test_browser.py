@@ -108,10 +108,10 @@ def book():
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(playwright_session):
     # Debian's Chromium, else Playwright's own (installed once), else a skip
     # with one line saying why (a failure under CI=true).
-    return find_chromium()
+    return find_chromium(playwright_session)
 
 
 @pytest.fixture(scope="session")
