@@ -22,10 +22,15 @@ function heDraws(seed, width, m, depth) {
   return base;
 }
 
-// ‖δ^l‖ of every layer: mirrors delta_norms (rule 1 at the output, then rule 2).
-function deltaNorms(activation, depth, scale, width, m, seed) {
+// W^l = g · (standard normal draws) / √n for l = 1..depth, as in build_problem.
+function heWeights(depth, scale, width, m, seed) {
   const base = heDraws(seed, width, m, depth);
-  const W = base.W.slice(0, depth).map((B) => mat.map(B, (v) => (scale * v) / Math.sqrt(width)));
+  return base.W.slice(0, depth).map((B) => mat.map(B, (v) => (scale * v) / Math.sqrt(width)));
+}
+
+// ‖δ^l‖ of every layer: mirrors delta_norms (rule 1 at the output, then rule 2).
+function deltaNorms(activation, depth, scale, width, m, seed, W = heWeights(depth, scale, width, m, seed)) {
+  const base = heDraws(seed, width, m, depth);
   const sigma = activations[activation];
   const z = [null], a = [base.X];
   for (let l = 1; l <= depth; l++) {
@@ -74,8 +79,8 @@ function compute(config, controls) {
   const key = JSON.stringify([depth, scale, width, seed, config.m]);
   if (heLast.key !== key) {
     heDraws(seed, width, config.m, config.depth_range[1]); // every layer the slider can reach
-    const curves = {};
-    for (const name of HE_ACTIVATIONS) curves[name] = deltaNorms(name, depth, scale, width, config.m, seed);
+    const curves = {}, W = heWeights(depth, scale, width, config.m, seed); // shared by the three
+    for (const name of HE_ACTIVATIONS) curves[name] = deltaNorms(name, depth, scale, width, config.m, seed, W);
     heLast = { key, curves };
   }
   return { activation, depth, scale, width, seed, m: config.m, y_limits: heLimits(config, depth), ...heLast.curves };
