@@ -417,6 +417,21 @@ def test_screenshots(reports, shots, page):
         )
 
 
+@pytest.mark.parametrize("page", _or_missing(CHAPTERS))
+def test_code_and_output_fit_the_column(reports, page):
+    """No code or output block scrolls sideways at 1280 px (issue 11)."""
+    wide = [
+        b
+        for b in reports("http", page).wide_blocks
+        if b["kind"] == "code or output"
+    ]
+    assert not wide, (
+        f"{page}: {len(wide)} code or output block(s) wider than the text "
+        "column at 1280 px (ruff formats code at 76 columns; shorten printed "
+        "lines at the source):" + _listing(describe_wide_blocks(wide))
+    )
+
+
 def _search_word(book) -> str:
     """A word of the first chapter's title, for the search test."""
     from bs4 import BeautifulSoup
@@ -596,6 +611,9 @@ def test_checks_catch_known_faults(book_browser, tmp_path):
 <a href="target.html#here">fine</a> <a href="target.html#nowhere">bad id</a>
 <a href="gone.html">missing</a> <a href="#">top</a> <a href="https://example.org/">out</a>
 <script>undefinedFunction();</script>
+<div class="highlight" style="width: 300px"><pre style="overflow-x: auto">
+print("a line of code far longer than the three hundred pixels it is given")
+</pre></div>
 </main></body></html>""",
         encoding="utf-8",
     )
@@ -610,6 +628,7 @@ def test_checks_catch_known_faults(book_browser, tmp_path):
     assert sum(1 for i in report.images if not i["width"]) == 2
     assert sum(1 for i in report.images if not i["alt"]) == 1
     assert any(v["id"] == "image-alt" for v in report.axe_violations)
+    assert [b for b in report.wide_blocks if b["kind"] == "code or output"]
     problems = link_problems(tmp_path, "bad.html")
     assert len(problems) == 2, problems
     assert any("nowhere" in p for p in problems) and any(

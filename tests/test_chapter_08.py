@@ -189,7 +189,8 @@ def test_kink_case_fails_the_check_by_the_predicted_factor():
         check.errors["W^2"] < gradcheck.GOOD
         and check.errors["b^2"] < gradcheck.GOOD
     )
-    assert check.verdict == "wrong"
+    assert check.verdict == "wrong: " + gradcheck.KINK_HINT
+    assert set(check.kinks) == {"W^1", "b^1"}
     # by hand: δ^1_1 = (a^2 − y) w^2_11 with unit 1 on; the difference sees half of it plus z/(2ε)
     a = net.forward(x)[0, 0]
     delta1 = (a - y[0, 0]) * 1.0
@@ -258,6 +259,13 @@ def test_thresholds_and_verdicts():
     assert gradcheck.verdict(1e-10) == "correct"
     assert gradcheck.verdict(1e-5).startswith("suspect")
     assert gradcheck.verdict(1e-2) == "wrong"
+    # the kink hint wherever a check fails with a kink in reach, never else
+    hint = gradcheck.KINK_HINT
+    assert gradcheck.verdict(1e-10, kink=True) == "correct"
+    assert gradcheck.verdict(1e-5, kink=True) == "suspect: " + hint
+    assert gradcheck.verdict(0.4, kink=True) == "wrong: " + hint
+    assert gradcheck.verdict(1e-5, kink=False) == "suspect"
+    assert gradcheck.verdict(0.4, kink=False) == "wrong"
 
 
 def test_bias_gradient_summed_not_averaged_gives_the_predicted_error():
@@ -331,3 +339,88 @@ def test_sympy_backprop_and_finite_differences_agree():
     assert gradcheck.relative_error(backprop, exact) < 1e-12
     assert gradcheck.relative_error(numeric, exact) < gradcheck.GOOD
     assert gradcheck.relative_error(numeric, backprop) < gradcheck.GOOD
+
+
+# -- the zero-bias kink (review 8.4) ------------------------------------------
+
+
+def zero_bias_case():
+    # the package's zero initial biases: where layer 1 is all off for an
+    # example, z^2 = W^2 · 0 + 0 is exactly 0 for that example
+    net = bp.MLP([2, 2, 3, 1], hidden="relu", seed=3)
+    rng = np.random.default_rng(1)
+    return net, rng.normal(size=(2, 40)), rng.normal(size=(1, 40))
+
+
+def test_zero_biases_put_z_exactly_on_the_kink():
+    net, X, Y = zero_bias_case()
+    z = net.forward(X, return_cache=True).z
+    off = np.all(z[1] <= 0, axis=0)  # examples with layer 1 all off
+    assert off.sum() >= 10
+    assert np.all(z[2][:, off] == 0.0)  # exactly, not nearly
+    assert np.all(z[2][:, ~off] != 0.0)
+
+
+def test_zero_bias_kink_fails_b2_for_every_eps_and_names_the_kink():
+    net, X, Y = zero_bias_case()
+    m = X.shape[1]
+    dbs = net.gradients(X, Y)[1]
+    z = net.forward(X, return_cache=True).z
+    off = np.all(z[1] <= 0, axis=0)
+    # by hand: at z = 0 exactly, z^2_j + ε turns unit j on and z^2_j − ε
+    # leaves it off, so the centered difference for b^2_j adds half the
+    # right-hand slope, ½ ((W^3)ᵀ δ^3)_j / m, for every example at the kink
+    back = net.weights[2].T @ (net.forward(X) - Y)  # identity output
+    predicted = dbs[1] + 0.5 * back[:, off].sum(axis=1, keepdims=True) / m
+    for eps in (1e-4, 1e-6, 1e-8):
+        check = gradcheck.check_gradients(net, X, Y, eps=eps)
+        assert check.errors["b^2"] > gradcheck.SUSPECT
+        assert "kink" in str(check).splitlines()[3]  # the b^2 line
+        assert "b^2" in check.kinks and "W^2" not in check.kinks
+        numeric = gradcheck.numerical_gradients(net, X, Y, eps=eps)[1][1]
+        np.testing.assert_allclose(numeric, predicted, rtol=1e-3, atol=1e-6)
+    assert check.verdict.endswith(gradcheck.KINK_HINT)
+
+
+def test_small_random_biases_cure_the_zero_bias_kink():
+    net, X, Y = zero_bias_case()
+    rng = np.random.default_rng(0)
+    net.biases = [rng.normal(scale=0.1, size=b.shape) for b in net.biases]
+    check = gradcheck.check_gradients(net, X, Y)
+    assert check.overall < gradcheck.GOOD and not check.kinks
+    assert check.verdict == "correct"
+
+
+def test_kink_crossings_is_empty_without_relu():
+    net, X, Y = smooth_case()
+    assert gradcheck.kink_crossings(net, X, Y) == {}
+    assert gradcheck.check_gradients(net, X, Y).kinks == {}
+
+
+# -- tiny gradients near a minimum (review 8.3) ------------------------------
+
+
+def trained(steps):
+    rng = np.random.default_rng(0)
+    net = bp.MLP([3, 8, 1], hidden="tanh", output="identity", seed=0)
+    X = rng.normal(size=(3, 4))
+    Y = rng.normal(size=(1, 4))
+    for _ in range(steps):
+        dWs, dbs = net.gradients(X, Y)
+        for P, G in zip(net.weights + net.biases, dWs + dbs):
+            P -= 0.5 * G
+    return net, X, Y
+
+
+def test_relative_error_means_nothing_near_a_minimum():
+    early, late = trained(20), trained(1000)
+    assert late[0].loss(*late[1:]) < 1e-20
+    g_late = gradcheck.flatten(*late[0].gradients(*late[1:]))
+    assert np.linalg.norm(g_late) < 1e-12
+    # the same correct code: right at a characteristic point, "wrong" late
+    assert gradcheck.check_gradients(*early).overall < gradcheck.GOOD
+    assert gradcheck.check_gradients(*late).overall > 0.5
+    # why: the difference's own error is absolute (about ε²|C'''|/6) and
+    # does not shrink with the gradient, so late it is all the estimate is
+    n_late = gradcheck.flatten(*gradcheck.numerical_gradients(*late))
+    assert np.linalg.norm(n_late) > 10 * np.linalg.norm(g_late)

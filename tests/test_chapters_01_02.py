@@ -210,6 +210,83 @@ def test_costs_written_out_by_hand():
     assert clf.loss(X, np.array(labels)) == pytest.approx(ce, rel=1e-13)
 
 
+def cost_from_layer_by_hand(net, l, Z, Y):
+    """Return C when Z^l of a batch is replaced by Z, layers above by hand."""
+    z, a = Z, None
+    for k in range(l, net.L + 1):
+        if k > l:
+            z = net.weights[k - 1] @ a + net.biases[k - 1]
+        name = net.output.name if k == net.L else net.hidden.name
+        if name == "softmax":
+            e = np.exp(z - z.max(axis=0))
+            a = e / e.sum(axis=0)
+        else:
+            a = NUMPY_SIGMA[name](z)
+    m = Z.shape[1]
+    if net.loss_name == "cross_entropy":
+        return -np.sum(Y * np.log(a)) / m
+    return 0.5 * np.sum((a - Y) ** 2) / m
+
+
+@pytest.mark.parametrize(
+    "sizes, hidden, output, loss",
+    [
+        ([2, 3, 2], "sigmoid", "identity", "mse"),
+        ([3, 4, 2, 3], "tanh", "sigmoid", "mse"),
+        ([2, 4, 3], "tanh", "softmax", "cross_entropy"),
+    ],
+)
+def test_batch_errors_are_m_times_the_gradient_of_the_mean_cost(
+    sizes, hidden, output, loss
+):
+    """Chapter 1: Δ^l = m ∂C/∂Z^l, with ∂C/∂Z^l by centred differences."""
+    net = randomise(
+        bp.MLP(sizes, hidden=hidden, output=output, loss=loss, seed=0),
+        seed=5,
+    )
+    m = 4
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(sizes[0], m))
+    if loss == "cross_entropy":
+        Y = np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], size=m)]
+    else:
+        Y = rng.normal(size=(sizes[-1], m))
+    cache = net.forward(X, return_cache=True)
+    _, _, Deltas = net.backward(cache, Y)
+    h = 1e-6
+    for l in range(1, net.L + 1):
+        Z = cache.z[l]
+        fd = np.zeros_like(Z)
+        for idx in np.ndindex(Z.shape):
+            E = np.zeros_like(Z)
+            E[idx] = h
+            fd[idx] = (
+                cost_from_layer_by_hand(net, l, Z + E, Y)
+                - cost_from_layer_by_hand(net, l, Z - E, Y)
+            ) / (2 * h)
+        np.testing.assert_allclose(Deltas[l], m * fd, rtol=1e-5, atol=1e-8)
+        # without the factor m the two differ: the check can fail
+        assert not np.allclose(Deltas[l], fd, rtol=1e-3)
+
+
+def test_zero_biases_put_the_next_relu_layer_exactly_on_the_kink():
+    """Chapter 1 (N5): an all-off ReLU layer gives z = 0 exactly above it."""
+    net = bp.MLP([2, 2, 3, 1], hidden="relu", output="identity", seed=3)
+    X = np.random.default_rng(0).normal(size=(2, 40))
+    z, a = forward_by_hand(net, X)
+    all_off = np.all(a[1] == 0, axis=0)
+    exact_zero = np.all(z[2] == 0, axis=0)
+    assert 0 < all_off.sum() < 40
+    assert np.array_equal(all_off, exact_zero)
+    # the chapter's cell computes the same count from the package's cache
+    cache = net.forward(X, return_cache=True)
+    assert np.array_equal(np.all(cache.z[2] == 0, axis=0), exact_zero)
+    # with random biases no weighted input is exactly zero
+    randomise(net, seed=1)
+    z, _ = forward_by_hand(net, X)
+    assert not np.any(z[2] == 0)
+
+
 # -- chapter 2 -----------------------------------------------------------------------
 
 
@@ -417,11 +494,15 @@ def test_relu_kink_gives_first_order_error():
 # -- the chapter sources -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name", ["01_notation_forward.md", "02_chain_rule.md"]
-)
+BOOK = CHAPTERS.parent
+SOURCES = ["chapters/01_notation_forward.md", "chapters/02_chain_rule.md"]
+DOC_ROLE = re.compile(r"\{doc\}`([^`]+)`")
+EXPLICIT = re.compile(r"^(?P<text>[^<]*\S) <(?P<target>[^>]+)>$")
+
+
+@pytest.mark.parametrize("name", SOURCES)
 def test_chapter_sources_keep_the_book_rules(name):
-    text = (CHAPTERS / name).read_text()
+    text = (BOOK / name).read_text()
     assert (
         text.startswith("---\njupytext:")
         and "import backprop as bp" in text
@@ -433,9 +514,39 @@ def test_chapter_sources_keep_the_book_rules(name):
             assert re.search(r"mystnb:\n  image:\n    alt: \S", cell), cell[
                 :80
             ]
-    targets = set(re.findall(r"\{doc\}`([^`]+)`", text))
-    assert targets and all((CHAPTERS / f"{t}.md").exists() for t in targets)
     assert text.count(":class: dropdown") >= 4
+
+
+@pytest.mark.parametrize("name", ["intro.md", *SOURCES])
+def test_cross_references_read_as_prose(name):
+    """Every {doc} has explicit link text; a bare one pastes a title."""
+    path = BOOK / name
+    roles = DOC_ROLE.findall(path.read_text())
+    assert roles
+    for role in roles:
+        found = EXPLICIT.match(role)
+        assert found, f"{name}: {{doc}}`{role}` has no explicit link text"
+        assert re.fullmatch(r"[Cc]hapters? \d+", found["text"]), role
+        target = (path.parent / found["target"]).with_suffix(".md")
+        assert target.exists(), role
+        number = int(found["text"].split()[-1])
+        assert target.name.startswith(f"{number:02d}_"), role
+
+
+@pytest.mark.parametrize("name", ["intro.md", *SOURCES])
+def test_no_column_by_column_claim_for_all_rules(name):
+    """W1: rules 3 and 4 reduce across columns; the text must not deny it."""
+    text = (BOOK / name).read_text()
+    assert not re.search(r"every formula[^.]*column by column", text)
+    assert "\\Delta^l" in text  # the batch of errors has its own symbol
+
+
+def test_glue_names_in_the_prose_are_glued_in_a_cell():
+    for name in SOURCES:
+        text = (BOOK / name).read_text()
+        used = set(re.findall(r"\{glue:text\}`([a-z_0-9]+)", text))
+        glued = set(re.findall(r'glue\(\s*"([a-z_0-9]+)"', text))
+        assert used and used <= glued, (name, used - glued)
 
 
 def test_chapter_2_places_the_explorer_under_its_heading():

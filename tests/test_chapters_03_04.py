@@ -7,6 +7,8 @@ construction.
 """
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -321,14 +323,289 @@ def test_relu_at_g_1_shrinks_by_about_2_to_the_minus_9_5_over_20_layers():
     assert 2**-9.5 / 3 < ratio < 2**-9.5 * 3  # exercise 4
 
 
-def test_explorer_extremes_span_the_range_the_chapter_states():
-    from backprop.explorers import hidden_error as he
+# -- the executed chapters: glued numbers and the transfer exercises ------------------
 
-    low = min(
-        he.delta_norms(a, 20, 0.25).ratios.min() for a in he.ACTIVATIONS
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_FILES = {
+    3: ROOT / "chapters" / "03_output_error.md",
+    4: ROOT / "chapters" / "04_hidden_error.md",
+}
+
+
+@pytest.fixture(scope="module")
+def executed():
+    """Execute chapters 3 and 4 in a fresh kernel started in chapters/."""
+    import jupytext
+    import nbclient
+
+    notebooks = {}
+    for number, path in CHAPTER_FILES.items():
+        nb = jupytext.read(path)
+        nbclient.NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+        notebooks[number] = nb
+    return notebooks
+
+
+def glued(nb):
+    """Return {name: value} of every myst-nb glue call in an executed notebook."""
+    import ast
+
+    values = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                text = o["data"]["application/papermill.record/text/plain"]
+                values[name] = ast.literal_eval(text)  # a plain number
+    return values
+
+
+def stream(nb):
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "stream"
     )
-    high = max(
-        he.delta_norms(a, 20, 4.0).ratios.max() for a in he.ACTIVATIONS
+
+
+def prose_glue_names(path):
+    return set(re.findall(r"\{glue:text\}`([a-z_0-9]+)", path.read_text()))
+
+
+@pytest.mark.parametrize("number", [3, 4])
+def test_every_glued_name_in_the_prose_is_glued_by_a_cell(executed, number):
+    names = prose_glue_names(CHAPTER_FILES[number])
+    assert names and names <= set(glued(executed[number]))
+
+
+def test_chapter_3_glued_step_counts_match_an_independent_run(executed):
+    g = glued(executed[3])
+    mse = steps_to_half(lambda w, b: 0.5 * (logistic(w + b) - 1.0) ** 2)
+    ce = steps_to_half(lambda w, b: -math.log(logistic(w + b)))
+    assert abs(g["steps_mse"] - mse) <= 1 and abs(g["steps_ce"] - ce) <= 1
+    # the figure's alt text: "above 0.9 within about ten steps", "about two hundred"
+    assert g["steps_ce_09"] <= 12 and 150 < g["steps_mse"] < 260
+
+
+def test_chapter_3_batch_error_is_m_times_the_batch_derivative(executed):
+    text = stream(executed[3])
+    line = next(x for x in text.splitlines() if x.startswith("m ∂C/∂Z^L"))
+    m_dC, delta = (float(t) for t in re.findall(r"= (-?[0-9.]+)", line))
+    assert m_dC == pytest.approx(delta, abs=1e-8) and abs(delta) > 1e-3
+
+
+def weighted_cross_entropy_delta(c, y, a):
+    """Exercise 4 of chapter 3: δ^L = (Σ_i c_i y_i) a − c ⊙ y."""
+    return np.sum(c * y, axis=0) * a - c * y
+
+
+def test_chapter_3_transfer_exercise_weighted_cross_entropy():
+    rng = np.random.default_rng(3)
+    c = rng.uniform(0.2, 3.0, size=(4, 1))
+    z = rng.normal(size=(4, 5))
+    one_hot = np.eye(4)[:, [0, 3, 1, 2, 3]]
+    for y in (one_hot, rng.random(size=(4, 5))):
+        cost = lambda t, y=y: -np.sum(c * y * np.log(own_softmax(t)))
+        numeric = fd_grad(cost, z)
+        formula = weighted_cross_entropy_delta(c, y, own_softmax(z))
+        np.testing.assert_allclose(formula, numeric, atol=1e-8)
+        # a plausible wrong answer, c ⊙ (a − y), fails unless y is one-hot
+        if y is not one_hot:
+            wrong = c * (own_softmax(z) - y)
+            assert np.abs(wrong - numeric).max() > 1e-2
+    # one-hot: c_t (a − y)
+    a = own_softmax(z)
+    c_t = (c * one_hot).sum(axis=0)
+    np.testing.assert_allclose(
+        weighted_cross_entropy_delta(c, one_hot, a),
+        c_t * (a - one_hot),
+        atol=1e-15,
     )
-    assert 1e-25 < low < 1e-22  # "from about 1e-23"
-    assert 1e8 < high < 1e10  # "to about 1e9"
+
+
+def test_chapter_3_exercise_cell_reports_agreement(executed):
+    lines = [
+        x
+        for x in stream(executed[3]).splitlines()
+        if "|formula − finite differences|" in x
+    ]
+    assert len(lines) == 2
+    assert all(float(x.rsplit(" ", 1)[1]) < 1e-8 for x in lines)
+
+
+def test_chapter_4_glued_gains_and_ratios_match_an_own_backward_pass(
+    executed,
+):
+    g = glued(executed[4])
+    for hidden in ("sigmoid", "tanh", "relu"):
+        norms, gain, _ = measured_norms(hidden)
+        assert g[f"gain_{hidden}"] == pytest.approx(gain, rel=1e-9)
+        assert g[f"ratio_{hidden}"] == pytest.approx(
+            norms[0] / norms[-1], rel=1e-9
+        )
+    assert 0.15 < g["ratio_tanh"] < 0.3  # "about a fifth" (E3)
+    assert 3.5 < g["inv_gain_sigmoid"] < 4.5  # "about four"
+    assert 1 < g["excess_relu"] < 15  # "a little above the estimate"
+    assert 0.2 < g["shrink"] <= 0.25  # σ' ≤ 1/4
+
+
+def own_sigmoid_scan(g, depth=15, width=64, m=32):
+    """Gain per layer and share of units with σ' < 0.01, for weights × g."""
+    rng = np.random.default_rng(0)
+    X, Y2 = rng.normal(size=(width, m)), rng.normal(size=(width, m))
+    net = bp.MLP(
+        [width] * (depth + 1),
+        hidden="sigmoid",
+        output="identity",
+        loss="mse",
+        seed=0,
+    )
+    Ws = [g * W for W in net.weights]
+    deltas = own_backward(Ws, net.biases, X, Y2, "sigmoid")
+    norms = np.array(
+        [
+            np.sqrt(np.mean(np.sum(deltas[l] ** 2, axis=0)))
+            for l in range(1, depth + 1)
+        ]
+    )
+    gain = float(np.exp(np.mean(np.log(norms[:-1] / norms[1:]))))
+    a, flat = X, []
+    for l in range(1, depth):
+        z = Ws[l - 1] @ a + net.biases[l - 1]
+        a = logistic(z)
+        flat.append(np.mean(a * (1 - a) < 0.01))
+    return gain, float(np.mean(flat))
+
+
+def test_chapter_4_no_initial_scale_rescues_a_deep_sigmoid_network(
+    executed,
+):
+    g = glued(executed[4])
+    scales = (1, 2, 4, 8, 10, 12, 16)
+    scan = {s: own_sigmoid_scan(s) for s in scales}
+    steady = min(s for s in scales if scan[s][0] >= 1)
+    assert g["sigmoid_g_steady"] == steady
+    assert g["sigmoid_flat_steady"] == pytest.approx(
+        100 * scan[steady][1], abs=1e-9
+    )
+    assert g["sigmoid_flat_steady"] > 50  # "the minority ... on the slope"
+    assert g["sigmoid_gain_g4"] == pytest.approx(scan[4][0], rel=1e-9)
+    assert all(scan[s][0] < 1 for s in scales if s < steady)
+
+
+def test_chapter_4_extremes_of_20_layers(executed):
+    g = glued(executed[4])
+    ratios = []
+    for hidden, g0 in (("sigmoid", 1), ("tanh", 1), ("relu", math.sqrt(2))):
+        for scale in (0.25, 4.0):
+            rng = np.random.default_rng(0)
+            X = rng.normal(size=(64, 32))
+            Y2 = rng.normal(size=(64, 32))
+            net = bp.MLP(
+                [64] * 21, hidden=hidden, output="identity", seed=0
+            )
+            Ws = [scale / g0 * W for W in net.weights]
+            d = own_backward(Ws, net.biases, X, Y2, hidden)
+            n1, nL = (
+                np.sqrt(np.mean(np.sum(d[l] ** 2, 0))) for l in (1, 20)
+            )
+            ratios.append(n1 / nL)
+    assert g["ratio_lowest"] == pytest.approx(min(ratios), rel=1e-9)
+    assert g["ratio_highest"] == pytest.approx(max(ratios), rel=1e-9)
+    assert 1e-300 < g["ratio_lowest"] and g["ratio_highest"] < 1e300
+
+
+def residual_deltas(Ws, bs, x, y, skip=True):
+    """Chapter 4, exercise 2: δ^l of z^{l+1} = W σ(z^l) + b + z^l (tanh)."""
+    L = len(Ws)
+    zs = [Ws[0] @ x + bs[0]]
+    for l in range(1, L):
+        zs.append(Ws[l] @ np.tanh(zs[-1]) + bs[l] + zs[-1])
+    deltas = [None] * L
+    deltas[-1] = zs[-1] - y
+    for l in range(L - 2, -1, -1):
+        back = (Ws[l + 1].T @ deltas[l + 1]) * (1 - np.tanh(zs[l]) ** 2)
+        deltas[l] = back + deltas[l + 1] if skip else back
+    return zs, deltas
+
+
+def test_chapter_4_transfer_exercise_skip_connection():
+    rng = np.random.default_rng(11)
+    n, L = 5, 5
+    Ws = [rng.normal(scale=0.6, size=(n, n)) for _ in range(L)]
+    bs = [rng.normal(size=(n, 1)) for _ in range(L)]
+    x, y = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
+    zs, deltas = residual_deltas(Ws, bs, x, y)
+    _, plain = residual_deltas(Ws, bs, x, y, skip=False)
+    for l in range(L - 1):
+
+        def cost(z, l=l):
+            for k in range(l + 1, L):
+                z = Ws[k] @ np.tanh(z) + bs[k] + z
+            return 0.5 * np.sum((z - y) ** 2)
+
+        numeric = fd_grad(cost, zs[l])
+        np.testing.assert_allclose(deltas[l], numeric, atol=1e-7)
+        if l < L - 2:  # without the skip term the rule is wrong
+            assert np.abs(plain[l] - numeric).max() > 1e-2
+
+    # rules 3 and 4 unchanged: ∂C/∂b^l = δ^l, checked for the first layer
+    def cost_b(b0):
+        z = Ws[0] @ x + b0
+        for k in range(1, L):
+            z = Ws[k] @ np.tanh(z) + bs[k] + z
+        return 0.5 * np.sum((z - y) ** 2)
+
+    np.testing.assert_allclose(fd_grad(cost_b, bs[0]), deltas[0], atol=1e-7)
+
+
+def test_chapter_4_exercise_cell_reports_agreement_and_a_failing_check(
+    executed,
+):
+    text = stream(executed[4])
+    ok = [
+        x for x in text.splitlines() if "|rule − finite differences|" in x
+    ]
+    assert len(ok) == 3 and all(
+        float(x.rsplit(" ", 1)[1]) < 1e-7 for x in ok
+    )
+    bad = next(x for x in text.splitlines() if "without the skip" in x)
+    assert float(bad.rsplit(" ", 1)[1]) > 1e-2
+
+
+@pytest.mark.parametrize("number", [3, 4])
+def test_no_code_or_printed_line_is_wider_than_the_column(executed, number):
+    nb = executed[number]
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "remove-input" in str(cell.metadata):
+            continue
+        for line in cell.source.splitlines():
+            assert len(line) <= 76, line
+        for o in cell.get("outputs", []):
+            text = o.get("text", "") or o.get("data", {}).get(
+                "text/plain", ""
+            )
+            if set(o.get("data", {})) - {"text/plain"}:
+                continue  # shown as Markdown, HTML or an image, not as text
+            for line in text.splitlines():
+                assert len(line) <= 76, line
+
+
+@pytest.mark.parametrize("number", [3, 4])
+def test_exercises_use_one_numbering_style_and_include_a_transfer(number):
+    text = CHAPTER_FILES[number].read_text()
+    text = text[text.index("## Exercises\n") :]
+    text = text[: text.index("\n## ", 1)]
+    numbers = re.findall(r"^(\d+)\. \*\*", text, flags=re.M)
+    assert numbers == [str(i) for i in range(1, len(numbers) + 1)]
+    assert "**Exercise" not in text
+    solution = "   :::{admonition} Solution\n   :class: dropdown"
+    assert text.count(solution) == len(numbers)
+    assert text.count("(a transfer).**") == 1

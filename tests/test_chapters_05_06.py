@@ -6,6 +6,8 @@ derivative worked out by hand. The last tests execute both chapters in a fresh
 kernel started in chapters/, as the book build does.
 """
 
+import ast
+import re
 from pathlib import Path
 
 import numpy as np
@@ -225,7 +227,8 @@ def test_exercise_5_2_softmax_output_bias_gradient_sums_to_zero():
     assert abs(net.gradients(X, Y)[1][1].sum()) < 1e-14
 
 
-def test_exercise_5_3_a_summed_cost_has_m_times_the_gradient():
+def test_a_summed_cost_has_m_times_the_gradient():
+    # the self-checking exercise's sum-instead-of-mean attempt
     net, X, Y = batch([2, 3, 2], 8, seed=6)
     m = X.shape[1]
     eps = 1e-6
@@ -240,7 +243,7 @@ def test_exercise_5_3_a_summed_cost_has_m_times_the_gradient():
     )
 
 
-def test_exercise_5_4_a_dead_relu_unit_gets_no_gradient():
+def test_exercise_5_3_a_dead_relu_unit_gets_no_gradient():
     net, X, Y = batch([2, 3, 2], 6, seed=8, hidden="relu")
     net.biases[0][
         2, 0
@@ -324,7 +327,9 @@ def test_exercise_6_2_scaling_an_input_scales_its_column():
 @pytest.mark.parametrize(
     "m,n_l,n_prev", [(1, 4, 5), (2, 4, 5), (3, 4, 5), (9, 4, 5), (9, 3, 2)]
 )
-def test_exercise_6_3_rank_of_the_batch_gradient(m, n_l, n_prev):
+def test_rank_of_the_batch_gradient_is_at_most_min_m_n_l_n_prev(
+    m, n_l, n_prev
+):
     rng = np.random.default_rng(m)
     G = bp.rules.weight_gradient(
         rng.normal(size=(n_l, m)), rng.normal(size=(n_prev, m))
@@ -456,9 +461,169 @@ def test_chapter_ends_with_exercises_that_have_solutions(number):
         line for line in text.splitlines() if line.startswith("## ")
     ]
     assert sections[-1] == "## Exercises" and "## Explore" in sections
-    exercises = text.count(f"**Exercise {number}.")
-    assert 2 <= exercises <= 4
-    assert (
-        text.count(":::{admonition} Solution\n:class: dropdown")
-        == exercises
+    # one numbering style (N20): "1. **Title.**", solutions indented
+    exercises = re.findall(r"^(\d+)\. \*\*", text, flags=re.M)
+    assert exercises == [str(i) for i in range(1, len(exercises) + 1)]
+    assert 3 <= len(exercises) <= 4 and "**Exercise" not in text
+    solution = "   :::{admonition} Solution\n   :class: dropdown"
+    assert text.count(solution) == len(exercises)
+    assert text.count("(a transfer).**") == 1
+
+
+# -- the transfer exercises and the glued numbers --------------------------------------
+
+
+def test_exercise_5_4_a_shared_bias_gets_the_sum_of_the_bias_gradients():
+    net, X, Y = batch([2, 3, 2], 6, seed=21)
+    net.biases[0][:] = -0.4  # one β for every unit of layer 1
+    eps = 1e-6
+    up, down = net.copy(), net.copy()
+    up.biases[0] += eps
+    down.biases[0] -= eps
+    dC_dbeta = (up.loss(X, Y) - down.loss(X, Y)) / (2 * eps)
+    _, dbs = finite_differences(net, X, Y)  # untied, by finite differences
+    assert dC_dbeta == pytest.approx(dbs[0].sum(), rel=1e-6)
+    assert abs(dC_dbeta - dbs[0].mean()) > 1e-3  # the mean would be wrong
+    # and the solution's formula from the errors: (1/m) Σ_x Σ_j δ_j
+    _, _, deltas = net.backward(net.forward(X, return_cache=True), Y)
+    assert dC_dbeta == pytest.approx(deltas[1].sum() / 6, rel=1e-6)
+
+
+def test_exercise_6_3_l2_penalty_adds_lambda_w():
+    net, X, Y = batch([3, 4, 2], 7, seed=22, hidden="tanh")
+    lam, eps = 0.3, 1e-6
+
+    def penalised(n):
+        return n.loss(X, Y) + lam / 2 * sum(np.sum(W**2) for W in n.weights)
+
+    dWs, _ = net.gradients(X, Y)
+    for l, W in enumerate(net.weights):
+        numeric = np.zeros_like(W)
+        for idx in np.ndindex(W.shape):
+            up, down = net.copy(), net.copy()
+            up.weights[l][idx] += eps
+            down.weights[l][idx] -= eps
+            numeric[idx] = (penalised(up) - penalised(down)) / (2 * eps)
+        np.testing.assert_allclose(
+            dWs[l] + lam * W, numeric, rtol=1e-6, atol=1e-9
+        )
+        wrong = dWs[l] + lam * W / X.shape[1]  # λW divided by m
+        assert np.abs(wrong - numeric).max() > 1e-3
+    # the step is a decay: W − η(dW + λW) = (1 − ηλ) W − η dW
+    eta = 0.5
+    step = net.weights[0] - eta * (dWs[0] + lam * net.weights[0])
+    np.testing.assert_allclose(
+        step, (1 - eta * lam) * net.weights[0] - eta * dWs[0], rtol=1e-14
     )
+
+
+def glued(nb):
+    """Return {name: value} of every myst-nb glue call in an executed notebook."""
+    values = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                text = o["data"]["application/papermill.record/text/plain"]
+                values[name] = ast.literal_eval(text)  # a plain number
+    return values
+
+
+@pytest.mark.parametrize("number", [5, 6])
+def test_every_glued_name_in_the_prose_is_glued_by_a_cell(executed, number):
+    names = set(
+        re.findall(
+            r"\{glue:text\}`([a-z_0-9]+)", CHAPTERS[number].read_text()
+        )
+    )
+    assert names and names <= set(glued(executed[number]))
+
+
+def chapter_network():
+    """The 2-3-2 network and batch that chapters 5 and 6 use."""
+    rng = np.random.default_rng(5)
+    net = bp.MLP(
+        [2, 3, 2], hidden="sigmoid", output="identity", loss="mse", seed=1
+    )
+    return net, rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
+
+
+def test_chapter_5_sign_count_against_finite_differences(executed):
+    net, X, Y = chapter_network()
+    per_example = [
+        finite_differences(net, X[:, [i]], Y[:, [i]]) for i in range(5)
+    ]
+    points = np.array(
+        [np.vstack([dbs[0], dbs[1]]).ravel() for _, dbs in per_example]
+    ).T  # (5 biases, 5 examples)
+    mixed = np.sum((points > 0).any(axis=1) & (points < 0).any(axis=1))
+    assert glued(executed[5])["n_mixed_sign"] == mixed
+    assert mixed < 5 and np.all(points[4] > 0)  # the alt text: not b^2_2
+
+
+def test_chapter_5_per_example_check_is_by_finite_differences(executed):
+    source = "".join(
+        c.source for c in executed[5].cells if "per_example" in c.source
+    )
+    assert "numerical_gradients" in source and "net.gradients" not in source
+
+
+def test_chapter_6_quiet_unit_numbers_against_finite_differences(executed):
+    net, X, Y = chapter_network()
+    net.biases[0][1, 0] = -7.0
+    dWs, _ = finite_differences(net, X, Y)
+    out_cols = np.linalg.norm(dWs[1], axis=0)
+    in_rows = np.linalg.norm(dWs[0], axis=1)
+    g = glued(executed[6])
+    assert g["quiet_out"] == pytest.approx(
+        min(out_cols[[0, 2]]) / out_cols[1], rel=1e-4
+    )
+    assert g["quiet_in"] == pytest.approx(
+        min(in_rows[[0, 2]]) / in_rows[1], rel=1e-4
+    )
+    a = 1 / (1 + np.exp(-(net.weights[0] @ X + net.biases[0])))
+    assert g["quiet_mean_a"] == pytest.approx(a[1].mean(), rel=1e-10)
+
+
+@pytest.mark.parametrize("number", [5, 6])
+def test_transfer_exercise_cells_agree_with_finite_differences(
+    executed, number
+):
+    text = "".join(
+        o.get("text", "")
+        for o in outputs(executed[number])
+        if o.output_type == "stream"
+    )
+    if number == 5:
+        lines = text.splitlines()
+        fd = next(
+            x for x in lines if x.startswith("finite difference in β")
+        )
+        total = next(x for x in lines if x.startswith("sum of the entries"))
+        assert float(fd.split()[-1]) == pytest.approx(
+            float(total.split()[-1]), rel=1e-6
+        )
+    else:
+        rel = [
+            float(x.rsplit(" ", 1)[1])
+            for x in text.splitlines()
+            if "rule 4 + λW against finite differences" in x
+        ]
+        assert len(rel) == 2 and max(rel) < 1e-7
+
+
+@pytest.mark.parametrize("number", [5, 6])
+def test_no_code_or_printed_line_is_wider_than_the_column(executed, number):
+    for cell in executed[number].cells:
+        if cell.cell_type != "code" or "remove-input" in str(cell.metadata):
+            continue
+        for line in cell.source.splitlines():
+            assert len(line) <= 76, line
+        for o in cell.get("outputs", []):
+            if set(o.get("data", {})) - {"text/plain"}:
+                continue  # shown as Markdown, HTML or an image, not as text
+            text = o.get("text", "") or o.get("data", {}).get(
+                "text/plain", ""
+            )
+            for line in text.splitlines():
+                assert len(line) <= 76, line

@@ -37,6 +37,7 @@ _LAZY = {
     "flops",
     "row_convention",
     "tables",
+    "worked_example",
 }
 
 

@@ -1,12 +1,17 @@
 """Common mistakes in backpropagation, each a small wrong gradient function (chapter 9).
 
-Every gradient function here takes (net, X, Y) for a two-layer network
-(L = 2) and returns ([dW1, dW2], [db1, db2]), written out line by line the way
-one writes backprop by hand. `correct` (MSE cost) and `correct_softmax`
-(softmax with cross-entropy) are right. Each mistake is a copy of one of them
-with a line or two changed (marked `# ✗`), paired with its fix; `diff` shows
-exactly what changed. `check` runs the gradient check of chapter 8 on both:
-the mistake fails it, the fix passes.
+Almost every gradient function here takes (net, X, Y) for a two-layer
+network (L = 2) and returns ([dW1, dW2], [db1, db2]), written out line by
+line the way one writes backprop by hand. Two kinds differ (see
+Mistake.kind): a "stateful" mistake is a class, built once from the net and
+then called like a function (its state outlives a call); a "step" mistake
+also takes lr and steps the net in place. `correct` (MSE cost) and
+`correct_softmax` (softmax with cross-entropy) are right. Each mistake is a
+copy of one of them with a line or a few changed (marked `# ✗`), paired with
+its fix; `diff` shows exactly what changed. `check` runs the gradient check
+of chapter 8 on both: the mistake fails it, the fix passes. `train` shows
+the symptom in training, `update_outcomes` what a misshaped gradient does
+to the update p − η g.
 
     mistake = MISTAKES["sign_flipped"]
     check(mistake)          # relative errors of the mistake and of its fix
@@ -19,7 +24,7 @@ import inspect
 import textwrap
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -185,7 +190,7 @@ def sigma_prime_of_activation(net, X, Y):
     z1, a1, z2, a2 = _forward(net, X)
     m = X.shape[1]
     d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
-    d1 = (W2.T @ d2) * net.hidden.prime(a1)  # ✗ σ'(a¹) where σ'(z¹) belongs
+    d1 = (W2.T @ d2) * net.hidden.prime(a1)  # ✗ σ'(a¹), not σ'(z¹)
     dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
     db1 = d1.mean(axis=1, keepdims=True)  # rule 3
@@ -193,9 +198,182 @@ def sigma_prime_of_activation(net, X, Y):
     return [dW1, dW2], [db1, db2]
 
 
+def sigmoid_output_with_a_minus_y(net, X, Y):
+    """Rule 1 for a sigmoid output and MSE written as a − y (the softmax form)."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = a2 - Y  # ✗ the softmax and cross-entropy δ, no σ′(z²)
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def log_of_softmax_probabilities(net, X, Y):
+    """Rule 1 through ∇ₐ of −Σ y ln a and the softmax Jacobian, not a − y."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    grad_a = -Y / a2  # ✗ −y/a: inf once a probability underflows to 0
+    d2 = a2 * (grad_a - (a2 * grad_a).sum(0, keepdims=True))  # ✗
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def activation_for_the_layer_input(net, X, Y):
+    """Rule 4 with aˡ where aˡ⁻¹ belongs: the layer's output, not its input."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ a1.T / m  # ✗ a¹ where a⁰ = X belongs
+    dW2 = d2 @ a2.T / m  # ✗ a² where a¹ belongs
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def bias_gradient_without_keepdims(net, X, Y):
+    """Rule 3 as a mean without keepdims: shape (n_l,), not (n_l, 1)."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1)  # ✗ shape (n₁,): keepdims forgotten
+    db2 = d2.mean(axis=1)  # ✗ shape (n₂,)
+    return [dW1, dW2], [db1, db2]
+
+
+def cached_output_changed_in_place(net, X, Y):
+    """Rule 1 with δ² an alias of the cached a², changed in place."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = a2  # ✗ a second name for the cached a², not a copy
+    d2 -= Y  # ✗ so this changes a² as well
+    d2 *= a2 * (1 - a2)  # ✗ σ′ = a²(1 − a²), but a² is now a² − y
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def cached_output_copied(net, X, Y):
+    """Rule 1 with δ² a new array: a − y allocates one."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = a2 - Y  # ✓ a new array; a² is left alone
+    d2 *= a2 * (1 - a2)  # σ′(z²) = a²(1 − a²)
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+class AccumulatedGradients:
+    """Backprop that keeps dW and db on the object and adds into them."""
+
+    def __init__(self, net):
+        self.dW = [np.zeros_like(W) for W in net.weights]
+        self.db = [np.zeros_like(b) for b in net.biases]
+
+    def __call__(self, net, X, Y):
+        W2 = net.weights[1]
+        z1, a1, z2, a2 = _forward(net, X)
+        m = X.shape[1]
+        d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+        d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+        self.dW[0] += d1 @ X.T / m  # ✗ adds to the last call's
+        self.dW[1] += d2 @ a1.T / m  # ✗
+        self.db[0] += d1.mean(axis=1, keepdims=True)  # ✗
+        self.db[1] += d2.mean(axis=1, keepdims=True)  # ✗
+        return list(self.dW), list(self.db)
+
+
+class ResetGradients:
+    """Backprop that keeps dW and db on the object and overwrites them."""
+
+    def __init__(self, net):
+        self.dW = [np.zeros_like(W) for W in net.weights]
+        self.db = [np.zeros_like(b) for b in net.biases]
+
+    def __call__(self, net, X, Y):
+        W2 = net.weights[1]
+        z1, a1, z2, a2 = _forward(net, X)
+        m = X.shape[1]
+        d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+        d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+        self.dW[0] = d1 @ X.T / m  # ✓ this call's gradient only
+        self.dW[1] = d2 @ a1.T / m  # ✓
+        self.db[0] = d1.mean(axis=1, keepdims=True)  # ✓
+        self.db[1] = d2.mean(axis=1, keepdims=True)  # ✓
+        return list(self.dW), list(self.db)
+
+
+def update_before_rule_2(net, X, Y, lr):
+    """A backward pass that steps each layer as it goes, W² before rule 2."""
+    W1, W2 = net.weights
+    b1, b2 = net.biases
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    dW2 = d2 @ a1.T / m  # rule 4
+    db2 = d2.mean(axis=1, keepdims=True)  # rule 3
+    W2 -= lr * dW2  # the step on layer 2, in place
+    b2 -= lr * db2
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # ✗ rule 2 with the new W²
+    dW1 = d1 @ X.T / m  # rule 4
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    W1 -= lr * dW1
+    b1 -= lr * db1
+    return [dW1, dW2], [db1, db2]
+
+
+def update_after_rule_2(net, X, Y, lr):
+    """A backward pass that steps each layer once rule 2 has used its W."""
+    W1, W2 = net.weights
+    b1, b2 = net.biases
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # ✓ rule 2 with the old W²
+    dW2 = d2 @ a1.T / m  # rule 4
+    db2 = d2.mean(axis=1, keepdims=True)  # rule 3
+    W2 -= lr * dW2  # the step on layer 2, in place
+    b2 -= lr * db2
+    dW1 = d1 @ X.T / m  # rule 4
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    W1 -= lr * dW1
+    b1 -= lr * db1
+    return [dW1, dW2], [db1, db2]
+
+
 @dataclass(frozen=True)
 class Mistake:
-    """One common mistake: its wrong gradient function, the fix, the network it is shown on, the symptom."""
+    """One common mistake: wrong gradient code, its fix, its network, its symptom.
+
+    `kind` says how the code is called: "function" for fn(net, X, Y);
+    "stateful" for a class built once from the net whose instance is then
+    called as fn(net, X, Y) again and again (it keeps state across calls);
+    "step" for fn(net, X, Y, lr), which also steps the net and returns the
+    gradient it used.
+    """
 
     key: str
     title: str
@@ -212,6 +390,9 @@ class Mistake:
     loss: str = "mse"
     m: int = 6
     lr: float = 0.5
+    kind: str = "function"
+    calls: int = 1  # calls before the one that is checked, plus one
+    weight_scale: float = 1.0  # the output layer's W, times this
 
     def network(self, sizes=None, seed=0):
         """Return the MLP this mistake is shown on (random non-zero biases), or one with other sizes."""
@@ -226,12 +407,31 @@ class Mistake:
         net.biases = [
             rng.normal(0.0, 0.5, size=b.shape) for b in net.biases
         ]
+        net.weights[-1] = self.weight_scale * net.weights[-1]
         return net
 
     def data(self, net, m=None, seed=0):
         """Return inputs X (n0, m) and targets Y (nL, m) for a gradient check: one-hot for cross-entropy."""
         m = self.m if m is None else m
         return random_batch(net, m, np.random.default_rng(seed + 200))
+
+    def gradient_function(self, which, net):
+        """Return g(net, X, Y) -> (dWs, dbs) for the "wrong" code or its "fix".
+
+        A "stateful" mistake is built once here, so repeated calls of g
+        share its state; a "step" mistake steps a copy of the net (the
+        gradient check must not move the net it checks).
+        """
+        if which not in ("wrong", "fix"):
+            raise ValueError(
+                f"which must be 'wrong' or 'fix'; got {which!r}"
+            )
+        fn = self.wrong if which == "wrong" else self.fix
+        if self.kind == "stateful":
+            return fn(net)
+        if self.kind == "step":
+            return lambda net, X, Y: fn(net.copy(), X, Y, self.lr)
+        return fn
 
 
 _SQUARE = (3, 3, 3)
@@ -240,6 +440,19 @@ MISTAKES = {
     mk.key: mk
     for mk in [
         Mistake(
+            "weight_gradient_without_1_over_m",
+            "A weight gradient that forgets 1/m",
+            "Weight gradient without 1/m",
+            weight_gradient_without_1_over_m,
+            correct,
+            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ",
+            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m",
+            "the step grows with the batch size: at m = 32 training "
+            "diverges with a learning rate that suits the fix",
+            "m = 1",
+            lr=0.1,
+        ),
+        Mistake(
             "bias_averaged_twice",
             "Averaging the bias gradient when δ already carries 1/m",
             "Bias gradient averaged twice",
@@ -247,7 +460,7 @@ MISTAKES = {
             bias_averaged_twice_fixed,
             "δᴸ = (a − y) ⊙ σ′(z)/m, then ∂C/∂b = mean of δ",
             "∂C/∂b = Σ_x δ_x (δ already carries 1/m)",
-            "no error, no crash: training works, only a little slower (the biases learn m times slower)",
+            "no error, no crash: the biases learn m times slower",
             "m = 1",
         ),
         Mistake(
@@ -258,12 +471,44 @@ MISTAKES = {
             correct_softmax,
             "δᴸ = (a − y) ⊙ a ⊙ (1 − a)",
             "δᴸ = a − y",
-            "learning crawls: the extra factor a(1 − a) is near 0 exactly on confidently wrong outputs",
+            "learning crawls: the extra factor a(1 − a) is near 0 "
+            "exactly on confidently wrong outputs",
             "never",
             sizes=(3, 4, 3),
             output="softmax",
             loss="cross_entropy",
             lr=2.0,
+        ),
+        Mistake(
+            "sigmoid_output_with_a_minus_y",
+            "δᴸ = a − y with a sigmoid output and the MSE",
+            "a − y for sigmoid and MSE",
+            sigmoid_output_with_a_minus_y,
+            correct,
+            "δᴸ = a − y",
+            "δᴸ = (a − y) ⊙ σ′(zᴸ)",
+            "training works: a − y descends another cost (the binary "
+            "cross-entropy), so only a gradient check finds it",
+            "never",
+            output="sigmoid",
+            lr=2.0,
+        ),
+        Mistake(
+            "log_of_softmax_probabilities",
+            "The log of softmax probabilities, not log-softmax of logits",
+            "log of softmax probabilities",
+            log_of_softmax_probabilities,
+            correct_softmax,
+            "∇ₐC = −y/a, then δᴸ = Jᵀ ∇ₐC",
+            "δᴸ = a − y, from the logits",
+            "NaN as soon as a probability underflows to 0",
+            "the logits stay moderate: the formula is exact, only "
+            "floating point breaks it",
+            sizes=(3, 4, 3),
+            output="softmax",
+            loss="cross_entropy",
+            lr=0.003,  # small steps: the weights are large
+            weight_scale=1000.0,
         ),
         Mistake(
             "sign_flipped",
@@ -286,9 +531,24 @@ MISTAKES = {
             correct,
             "∂C/∂W¹ = δ² (a⁰)ᵀ / m",
             "∂C/∂W¹ = δ¹ (a⁰)ᵀ / m",
-            "a shape error when n₁ ≠ n₂; when n₁ = n₂ it runs, and the cost stalls far above the fixed version's",
-            "n₁ = n₂: the shapes fit",
+            "a shape error when n₁ ≠ n₂ > 1; when n₁ = n₂ it runs, and "
+            "the cost stalls far above the fixed version's",
+            "n₁ = n₂ (the shapes fit) or n₂ = 1 (the update broadcasts)",
             sizes=(3, 4, 4),
+        ),
+        Mistake(
+            "activation_for_the_layer_input",
+            "Off by one layer: aˡ where aˡ⁻¹ belongs in rule 4",
+            "aˡ for aˡ⁻¹ in rule 4",
+            activation_for_the_layer_input,
+            correct,
+            "∂C/∂Wˡ = δˡ (aˡ)ᵀ / m",
+            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m",
+            "a shape error, unless adjacent layers are as wide: then it "
+            "runs and training goes astray",
+            "square layers: the shapes fit",
+            sizes=_SQUARE,
+            hidden="tanh",
         ),
         Mistake(
             "missing_transpose",
@@ -298,22 +558,11 @@ MISTAKES = {
             correct,
             "δ¹ = W² δ² ⊙ σ′(z¹)",
             "δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)",
-            "a shape error, unless W² is square: then training looks almost normal, and only a gradient check finds it",
+            "a shape error, unless W² is square: then training looks "
+            "almost normal, and only a gradient check finds it",
             "W² square: the shapes fit",
             sizes=_SQUARE,
             hidden="tanh",
-        ),
-        Mistake(
-            "weight_gradient_without_1_over_m",
-            "A weight gradient that forgets 1/m",
-            "Weight gradient without 1/m",
-            weight_gradient_without_1_over_m,
-            correct,
-            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ",
-            "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m",
-            "the step grows with the batch size: at m = 32 training diverges with a learning rate that suits the fix",
-            "m = 1",
-            lr=0.1,
         ),
         Mistake(
             "row_convention_weight_gradient",
@@ -323,7 +572,8 @@ MISTAKES = {
             correct,
             "∂C/∂Wˡ = aˡ⁻¹ (δˡ)ᵀ / m",
             "∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m",
-            "a shape error in the update W −= η ∂C/∂W, unless W is square: then it runs, and here training diverges",
+            "a shape error in the update W −= η ∂C/∂W, unless W is "
+            "square (it runs) or has one row (W = W − η ∂C/∂W broadcasts)",
             "W square: the shapes fit",
             sizes=_SQUARE,
             hidden="tanh",
@@ -336,8 +586,64 @@ MISTAKES = {
             correct,
             "δ¹ = (W²)ᵀ δ² ⊙ σ′(a¹)",
             "δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)",
-            "no error, no crash: training looks almost normal, and only a gradient check finds it",
-            "never",
+            "no error, no crash: training looks almost normal, and only "
+            "a gradient check finds it",
+            "ReLU or identity hidden layers, where σ′(σ(z)) = σ′(z)",
+        ),
+        Mistake(
+            "bias_gradient_without_keepdims",
+            "A bias gradient of shape (n,) from a mean without keepdims",
+            "(n,) bias gradient",
+            bias_gradient_without_keepdims,
+            correct,
+            "∂C/∂b = δ.mean(axis=1), shape (n,)",
+            "∂C/∂b = δ.mean(axis=1, keepdims=True), (n, 1)",
+            "the update b = b − η ∂C/∂b broadcasts (n, 1) against (n,) "
+            "into an (n, n) matrix",
+            "n_l = 1: (1, 1) − (1,) stays (1, 1)",
+        ),
+        Mistake(
+            "cached_output_changed_in_place",
+            "An in-place change of a cached array through an alias",
+            "Cached a² changed in place",
+            cached_output_changed_in_place,
+            cached_output_copied,
+            "d = a²; d −= y; d *= a²(1 − a²)",
+            "d = a² − y; d *= a²(1 − a²)",
+            "no error, no crash; and the cache no longer holds the "
+            "forward pass",
+            "the changed array is not read again",
+            output="sigmoid",
+            lr=2.0,
+        ),
+        Mistake(
+            "gradients_accumulated",
+            "Gradients accumulated across calls (no reset)",
+            "Gradients never reset",
+            AccumulatedGradients,
+            ResetGradients,
+            "dW += δ (aˡ⁻¹)ᵀ / m at every call",
+            "dW = δ (aˡ⁻¹)ᵀ / m (or reset to 0 first)",
+            "the first check passes; then every step adds all past "
+            "gradients, and training overshoots",
+            "one call: the first gradient is right",
+            kind="stateful",
+            calls=2,
+            lr=0.5,
+        ),
+        Mistake(
+            "update_before_rule_2",
+            "W² updated before rule 2 uses it",
+            "W² stepped before rule 2",
+            update_before_rule_2,
+            update_after_rule_2,
+            "δ¹ = (W² − η ∂C/∂W²)ᵀ δ² ⊙ σ′(z¹)",
+            "δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹), then step",
+            "training runs and converges, a little off the true "
+            "gradient path",
+            "a small learning rate: the error is of order η",
+            kind="step",
+            lr=0.5,
         ),
     ]
 }
@@ -399,53 +705,72 @@ class Code:
 
 @dataclass
 class Comparison:
-    """Relative errors of one gradient function against finite differences, or why it could not be compared."""
+    """Relative errors of one gradient function against finite differences.
+
+    errors maps a parameter name to its relative error; shapes maps the
+    name of a gradient that is not shaped like its parameter to the shape
+    it has. failure says why no overall error exists (a shape error, an
+    exception, a NaN), else None.
+    """
 
     errors: dict
     overall: float | None
     failure: str | None = None
+    shapes: dict = field(default_factory=dict)
 
     @property
     def verdict(self):
-        """Return 'correct', 'wrong', 'suspect ...' or the failure (a shape error, an exception)."""
+        """Return 'correct', 'wrong', 'suspect ...' or the failure."""
         return self.failure or gradcheck.verdict(self.overall)
 
     @property
     def passes(self):
-        """Return True when the overall relative error is below gradcheck.GOOD."""
+        """Return True when the overall relative error is below GOOD."""
         return self.failure is None and self.overall < gradcheck.GOOD
 
 
-def _compare(fn, net, X, Y, nWs, nbs):
-    names = [f"W^{l}" for l in range(1, net.L + 1)] + [
+def _names(net):
+    return [f"W^{l}" for l in range(1, net.L + 1)] + [
         f"b^{l}" for l in range(1, net.L + 1)
     ]
+
+
+def _compare(grad, net, X, Y, nWs, nbs, calls=1):
+    """Compare the last of `calls` calls of grad(net, X, Y) with nWs, nbs."""
+    names = _names(net)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            dWs, dbs = fn(net, X, Y)
+            for _ in range(calls):
+                dWs, dbs = grad(net, X, Y)
     except ValueError as err:
-        return Comparison(
-            {}, None, f"shape error: {str(err).splitlines()[0]}"
-        )
+        first = str(err).splitlines()[0]
+        return Comparison({}, None, f"shape error: {first}")
     got, ref = [*dWs, *dbs], [*nWs, *nbs]
+    errors, shapes = {}, {}
     for name, g, r in zip(names, got, ref):
         if np.shape(g) != r.shape:
-            return Comparison(
-                {},
-                None,
-                f"shape error: ∂C/∂{name} has shape {np.shape(g)}, {name} has {r.shape}",
-            )
-    errors = {
-        name: gradcheck.relative_error(g, r)
-        for name, g, r in zip(names, got, ref)
-    }
-    return Comparison(
-        errors,
-        gradcheck.relative_error(
-            gradcheck.flatten(dWs, dbs), gradcheck.flatten(nWs, nbs)
-        ),
+            shapes[name] = np.shape(g)
+            if np.size(g) != r.size:
+                continue
+            g = np.reshape(g, r.shape)  # same numbers, other shape
+        errors[name] = gradcheck.relative_error(g, r)
+    if shapes:
+        name, shape = next(iter(shapes.items()))
+        i = names.index(name)
+        return Comparison(
+            errors,
+            None,
+            f"shape error: ∂C/∂{name} has shape {shape}, "
+            f"{name} has {ref[i].shape}",
+            shapes,
+        )
+    overall = gradcheck.relative_error(
+        gradcheck.flatten(dWs, dbs), gradcheck.flatten(nWs, nbs)
     )
+    if not np.isfinite(overall):
+        return Comparison(errors, overall, "NaN in the gradient")
+    return Comparison(errors, overall)
 
 
 def _describe(net, m):
@@ -466,8 +791,16 @@ class MistakeCheck:
     fixed: Comparison
 
     def rows(self):
-        """Return (parameter, wrong, fixed) rows of formatted relative errors, then the overall row."""
-        fmt = lambda c, k: f"{c.errors[k]:.2e}" if k in c.errors else "—"
+        """Return (parameter, wrong, fixed) rows of relative errors, then the overall row."""
+
+        def fmt(c, k):
+            if k in c.shapes:
+                shape = c.shapes[k]
+                if k in c.errors:
+                    return f"{c.errors[k]:.1e}, shape {shape}"
+                return f"shape {shape}"
+            return f"{c.errors[k]:.2e}" if k in c.errors else "—"
+
         keys = list(self.fixed.errors)
         rows = [(k, fmt(self.wrong, k), fmt(self.fixed, k)) for k in keys]
         overall = lambda c: c.failure or f"{c.overall:.2e} ({c.verdict})"
@@ -500,18 +833,33 @@ class MistakeCheck:
         )
 
 
-def check(mistake, sizes=None, m=None, seed=0):
-    """Gradient-check a mistake and its fix on its network (or on sizes, with m examples)."""
+def check(mistake, sizes=None, m=None, seed=0, calls=None):
+    """Gradient-check a mistake and its fix on its network (or on sizes, with m examples).
+
+    A "stateful" mistake is called `calls` times (its own default) on the
+    same batch, and the last call is checked.
+    """
     mistake = get(mistake)
     net = mistake.network(sizes, seed)
     m = mistake.m if m is None else m
+    calls = mistake.calls if calls is None else calls
     X, Y = mistake.data(net, m, seed)
     nWs, nbs = gradcheck.numerical_gradients(net, X, Y)
     return MistakeCheck(
         mistake,
         _describe(net, m),
-        _compare(mistake.wrong, net, X, Y, nWs, nbs),
-        _compare(mistake.fix, net, X, Y, nWs, nbs),
+        *(
+            _compare(
+                mistake.gradient_function(which, net),
+                net,
+                X,
+                Y,
+                nWs,
+                nbs,
+                calls,
+            )
+            for which in ("wrong", "fix")
+        ),
     )
 
 
@@ -524,6 +872,9 @@ SITUATIONS = (
     ("a batch of 6, square layers 3-3-3", _SQUARE, 6),
 )
 
+#: A network with a single output: its width-1 layer lets shapes broadcast.
+SINGLE_OUTPUT = (3, 4, 1)
+
 
 def hiding(mistake, seed=0):
     """Return {situation label: (status, text)} with status 'hidden', 'caught' or 'shape error'."""
@@ -531,13 +882,60 @@ def hiding(mistake, seed=0):
     out = {}
     for label, sizes, m in SITUATIONS:
         wrong = check(mistake, sizes, m, seed).wrong
-        if wrong.failure:
+        if wrong.failure and wrong.failure.startswith("shape error"):
             out[label] = ("shape error", "shape error")
+        elif wrong.failure:
+            out[label] = ("caught", "caught (NaN)")
         elif wrong.overall < gradcheck.GOOD:
             out[label] = ("hidden", f"hidden ({wrong.overall:.0e})")
         else:
             out[label] = ("caught", f"caught ({wrong.overall:.2f})")
     return out
+
+
+def update_outcomes(mistake, sizes=SINGLE_OUTPUT, m=6, seed=0):
+    """Return {parameter: outcome} of the step p − η g for every gradient g shaped unlike p.
+
+    The outcome is "raises" (NumPy refuses the shapes), "broadcasts" (the
+    step runs and p keeps its shape, with the wrong numbers) or "grows to
+    SHAPE" (the step runs and p changes shape). An empty dict means every
+    gradient has its parameter's shape; None means the gradient code
+    itself raised.
+    """
+    mistake = get(mistake)
+    net = mistake.network(sizes, seed)
+    X, Y = mistake.data(net, m, seed)
+    grad = mistake.gradient_function("wrong", net)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            dWs, dbs = grad(net, X, Y)
+    except ValueError:
+        return None
+    out = {}
+    params = [*net.weights, *net.biases]
+    for name, p, g in zip(_names(net), params, [*dWs, *dbs]):
+        if np.shape(g) == p.shape:
+            continue
+        try:
+            stepped = p - mistake.lr * g
+        except ValueError:
+            out[name] = "raises"
+            continue
+        out[name] = (
+            "broadcasts"
+            if stepped.shape == p.shape
+            else f"grows to {stepped.shape}"
+        )
+    return out
+
+
+def _outcome_text(outcomes):
+    if outcomes is None:
+        return "shape error"
+    if not outcomes:
+        return "shapes right"
+    return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
 
 
 @dataclass
@@ -582,18 +980,22 @@ class Table:
 
 
 def hiding_table(seed=0):
-    """Return a Table: for each mistake, is it caught by a gradient check in each of the SITUATIONS?"""
+    """Return a Table: is each mistake caught by a gradient check in each of the SITUATIONS, and what does its update do on a single-output net?"""
     rows = []
     for mistake in MISTAKES.values():
         found = hiding(mistake, seed)
         rows.append(
-            [mistake.title]
+            [mistake.short]
             + [found[label][1] for label, _, _ in SITUATIONS]
+            + [_outcome_text(update_outcomes(mistake, seed=seed))]
         )
     return Table(
-        ["mistake"] + [label for label, _, _ in SITUATIONS],
+        ["mistake"]
+        + [label for label, _, _ in SITUATIONS]
+        + ["the step p − η ∂C/∂p on 3-4-1"],
         rows,
-        "Gradient check of each mistake (overall relative error): hidden below 1e-7, caught above 1e-4",
+        "Gradient check of each mistake (overall relative error): "
+        "hidden below 1e-7, caught above 1e-4",
     )
 
 
@@ -631,12 +1033,18 @@ def summary_table(checks):
 
 @dataclass
 class Curves:
-    """The cost per gradient-descent step with the wrong gradient and with the fix."""
+    """The cost per gradient-descent step with the wrong gradient and with the fix.
+
+    diverged: the wrong run's cost became NaN or inf or grew 10⁴-fold;
+    crashed: why the wrong run stopped with an error (a parameter changed
+    shape, or NumPy refused the shapes), else None.
+    """
 
     mistake: Mistake
     wrong: np.ndarray
     fixed: np.ndarray
     diverged: bool
+    crashed: str | None = None
 
 
 def teacher_data(mistake, n=32, seed=0):
@@ -663,33 +1071,76 @@ def teacher_data(mistake, n=32, seed=0):
     return X, out
 
 
+def _steps(mistake, which, net, X, Y, steps):
+    """Yield the cost after each of `steps` gradient-descent steps of net."""
+    start = net.loss(X, Y)
+    if mistake.kind == "step":
+        fn = mistake.fix if which == "fix" else mistake.wrong
+        step = lambda: fn(net, X, Y, mistake.lr)  # steps net itself
+    else:
+        grad = mistake.gradient_function(which, net)
+
+        def step():
+            dWs, dbs = grad(net, X, Y)
+            # p = p − η g, not p −= η g: NumPy's broadcasting, as in
+            # hand-written code, decides what happens to a misshaped g.
+            net.weights = [
+                W - mistake.lr * dW for W, dW in zip(net.weights, dWs)
+            ]
+            net.biases = [
+                b - mistake.lr * db for b, db in zip(net.biases, dbs)
+            ]
+
+    for _ in range(steps):
+        step()
+        loss = net._loss(net._forward(X), Y)  # raises on a wrong shape
+        yield loss
+        if not np.isfinite(loss) or loss > 1e4 * start:
+            return
+
+
 def train(mistake, steps=150, n=32, seed=0):
     """Return Curves: full-batch gradient descent with the mistake's wrong gradient and with its fix."""
     mistake = get(mistake)
     X, Y = teacher_data(mistake, n, seed)
-    curves = []
-    diverged = False
-    for fn in (mistake.wrong, mistake.fix):
+    curves, diverged, crashed = {}, False, None
+    for which in ("wrong", "fix"):
         net = mistake.network(seed=seed + 1)
-        start = net.loss(X, Y)
-        losses = [start]
+        losses = [net.loss(X, Y)]
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            for _ in range(steps):
-                dWs, dbs = fn(net, X, Y)
-                net.weights = [
-                    W - mistake.lr * dW for W, dW in zip(net.weights, dWs)
-                ]
-                net.biases = [
-                    b - mistake.lr * db for b, db in zip(net.biases, dbs)
-                ]
-                loss = net._loss(net._forward(X), Y)
-                if not np.isfinite(loss) or loss > 1e4 * start:
-                    diverged = diverged or fn is mistake.wrong
-                    break
-                losses.append(loss)
-        curves.append(np.array(losses))
-    return Curves(mistake, curves[0], curves[1], diverged)
+            try:
+                for loss in _steps(mistake, which, net, X, Y, steps):
+                    if not np.isfinite(loss) or loss > 1e4 * losses[0]:
+                        diverged = diverged or which == "wrong"
+                        break
+                    losses.append(loss)
+            except ValueError as err:
+                if which == "fix":
+                    raise
+                crashed = f"step {len(losses)}: {str(err).splitlines()[0]}"
+        curves[which] = np.array(losses)
+    return Curves(
+        mistake, curves["wrong"], curves["fix"], diverged, crashed
+    )
+
+
+#: How loud a mistake is in training, in the order `loudness` tests them.
+LOUDNESS = {
+    "loud": "the run diverges, crashes, or its cost rises",
+    "visible": "the cost levels off at least 3 times above the fix's",
+    "silent": "the cost ends within a factor 3 of the fix's",
+}
+
+
+def loudness(curves):
+    """Return 'loud', 'visible' or 'silent' (see LOUDNESS) for the Curves of a training run."""
+    wrong, fixed = curves.wrong, curves.fixed
+    if curves.diverged or curves.crashed or wrong[-1] > wrong[0]:
+        return "loud"
+    if wrong[-1] > 3 * fixed[-1]:
+        return "visible"
+    return "silent"
 
 
 def plot_symptoms(all_curves, ncols=4):
@@ -705,7 +1156,7 @@ def plot_symptoms(all_curves, ncols=4):
         ax.plot(
             curves.wrong, color="#d62728", linestyle="--", label="mistake"
         )
-        if curves.diverged:
+        if curves.diverged or curves.crashed:
             ax.plot(
                 len(curves.wrong) - 1,
                 curves.wrong[-1],
@@ -714,7 +1165,7 @@ def plot_symptoms(all_curves, ncols=4):
                 markersize=8,
             )
             ax.annotate(
-                "diverged",
+                "diverged" if curves.diverged else "crashed",
                 (len(curves.wrong) - 1, curves.wrong[-1]),
                 textcoords="offset points",
                 xytext=(4, -10),

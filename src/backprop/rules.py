@@ -62,7 +62,7 @@ def hidden_error(W_next, delta_next, dsigma):
 
 
 def bias_gradient(delta):
-    """Rule 3: return ∂C/∂b^l, the mean of the columns of δ^l (n_l, m) -> (n_l, 1)."""
+    """Rule 3: return ∂C/∂b^l (n_l, 1), the mean of the m columns of δ^l."""
     _require_2d("delta", delta)
     m = delta.shape[1]
     return delta.sum(axis=1, keepdims=True) / m

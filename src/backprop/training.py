@@ -31,6 +31,10 @@ __all__ = [
     "train",
 ]
 
+#: Width of the progress line, in characters: it fits the book's text
+#: column (76), so the line printed under a training cell never scrolls.
+NCOLS = 76
+
 
 class DivergenceError(ArithmeticError):
     """Training produced a NaN or infinite loss or gradient; .epoch and .history say when."""
@@ -187,7 +191,15 @@ class _Progress:
         self.handle = None
         if not enabled:
             return
-        fmt = dict(total=total, desc="training", unit="epoch", leave=True)
+        fmt = dict(
+            total=total,
+            desc="training",
+            unit="epoch",
+            leave=True,
+            # No bar in the text: the line that stays under the cell is
+            # short enough for the column (Jupyter draws its own bar).
+            bar_format="{desc}: {n_fmt}/{total_fmt} epochs, {elapsed}{postfix}",
+        )
         if _in_jupyter_kernel():
             try:
                 from IPython.display import display
@@ -206,7 +218,7 @@ class _Progress:
             file=sys.stdout,
             ascii=True,
             dynamic_ncols=False,
-            ncols=100,
+            ncols=NCOLS,
             **fmt,
         )
 
@@ -214,7 +226,7 @@ class _Progress:
         """Return the widget view of the bar plus its current text (final line in the book)."""
         bundle = {
             "text/plain": self.bar.format_meter(
-                **{**self.bar.format_dict, "ascii": False}
+                **{**self.bar.format_dict, "ascii": False, "ncols": NCOLS}
             )
         }
         container = getattr(self.bar, "container", None)

@@ -1,0 +1,138 @@
+"""Claims of chapters 10 and 11, each against an independent reference.
+
+- the digit classifier's size comes from one place and matches a hand count;
+- 11.1: σ' ≤ ¼ (SymPy), so the identity output's δᴸ is at least four times
+  the sigmoid's for the same residual; and the data that back it: the
+  identity output diverges at a learning rate where the sigmoid trains;
+- 11.2: the rules fed ∇ₐC' = (a − y)/n_L give the gradient of the per-pixel
+  mean C' = C/n_L, checked against finite differences of C' computed from
+  its definition (and the book's gradient fails that check);
+- 11.7: a 1-nearest-neighbour classifier on the 8-number codes names most
+  test digits.
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import backprop as bp
+from backprop import gradcheck
+
+
+def centred_differences(cost, arrays, eps=1e-6):
+    out = []
+    for P in arrays:
+        G = np.zeros_like(P)
+        for idx in np.ndindex(P.shape):
+            old = P[idx]
+            P[idx] = old + eps
+            up = cost()
+            P[idx] = old - eps
+            down = cost()
+            P[idx] = old
+            G[idx] = (up - down) / (2 * eps)
+        out.append(G)
+    return out
+
+
+def test_digit_classifier_size_by_hand():
+    net = bp.data.digits_classifier()
+    n0, n1, n2 = bp.data.DIGITS_SIZES
+    assert net.sizes == [n0, n1, n2]
+    assert net.n_params == n1 * n0 + n1 + n2 * n1 + n2 == 4810
+
+
+def test_sigmoid_prime_is_at_most_a_quarter():
+    z = sp.symbols("z", real=True)
+    s = 1 / (1 + sp.exp(-z))
+    ds = sp.diff(s, z)
+    critical = sp.solve(sp.Eq(sp.diff(ds, z), 0), z)
+    assert critical == [0] and ds.subs(z, 0) == sp.Rational(1, 4)
+    grid = np.linspace(-40, 40, 100001)
+    assert bp.activations.sigmoid_prime(grid).max() <= 0.25
+    # so for every residual r: |r · 1| ≥ 4 |r σ'(z)|
+    rng = np.random.default_rng(0)
+    r = rng.normal(size=(4, 250))
+    zz = rng.normal(scale=5, size=(4, 250))
+    identity = bp.rules.output_error(r, np.ones_like(zz))
+    sigmoid = bp.rules.output_error(r, bp.activations.sigmoid_prime(zz))
+    assert np.all(np.abs(identity) >= 4 * np.abs(sigmoid))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return bp.data.load_digits(test_fraction=0.2, seed=1)
+
+
+def autoencoder(output):
+    return bp.MLP([64, 32, 8, 32, 64], hidden="tanh", output=output, seed=0)
+
+
+@pytest.mark.slow
+def test_identity_output_diverges_where_the_sigmoid_trains(digits):
+    X = digits.X_train
+    with pytest.raises(bp.training.DivergenceError):
+        bp.training.train(
+            autoencoder("identity"), X, X, 60, 32, 0.2, progress=False
+        )
+    net = autoencoder("sigmoid")
+    history = bp.training.train(net, X, X, 60, 32, 2.0, progress=False)
+    assert history.train_loss[-1] < history.train_loss[0]
+
+
+def per_pixel_gradients(net, X, Y):
+    """The chapter's backward pass for C': the rules fed (a − y) / n_L."""
+    L, n_L = net.L, net.sizes[-1]
+    cache = net.forward(X, return_cache=True)
+    z, a = cache.z, cache.a
+    delta = bp.rules.output_error((a[L] - Y) / n_L, net.output.prime(z[L]))
+    dWs, dbs = [None] * L, [None] * L
+    for l in range(L, 0, -1):
+        dWs[l - 1] = bp.rules.weight_gradient(delta, a[l - 1])
+        dbs[l - 1] = bp.rules.bias_gradient(delta)
+        if l > 1:
+            delta = bp.rules.hidden_error(
+                net.weights[l - 1], delta, net.hidden.prime(z[l - 1])
+            )
+    return dWs, dbs
+
+
+def test_per_pixel_mean_gradient_against_finite_differences():
+    rng = np.random.default_rng(3)
+    net = bp.MLP([6, 5, 2, 5, 6], hidden="tanh", output="sigmoid", seed=1)
+    net.biases = [rng.normal(0, 0.5, size=b.shape) for b in net.biases]
+    X = rng.uniform(size=(6, 7))
+
+    def per_pixel_cost():  # C' from its definition, not from C
+        return np.mean(0.5 * (net.forward(X) - X) ** 2)
+
+    reference = np.concatenate(
+        [
+            g.ravel()
+            for g in centred_differences(
+                per_pixel_cost, net.weights + net.biases
+            )
+        ]
+    )
+    got = gradcheck.flatten(*per_pixel_gradients(net, X, X))
+    assert gradcheck.relative_error(got, reference) < 1e-7
+    # the book's C is n_L times C': its gradient fails the same check
+    book = gradcheck.flatten(*net.gradients(X, X))
+    assert gradcheck.relative_error(book, reference) == pytest.approx(
+        5 / 7, rel=1e-6
+    )
+
+
+@pytest.mark.slow
+def test_nearest_neighbour_on_the_codes_names_most_digits(digits):
+    X = digits.X_train
+    net = autoencoder("sigmoid")
+    bp.training.train(net, X, X, 60, 32, 0.5, seed=0, progress=False)
+    codes = lambda A: net.forward(A, return_cache=True).a[2]
+    train, test = codes(X), codes(digits.X_test)
+    # brute force, one test code at a time (the chapter uses one matrix)
+    nearest = [
+        digits.y_train[np.argmin(((train - c[:, None]) ** 2).sum(axis=0))]
+        for c in test.T
+    ]
+    assert np.mean(np.array(nearest) == digits.y_test) > 0.9
