@@ -244,7 +244,7 @@ def default_config():
         "log2_step": 0.05,
         "widths": list(WIDTHS),
         "n_seeds": N_SEEDS,
-        "m": 32,
+        "m": 16,  # examples per batch: 16 keeps a move within a frame
     }
 
 
