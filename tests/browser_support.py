@@ -120,6 +120,11 @@ def is_chapter_page(book: Path, rel: str) -> bool:
     return rel not in SPECIAL_PAGES and redirect_target(book, rel) is None
 
 
+def explorer_count(book: Path, rel: str) -> int:
+    """Return how many explorer roots ([data-explorer]) the built page has."""
+    return len(_soup(book / rel).select("[data-explorer]"))
+
+
 def page_has_slider(book: Path, rel: str) -> bool:
     return (
         _soup(book / rel).select_one("input.bp-frames-slider") is not None
@@ -253,6 +258,7 @@ class PageReport:
     math: dict = field(default_factory=dict)
     images: list[dict] = field(default_factory=list)
     sliders: list[dict] = field(default_factory=list)
+    explorers: list[dict] = field(default_factory=list)
     axe_violations: list[dict] = field(default_factory=list)
     overflow_px: int = 0
     wide_blocks: list[dict] = field(default_factory=list)
@@ -497,6 +503,181 @@ def check_sliders(page) -> list[dict]:
     return results
 
 
+# One explorer's snapshot: its data-state, whether it is finite and null-free,
+# and a signature of its drawing (SVG markup, canvas pixels).
+JS_EXPLORER_SNAPSHOT = """
+(root) => {
+  const raw = root.getAttribute("data-state") || "";
+  let finite = true, parsed = true;
+  try {
+    const walk = (v) => {
+      if (v === null) finite = false;
+      else if (typeof v === "number") { if (!Number.isFinite(v)) finite = false; }
+      else if (typeof v === "object") Object.values(v).forEach(walk);
+    };
+    walk(JSON.parse(raw));
+  } catch (e) { parsed = false; }
+  const drawing = Array.from(root.querySelectorAll("svg, canvas")).map(
+    (d) => d.tagName === "CANVAS" ? d.toDataURL() : d.innerHTML).join("|");
+  const text = root.innerText || "";
+  return {state: raw, parsed, finite, drawing, drawn: drawing.length > 0,
+          nan_text: /\\bNaN\\b|Infinity/.test(text),
+          live: root.classList.contains("bp-live")};
+}
+"""
+
+# Every control of an explorer: [index, tag, type, value, min, max,
+# n options, selected index, label text, aria-valuetext].
+JS_EXPLORER_CONTROLS = """
+(root) => Array.from(root.querySelectorAll("input, select")).map((c, i) => {
+  const label = c.id ? root.querySelector(`label[for="${c.id}"]`) : null;
+  return {index: i, tag: c.tagName.toLowerCase(), type: c.type || "",
+    key: c.dataset.control || c.name || c.id || String(i),
+    value: c.value, min: c.min, max: c.max,
+    options: c.tagName === "SELECT" ? c.options.length : 0,
+    selected: c.tagName === "SELECT" ? c.selectedIndex : -1,
+    label: label ? label.textContent.trim() : (c.getAttribute("aria-label") || ""),
+    valuetext: c.getAttribute("aria-valuetext")};
+})
+"""
+
+# Set control i of root to an end of its range (or another option) and
+# dispatch input and change, as a script or an assistive tool would.
+JS_SET_CONTROL = """
+([root, i, value]) => {
+  const c = root.querySelectorAll("input, select")[i];
+  if (c.type === "checkbox") c.checked = !c.checked;
+  else if (c.tagName === "SELECT") c.selectedIndex = Number(value);
+  else c.value = String(value);
+  c.dispatchEvent(new Event("input", {bubbles: true}));
+  c.dispatchEvent(new Event("change", {bubbles: true}));
+}
+"""
+
+# Resolves once data-state differs from `before` and a frame was drawn
+# (or after `ms`): recomputing may take a frame or two.
+JS_WAIT_CHANGED = """
+async ([root, before, ms]) => {
+  const t0 = performance.now();
+  while (root.getAttribute("data-state") === before && performance.now() - t0 < ms) {
+    await new Promise((r) => requestAnimationFrame(() => r()));
+  }
+  await new Promise((r) => requestAnimationFrame(() => r()));
+}
+"""
+
+
+def _other_end(control: dict) -> str:
+    """Return the value at the other end of a control from its current one."""
+    if control["tag"] == "select":
+        return (
+            "0" if control["selected"] != 0 else str(control["options"] - 1)
+        )
+    lo, hi, v = control["min"], control["max"], control["value"]
+    try:
+        return (
+            lo
+            if abs(float(v) - float(hi)) < abs(float(v) - float(lo))
+            else hi
+        )
+    except ValueError:
+        return hi
+
+
+def check_explorers(page, wait_ms: int = 3000) -> list[dict]:
+    """Move every control of every explorer (keyboard, then input events).
+
+    For each root element [data-explorer] on the page, each input and
+    select inside it is moved twice: focused and driven by the keyboard
+    (ArrowRight or ArrowLeft for a range, ArrowDown or ArrowUp for a select,
+    Space for a checkbox), then set to the other end of its range (another
+    option) with input and change events. After each move data-state must
+    change and stay finite JSON without null, the drawing (SVG or canvas)
+    must change, and no NaN or Infinity may show. Every control needs a
+    visible label; a range needs aria-valuetext.
+    """
+    results = []
+    roots = page.locator("[data-explorer]")
+    for r in range(roots.count()):
+        root = roots.nth(r)
+        name = root.get_attribute("data-explorer")
+        problems, moved = [], []
+        root.scroll_into_view_if_needed()
+        snap = root.evaluate(JS_EXPLORER_SNAPSHOT)
+        if not snap["live"]:
+            problems.append("the view did not start (no .bp-live)")
+        if not (snap["parsed"] and snap["finite"]):
+            problems.append("initial data-state is not finite JSON")
+        if not snap["drawn"]:
+            problems.append("no SVG or canvas drawing")
+        controls = root.evaluate(JS_EXPLORER_CONTROLS)
+        if not controls:
+            problems.append("no controls")
+        for c in controls:
+            key = c["key"]
+            if not c["label"]:
+                problems.append(f"{key}: no visible label")
+            if c["type"] == "range" and not c["valuetext"]:
+                problems.append(f"{key}: no aria-valuetext")
+            element = root.locator("input, select").nth(c["index"])
+            steps = []
+            if c["type"] == "range":
+                at_max = float(c["value"]) >= float(c["max"] or 100)
+                steps.append(
+                    ("keyboard", "ArrowLeft" if at_max else "ArrowRight")
+                )
+            elif c["tag"] == "select":
+                last = c["selected"] >= c["options"] - 1
+                steps.append(
+                    ("keyboard", "ArrowUp" if last else "ArrowDown")
+                )
+            elif c["type"] == "checkbox":
+                steps.append(("keyboard", "Space"))
+            steps.append(("input event", None))
+            for how, key_name in steps:
+                before = root.evaluate(JS_EXPLORER_SNAPSHOT)
+                if how == "keyboard":
+                    element.scroll_into_view_if_needed()
+                    element.focus()
+                    element.press(key_name)
+                else:
+                    current = root.evaluate(JS_EXPLORER_CONTROLS)[
+                        c["index"]
+                    ]
+                    page.evaluate(
+                        JS_SET_CONTROL,
+                        [
+                            root.element_handle(),
+                            c["index"],
+                            _other_end(current),
+                        ],
+                    )
+                page.evaluate(
+                    JS_WAIT_CHANGED,
+                    [root.element_handle(), before["state"], wait_ms],
+                )
+                after = root.evaluate(JS_EXPLORER_SNAPSHOT)
+                where = f"{key} ({how}{' ' + key_name if key_name else ''})"
+                if after["state"] == before["state"]:
+                    problems.append(f"{where}: data-state did not change")
+                if after["drawing"] == before["drawing"]:
+                    problems.append(f"{where}: the drawing did not change")
+                if not (after["parsed"] and after["finite"]):
+                    problems.append(f"{where}: data-state not finite JSON")
+                if after["nan_text"]:
+                    problems.append(f"{where}: NaN or Infinity shown")
+                moved.append(where)
+        results.append(
+            {
+                "explorer": name,
+                "index": r,
+                "problems": problems,
+                "moved": moved,
+            }
+        )
+    return results
+
+
 def _asked_by(request) -> str:
     referer = request.headers.get("referer")
     return f"{request.resource_type} asked for by {short(referer, 80) if referer else 'the page'}"
@@ -505,10 +686,12 @@ def _asked_by(request) -> str:
 class BookBrowser:
     """One Chromium for the session; one page load per (url, viewport)."""
 
-    def __init__(self, playwright):
-        self.browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+    def __init__(self, playwright, executable: Path | None = CHROMIUM):
+        # executable None: Playwright's own Chromium (see find_chromium).
+        kwargs = {"args": CHROMIUM_ARGS, "headless": True}
+        if executable is not None:
+            kwargs["executable_path"] = str(executable)
+        self.browser = playwright.chromium.launch(**kwargs)
         self.contexts = {
             "desktop": self.browser.new_context(
                 viewport=DESKTOP, service_workers="block"
@@ -632,8 +815,9 @@ class BookBrowser:
                 result = self.axe.run(page, options=AXE_OPTIONS)
                 report.axe_violations = result.response["violations"]
             if checks:
-                # Last: moving sliders changes the page.
+                # Last: moving sliders and explorers changes the page.
                 report.sliders = check_sliders(page)
+                report.explorers = check_explorers(page)
             if action is not None:
                 report.action = action(page)
             if checks:
@@ -642,3 +826,205 @@ class BookBrowser:
         finally:
             page.close()
         return report
+
+
+# --------------------------------------------------------------------------
+# The explorers' engine harness (tests/test_engine_browser.py, and any
+# explorer module: an explorer registers by having `show()` return a
+# backprop.explorers.host.Explorer with sample_controls and
+# extreme_controls)
+# --------------------------------------------------------------------------
+
+RTOL = 1e-9
+ATOL = 1e-15
+
+
+def engine_explorers() -> dict:
+    """Return {name: factory} for every explorer module whose show() is an Explorer."""
+    import importlib
+    import pkgutil
+
+    import backprop.explorers as pkg
+    from backprop.explorers.host import Explorer
+
+    found = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name in {"host"}:
+            continue
+        module = importlib.import_module(f"backprop.explorers.{info.name}")
+        show = getattr(module, "show", None)
+        cls = getattr(module, "EXPLORER", None)
+        if cls is None or not callable(show):
+            continue
+        if isinstance(cls, type) and issubclass(cls, Explorer):
+            found[cls.name] = show
+    return found
+
+
+def _walk(got, want, path, out, atol):
+    if isinstance(want, dict):
+        if not isinstance(got, dict) or set(got) != set(want):
+            keys = sorted(got) if isinstance(got, dict) else got
+            out.append(f"{path}: keys {keys!r} != {sorted(want)}")
+            return
+        for k in want:
+            _walk(got[k], want[k], f"{path}.{k}", out, atol)
+    elif isinstance(want, (list, tuple)):
+        if not isinstance(got, list) or len(got) != len(want):
+            out.append(f"{path}: length differs")
+            return
+        for i, (g, w) in enumerate(zip(got, want)):
+            _walk(g, w, f"{path}[{i}]", out, atol)
+    elif isinstance(want, (bool, str)):
+        if got != want:
+            out.append(f"{path}: {got!r} != {want!r}")
+    elif isinstance(want, (int, float)):
+        import math
+
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            out.append(f"{path}: {got!r} is not a number")
+        elif not math.isfinite(got):
+            out.append(f"{path}: {got!r} is not finite")
+        elif abs(got - want) > RTOL * abs(want) + atol:
+            out.append(f"{path}: page {got!r} != package {want!r}")
+    else:
+        out.append(f"{path}: unexpected {type(want).__name__}")
+
+
+def compare_states(got, want, atol=ATOL) -> list[str]:
+    """Return where a page's state and the package's differ.
+
+    Numbers must agree to RTOL relative plus atol absolute: atol (1e-15 by
+    default, a few rounding steps of a number near 1) covers quantities
+    such as 1 − tanh(z)², which float64 computes with an absolute, not a
+    relative, error; an explorer whose tiny numbers matter passes atol=0.
+    """
+    out: list[str] = []
+    _walk(got, want, "state", out, atol)
+    return out
+
+
+def launch_chromium(playwright):
+    """Return a headless Chromium (Debian's, or Playwright's own)."""
+    path = find_chromium(playwright)
+    kwargs = {"args": CHROMIUM_ARGS, "headless": True}
+    if path is not None:
+        kwargs["executable_path"] = str(path)
+    return playwright.chromium.launch(**kwargs)
+
+
+def explorer_page(browser, folder: Path, explorer, replace=None):
+    """Open the explorer's book HTML from file:// in a new page.
+
+    Yields (page, errors): errors collects console errors, page errors and
+    every non-local request. replace=(old, new) edits the page's script (to
+    break a rule on purpose); old must occur in it.
+    """
+    import contextlib
+
+    @contextlib.contextmanager
+    def opened():
+        text = explorer.book_html()
+        if replace is not None:
+            old, new = replace
+            assert old in text, f"{old!r} is not in the page's script"
+            text = text.replace(old, new)
+        path = folder / f"{explorer.name}.html"
+        path.write_text(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{explorer.name}</title></head><body><main>{text}</main>"
+            "</body></html>",
+            encoding="utf-8",
+        )
+        context = browser.new_context()
+        page = context.new_page()
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def route(r):
+            if is_local_url(r.request.url):
+                r.continue_()
+            else:
+                errors.append(f"non-local request {r.request.url}")
+                r.abort()
+
+        page.route("**/*", route)
+        page.goto(path.as_uri())
+        page.wait_for_selector(".bp-live[data-explorer]")
+        try:
+            yield page, errors
+        finally:
+            context.close()
+
+    return opened()
+
+
+_CHOICE: dict[str, tuple[str | None, str]] = {}
+
+
+def _chromium_choice(playwright) -> tuple[str | None, str]:
+    """Return (executable or None for Playwright's own, '') or (None, why not)."""
+    import subprocess
+    import sys
+
+    if CHROMIUM.exists():
+        return str(CHROMIUM), ""
+    if "choice" in _CHOICE:
+        return _CHOICE["choice"]
+    own = Path(playwright.chromium.executable_path)
+    if own.exists():
+        choice = (None, "")
+    else:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "playwright", "install", "chromium"],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            lines = (done.stderr + done.stdout).strip().splitlines()
+            errors = [x for x in lines if x.startswith("Error")]
+            if done.returncode == 0 and own.exists():
+                choice = (None, "")
+            else:
+                why = (errors or lines[-1:] or ["no output"])[0][:120]
+                choice = (
+                    None,
+                    f"`playwright install chromium` failed ({why})",
+                )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            choice = (None, f"`playwright install chromium` failed ({exc})")
+    _CHOICE["choice"] = choice
+    return choice
+
+
+def find_chromium(playwright) -> Path | None:
+    """Return Debian's Chromium, or None to use Playwright's own; else skip.
+
+    Without /usr/bin/chromium (or $CHROMIUM_PATH), Playwright's own Chromium
+    is used, installed once with `python -m playwright install chromium`
+    (which needs the internet). If neither can be had, the browser tests
+    are skipped with one line saying so; under CI=true that is a failure.
+    """
+    import pytest
+
+    path, why = _chromium_choice(playwright)
+    if path is not None:
+        return Path(path)
+    if not why:
+        return None
+    verdict = "fail (CI=true)" if os.environ.get("CI") else "skipped"
+    message = (
+        f"browser tests {verdict}: no Chromium at {CHROMIUM} and {why}; "
+        "install the Debian package chromium to run them"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    if message not in SUMMARY["notes"]:
+        print("\n" + message)
+        SUMMARY["notes"].append(message)
+    pytest.skip(message)
