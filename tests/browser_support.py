@@ -642,3 +642,207 @@ class BookBrowser:
         finally:
             page.close()
         return report
+
+
+# --------------------------------------------------------------------------
+# The explorers' engine harness (tests/test_engine_browser.py, and any
+# explorer module: an explorer registers by having `show()` return a
+# backprop.explorers.host.Explorer with sample_controls and
+# extreme_controls)
+# --------------------------------------------------------------------------
+
+RTOL = 1e-9
+ATOL = 1e-15
+
+
+def engine_explorers() -> dict:
+    """Return {name: factory} for every explorer module whose show() is an Explorer."""
+    import importlib
+    import pkgutil
+
+    import backprop.explorers as pkg
+    from backprop.explorers.host import Explorer
+
+    found = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name in {"host"}:
+            continue
+        module = importlib.import_module(f"backprop.explorers.{info.name}")
+        show = getattr(module, "show", None)
+        cls = getattr(module, "EXPLORER", None)
+        if cls is None or not callable(show):
+            continue
+        if isinstance(cls, type) and issubclass(cls, Explorer):
+            found[cls.name] = show
+    return found
+
+
+def _walk(got, want, path, out, atol):
+    if isinstance(want, dict):
+        if not isinstance(got, dict) or set(got) != set(want):
+            keys = sorted(got) if isinstance(got, dict) else got
+            out.append(f"{path}: keys {keys!r} != {sorted(want)}")
+            return
+        for k in want:
+            _walk(got[k], want[k], f"{path}.{k}", out, atol)
+    elif isinstance(want, (list, tuple)):
+        if not isinstance(got, list) or len(got) != len(want):
+            out.append(f"{path}: length differs")
+            return
+        for i, (g, w) in enumerate(zip(got, want)):
+            _walk(g, w, f"{path}[{i}]", out, atol)
+    elif isinstance(want, (bool, str)):
+        if got != want:
+            out.append(f"{path}: {got!r} != {want!r}")
+    elif isinstance(want, (int, float)):
+        import math
+
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            out.append(f"{path}: {got!r} is not a number")
+        elif not math.isfinite(got):
+            out.append(f"{path}: {got!r} is not finite")
+        elif abs(got - want) > RTOL * abs(want) + atol:
+            out.append(f"{path}: page {got!r} != package {want!r}")
+    else:
+        out.append(f"{path}: unexpected {type(want).__name__}")
+
+
+def compare_states(got, want, atol=ATOL) -> list[str]:
+    """Return where a page's state and the package's differ.
+
+    Numbers must agree to RTOL relative plus atol absolute: atol (1e-15 by
+    default, a few rounding steps of a number near 1) covers quantities
+    such as 1 − tanh(z)², which float64 computes with an absolute, not a
+    relative, error; an explorer whose tiny numbers matter passes atol=0.
+    """
+    out: list[str] = []
+    _walk(got, want, "state", out, atol)
+    return out
+
+
+class launch_chromium:
+    """Context manager: a headless Chromium (Debian's, or Playwright's own)."""
+
+    def __enter__(self):
+        from playwright.sync_api import sync_playwright
+
+        path = find_chromium()
+        self._pw = sync_playwright().start()
+        kwargs = {"args": CHROMIUM_ARGS, "headless": True}
+        if path is not None:
+            kwargs["executable_path"] = str(path)
+        self.browser = self._pw.chromium.launch(**kwargs)
+        return self.browser
+
+    def __exit__(self, *exc):
+        self.browser.close()
+        self._pw.stop()
+
+
+def explorer_page(browser, folder: Path, explorer, replace=None):
+    """Open the explorer's book HTML from file:// in a new page.
+
+    Yields (page, errors): errors collects console errors, page errors and
+    every non-local request. replace=(old, new) edits the page's script (to
+    break a rule on purpose); old must occur in it.
+    """
+    import contextlib
+
+    @contextlib.contextmanager
+    def opened():
+        text = explorer.book_html()
+        if replace is not None:
+            old, new = replace
+            assert old in text, f"{old!r} is not in the page's script"
+            text = text.replace(old, new)
+        path = folder / f"{explorer.name}.html"
+        path.write_text(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{explorer.name}</title></head><body><main>{text}</main>"
+            "</body></html>",
+            encoding="utf-8",
+        )
+        context = browser.new_context()
+        page = context.new_page()
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def route(r):
+            if is_local_url(r.request.url):
+                r.continue_()
+            else:
+                errors.append(f"non-local request {r.request.url}")
+                r.abort()
+
+        page.route("**/*", route)
+        page.goto(path.as_uri())
+        page.wait_for_selector(".bp-live[data-explorer]")
+        try:
+            yield page, errors
+        finally:
+            context.close()
+
+    return opened()
+
+
+@functools.cache
+def _chromium_choice() -> tuple[str | None, str]:
+    """Return (executable or None for Playwright's own, '') or (None, why not)."""
+    import subprocess
+    import sys
+
+    if CHROMIUM.exists():
+        return str(CHROMIUM), ""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            own = Path(pw.chromium.executable_path)
+    except Exception as exc:  # noqa: BLE001 - any failure means no browser
+        return None, f"Playwright cannot start ({exc})"
+    if own.exists():
+        return None, ""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "playwright", "install", "chromium"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"`playwright install chromium` failed ({exc})"
+    if done.returncode == 0 and own.exists():
+        return None, ""
+    last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
+    return None, f"`playwright install chromium` failed ({last[0][:120]})"
+
+
+def find_chromium() -> Path | None:
+    """Return Debian's Chromium, or None to use Playwright's own; else skip.
+
+    Without /usr/bin/chromium (or $CHROMIUM_PATH), Playwright's own Chromium
+    is used, installed once with `python -m playwright install chromium`
+    (which needs the internet). If neither can be had, the browser tests
+    are skipped with one line saying so; under CI=true that is a failure.
+    """
+    import pytest
+
+    path, why = _chromium_choice()
+    if path is not None:
+        return Path(path)
+    if not why:
+        return None
+    message = (
+        f"browser tests skipped: no Chromium at {CHROMIUM} and {why}; "
+        "install the Debian package chromium to run them"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    if message not in SUMMARY["notes"]:
+        print("\n" + message)
+        SUMMARY["notes"].append(message)
+    pytest.skip(message)

@@ -1,0 +1,119 @@
+// output_error.js: the output-error explorer (chapter 3). Python twin:
+// backprop/explorers/output_error.py (output_errors and state).
+
+// NumPy's linspace(lo, hi, n): i * step + lo, the last point exactly hi.
+function linspace(lo, hi, n) {
+  const step = (hi - lo) / (n - 1);
+  const out = Array.from({ length: n }, (_, i) => i * step + lo);
+  out[n - 1] = hi;
+  return out;
+}
+
+const OE_PAIRINGS = {
+  sigmoid_mse: ["sigmoid", "mse"],
+  softmax_ce: ["softmax", "cross_entropy"],
+  tanh_mse: ["tanh", "mse"],
+  identity_mse: ["identity", "mse"],
+};
+
+// One pairing at every z of zs (one row, one column per z) for target y:
+// {a, factor, delta, cost}, each an array like zs. Mirrors output_errors.
+function outputErrors(zs, y, pairing) {
+  const [out, loss] = OE_PAIRINGS[pairing];
+  const row = [zs];
+  let a, factor, delta, cost;
+  if (loss === "cross_entropy") {
+    const logits = [zs, zs.map(() => 0)]; // the second logit is held at 0
+    const Y = [zs.map(() => y), zs.map(() => 1 - y)];
+    const A = activations.softmax.f(logits);
+    a = [A[0]];
+    delta = [losses.cross_entropy_delta(A, Y)[0]]; // ∂C_x/∂z, first logit
+    factor = [zs.map(() => 1)]; // σ' cancels
+    const logp = losses.log_softmax(logits);
+    cost = [zs.map((_, j) => -(Y[0][j] * logp[0][j] + Y[1][j] * logp[1][j]))];
+  } else {
+    a = activations[out].f(row);
+    factor = activations[out].prime(row);
+    delta = rules.output_error(losses.mse_grad(a, [zs.map(() => y)]), factor); // rule 1
+    cost = [a[0].map((v) => 0.5 * (v - y) ** 2)];
+  }
+  return { a: a[0], factor: factor[0], delta: delta[0], cost: cost[0] };
+}
+
+// The state the view shows: mirrors output_error.state.
+function compute(config, controls) {
+  const { z, y, first, second } = controls;
+  const zs = linspace(config.z_range[0], config.z_range[1], config.n_curve);
+  const state = { z, y, first, second };
+  for (const slot of ["first", "second"]) {
+    const p = outputErrors([z], y, controls[slot]);
+    const c = outputErrors(zs, y, controls[slot]);
+    state[slot + "_point"] = { a: p.a[0], factor: p.factor[0], delta: p.delta[0], cost: p.cost[0] };
+    state[slot + "_curve"] = { a: c.a, delta: c.delta };
+  }
+  return state;
+}
+
+function render({ model, el }) {
+  return ui.mount({ model, el, name: "output_error", build(root) {
+    const config = model.get("config"), c0 = model.get("controls");
+    const names = Object.fromEntries(config.pairings);
+    const set = (patch) => ui.setControls(model, patch);
+    const zs = linspace(config.z_range[0], config.z_range[1], config.n_curve);
+    const z = ui.slider({ label: "pre-activation z", key: "z", min: config.z_range[0],
+      max: config.z_range[1], step: config.z_step, value: c0.z,
+      format: (v) => ui.fixed(v, 1, true), onInput: (v) => set({ z: v }) });
+    const y = ui.slider({ label: "target y", key: "y", min: config.y_range[0],
+      max: config.y_range[1], step: config.y_step, value: c0.y,
+      format: (v) => ui.fixed(v, 2), onInput: (v) => set({ y: v }) });
+    const first = ui.select({ label: "pairing 1 (blue)", key: "first", options: config.pairings,
+      value: c0.first, onChange: (v) => set({ first: v }) });
+    const second = ui.select({ label: "pairing 2 (orange)", key: "second", options: config.pairings,
+      value: c0.second, onChange: (v) => set({ second: v }) });
+    const left = ui.chart({ x: config.z_range, y: [-1.05, 1.05], xlabel: "pre-activation z",
+      title: "output a and target y" });
+    const right = ui.chart({ x: config.z_range, y: [-1.1, 1.1], xlabel: "pre-activation z",
+      title: "output error δ = ∂Cₓ/∂z" });
+    const legend = ui.el("div");
+    const table = ui.el("div", { "aria-live": "polite" });
+    root.append(
+      ui.el("div", { class: "bp-controls" }, z.root, y.root, first.root, second.root),
+      legend,
+      ui.el("div", { class: "bp-charts" }, left.root, right.root),
+      table,
+    );
+    return (s) => {
+      const lo = Math.min(-1.05, ...s.first_curve.a, ...s.second_curve.a);
+      const hi = Math.max(1.05, ...s.first_curve.a, ...s.second_curve.a);
+      left.setY([Math.max(lo, -10.5), Math.min(hi, 10.5)]);
+      const dl = Math.max(1.1, ...s.first_curve.delta.map(Math.abs), ...s.second_curve.delta.map(Math.abs));
+      right.setY([-Math.min(dl, 11), Math.min(dl, 11)]);
+      left.segment("zero", config.z_range[0], 0, config.z_range[1], 0, { class: "bp-grid" });
+      right.segment("zero", config.z_range[0], 0, config.z_range[1], 0, { class: "bp-grid" });
+      left.segment("target", config.z_range[0], s.y, config.z_range[1], s.y, { class: "bp-c3 bp-dash" });
+      ["first", "second"].forEach((slot, i) => {
+        const cls = `bp-c${i}`, p = s[slot + "_point"];
+        left.line(slot, zs, s[slot + "_curve"].a, { class: cls });
+        right.line(slot, zs, s[slot + "_curve"].delta, { class: cls });
+        left.segment(slot + "gap", s.z, s.y, s.z, p.a, { class: `${cls} bp-faint`, "stroke-width": 5 });
+        left.dot(slot + "dot", s.z, p.a, { class: cls });
+        right.dot(slot + "dot", s.z, p.delta, { class: cls, r: i ? 4 : 5.5 });
+      });
+      right.segment("cursor", s.z, -20, s.z, 20, { class: "bp-grid" });
+      z.set(s.z); y.set(s.y); first.set(s.first); second.set(s.second);
+      legend.replaceChildren(ui.legend([[names[s.first], "bp-c0"], [names[s.second], "bp-c1"],
+        ["target y", "bp-c3"]]));
+      const row = (slot) => {
+        const p = s[slot + "_point"];
+        return [names[s[slot]], ui.fmt(p.a, 4), ui.fmt(p.a - s.y, 4, true), ui.fmt(p.factor, 3),
+          ui.fmt(p.delta, 3, true), ui.fmt(p.cost, 3)];
+      };
+      table.replaceChildren(ui.el("table", { class: "bp-readout" },
+        ui.el("caption", { text: `at z = ${ui.fixed(s.z, 1, true)}, y = ${ui.fixed(s.y, 2)}` }),
+        ui.el("thead", {}, ui.el("tr", {}, ["pairing", "a", "a − y", "factor σ′", "δ", "Cₓ"]
+          .map((h) => ui.el("th", { scope: "col", text: h })))),
+        ui.el("tbody", {}, [row("first"), row("second")].map((r) => ui.el("tr", {},
+          ui.el("th", { scope: "row", text: r[0] }), r.slice(1).map((v) => ui.el("td", { text: v })))))));
+    };
+  } });
+}

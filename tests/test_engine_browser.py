@@ -1,0 +1,121 @@
+"""The in-page engine against the package, in headless Chromium.
+
+Every explorer module of `backprop.explorers` whose `show()` returns a
+`host.Explorer` is discovered and checked the same way: its book HTML (the
+very text/html the book shows) is loaded from file:// in Chromium; for at
+least 50 random settings and every control's extremes (the explorer's own
+`sample_controls` and `extreme_controls`) the controls are set through the
+page's model, and the numbers in `data-state` (computed by engine.js and the
+view) must equal `state(config, controls)` computed by the package (Python)
+to 1e-9 relative. A second test breaks a rule in the page's engine and
+asserts that the comparison then fails.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from browser_support import (
+    compare_states,
+    engine_explorers,
+    explorer_page,
+    launch_chromium,
+)
+
+pytestmark = pytest.mark.browser
+
+N_RANDOM = 50
+EXPLORERS = engine_explorers()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launch_chromium() as b:
+        yield b
+
+
+def _settings(explorer, seed):
+    rng = np.random.default_rng(seed)
+    settings = list(explorer.extreme_controls())
+    settings += [explorer.sample_controls(rng) for _ in range(N_RANDOM)]
+    return settings
+
+
+def _page_states(page, settings):
+    # Set each controls dict through the page's model (what a control does)
+    # and read back the data-state the view published after redrawing.
+    return page.evaluate(
+        """(settings) => {
+          const el = document.querySelector("[data-explorer]");
+          return settings.map((c) => {
+            el.bpModel.set("controls", c);
+            el.bpModel.save_changes();
+            return JSON.parse(el.getAttribute("data-state"));
+          });
+        }""",
+        settings,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
+def test_engine_matches_package(browser, tmp_path, name):
+    explorer = EXPLORERS[name]()
+    settings = _settings(explorer, seed=len(name))
+    assert len(settings) >= N_RANDOM + 2
+    with explorer_page(browser, tmp_path, explorer) as (page, errors):
+        initial = json.loads(
+            page.get_attribute("[data-explorer]", "data-state")
+        )
+        assert compare_states(initial, explorer.state) == []
+        states = _page_states(page, settings)
+    problems = []
+    for controls, got in zip(settings, states):
+        want = explorer.compute_state(explorer.config, controls)
+        for p in compare_states(got, want, explorer.compare_atol):
+            problems.append(f"{controls}: {p}")
+    assert problems == [], "\n".join(problems[:10])
+    assert errors == [], errors
+
+
+# One deliberately wrong rule per explorer: (text in the page's script,
+# replacement). The comparison must then fail.
+BREAKS = {
+    "output_error": (
+        "output_error: (grad_a, dsigma) => mat.mul(grad_a, dsigma)",
+        "output_error: (grad_a, dsigma) => grad_a",
+    ),
+    "hidden_error": (
+        "mat.mul(mat.matmulT(W_next, delta_next), dsigma)",
+        "mat.matmulT(W_next, delta_next)",
+    ),
+    "nudge": (
+        "return mat.map(mat.matmul(delta, mat.T(a_prev)), (v) => v / m);",
+        "return mat.matmul(delta, mat.T(a_prev));",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(set(BREAKS) & set(EXPLORERS)))
+def test_broken_engine_rule_is_caught(browser, tmp_path, name):
+    explorer = EXPLORERS[name]()
+    settings = _settings(explorer, seed=1)[:12]
+    old, new = BREAKS[name]
+    with explorer_page(browser, tmp_path, explorer, replace=(old, new)) as (
+        page,
+        errors,
+    ):
+        states = _page_states(page, settings)
+    mismatches = sum(
+        bool(
+            compare_states(
+                got,
+                explorer.compute_state(explorer.config, controls),
+                explorer.compare_atol,
+            )
+        )
+        for controls, got in zip(settings, states)
+    )
+    assert mismatches > 0, f"breaking {old!r} went unnoticed"
