@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import losses
 from ..network import MLP
+from .host import Explorer
 
 __all__ = [
     "MAX_LAYERS",
@@ -44,6 +45,10 @@ __all__ = [
     "resize",
     "check_controls",
     "state",
+    "random_controls",
+    "extreme_controls",
+    "NetworkExplorer",
+    "EXPLORER",
     "show",
 ]
 
@@ -438,29 +443,173 @@ def _chain(s, net):
     return float(grad), steps
 
 
-def _explorer_class():
-    from .host import Explorer
+def random_controls(rng):
+    """Return controls at a random setting: shape, activation, pairing, every number, selection."""
+    L = int(rng.integers(1, MAX_LAYERS + 1))
+    sizes = [int(n) for n in rng.integers(1, MAX_UNITS + 1, size=L + 1)]
+    pairing = list(PAIRINGS)[rng.integers(len(PAIRINGS))]
+    hidden = HIDDEN[rng.integers(len(HIDDEN))]
 
-    class NetworkExplorer(Explorer):
-        """The whole-network explorer: a widget in JupyterLab, a live page in the book."""
+    def uniform(lo_hi, shape):
+        return rng.uniform(*lo_hi, size=shape).tolist()
 
-        name = "network"
-        view = "network"
+    if PAIRINGS[pairing][1] == "cross_entropy":
+        Y = np.zeros((sizes[-1], 1))
+        Y[rng.integers(sizes[-1]), 0] = 1.0
+        Y = Y.tolist()
+    else:
+        Y = uniform(TARGET_RANGE, (sizes[-1], 1))
+    controls = {
+        "sizes": sizes,
+        "hidden": hidden,
+        "pairing": pairing,
+        "weights": [
+            uniform(VALUE_RANGE, (sizes[l], sizes[l - 1]))
+            for l in range(1, L + 1)
+        ],
+        "biases": [
+            uniform(VALUE_RANGE, (sizes[l], 1)) for l in range(1, L + 1)
+        ],
+        "X": uniform(INPUT_RANGE, (sizes[0], 1)),
+        "Y": Y,
+    }
+    kind = KINDS[rng.integers(3 if pairing.startswith("softmax") else 4)]
+    l = int(rng.integers(1, L + 1))
+    if kind == "w":
+        sel = {
+            "kind": "w",
+            "l": l,
+            "j": int(rng.integers(1, sizes[l] + 1)),
+            "k": int(rng.integers(1, sizes[l - 1] + 1)),
+        }
+    elif kind == "b":
+        sel = {"kind": "b", "l": l, "j": int(rng.integers(1, sizes[l] + 1))}
+    else:
+        n = sizes[0] if kind == "x" else sizes[-1]
+        sel = {"kind": kind, "j": int(rng.integers(1, n + 1))}
+    controls["selected"] = sel
+    return controls
 
-        def compute_state(self, config, controls):
-            """Return state(config, controls), computed with the package."""
-            return state(config, controls)
 
-        def summary(self):
-            """Return one line saying what the explorer shows."""
-            s = self.state
-            return (
-                f"Whole-network explorer: a {'-'.join(map(str, s['sizes']))} "
-                f"network, {s['hidden']} hidden units, {s['output']} output "
-                f"and {s['loss']} cost; C = {s['C']:.4f}"
-            )
+def extreme_controls():
+    """Return settings at the extremes: the smallest and largest networks, every number at an end of its range."""
+    out = []
+    for sizes in ([MAX_UNITS] * (MAX_LAYERS + 1), [5, 1, 5, 1, 5], [1, 1]):
+        L = len(sizes) - 1
+        for hidden in HIDDEN:
+            for pairing, (_, loss) in PAIRINGS.items():
+                for sign in (1.0, -1.0):
+                    c = default_controls([2, 2], hidden, pairing)
+                    c = resize(c, sizes)
 
-    return NetworkExplorer
+                    def fill(M, v):
+                        return [[v for _ in row] for row in M]
+
+                    # Alternate signs by layer so the extremes saturate
+                    # some units and not others.
+                    c["weights"] = [
+                        fill(W, sign * VALUE_RANGE[1] * (-1) ** l)
+                        for l, W in enumerate(c["weights"])
+                    ]
+                    c["biases"] = [
+                        fill(b, sign * VALUE_RANGE[0]) for b in c["biases"]
+                    ]
+                    c["X"] = fill(c["X"], sign * INPUT_RANGE[1])
+                    if loss == "mse":
+                        c["Y"] = fill(c["Y"], -sign * TARGET_RANGE[1])
+                        c["selected"] = {"kind": "y", "j": sizes[-1]}
+                    else:
+                        c["selected"] = {"kind": "x", "j": sizes[0]}
+                    out.append(c)
+                    c = copy.deepcopy(c)
+                    c["selected"] = {
+                        "kind": "w",
+                        "l": 1,
+                        "j": sizes[1],
+                        "k": sizes[0],
+                    }
+                    out.append(c)
+                    c = copy.deepcopy(c)
+                    c["selected"] = {"kind": "b", "l": L, "j": 1}
+                    out.append(c)
+    return out
+
+
+class NetworkExplorer(Explorer):
+    """The whole-network explorer (view: web/network.js)."""
+
+    name = "network"
+    view = "network"
+
+    def compute_state(self, config, controls):
+        """Return state(config, controls), computed with the package."""
+        return state(config, controls)
+
+    def sample_controls(self, rng):
+        """Return random controls (for the engine tests)."""
+        return random_controls(rng)
+
+    def extreme_controls(self):
+        """Return every control at its extremes (for the engine tests)."""
+        return extreme_controls()
+
+    def summary(self):
+        """Return one line saying what the explorer shows."""
+        s = self.state
+        return (
+            f"Whole-network explorer: a {'-'.join(map(str, s['sizes']))} "
+            f"network, {s['hidden']} hidden units, {s['output']} output "
+            f"and {s['loss']} cost, one example; C = {s['C']:.4f}"
+        )
+
+    def fallback_html(self):
+        """Return the starting picture: the network with its gradients (Matplotlib, drawn once)."""
+        import matplotlib.pyplot as plt
+
+        from .host import png_data_uri
+
+        s = self.state
+        sizes, L = s["sizes"], len(s["sizes"]) - 1
+        fig, ax = plt.subplots(figsize=(5.2, 2.6))
+
+        def pos(l, j):
+            return l, (j - (sizes[l] - 1) / 2)
+
+        gmax = max(
+            1e-300, max(abs(g) for M in s["dW"] for row in M for g in row)
+        )
+        for l in range(1, L + 1):
+            for j in range(sizes[l]):
+                for k in range(sizes[l - 1]):
+                    g = s["dW"][l - 1][j][k]
+                    (x0, y0), (x1, y1) = pos(l - 1, k), pos(l, j)
+                    ax.plot(
+                        [x0, x1],
+                        [y0, y1],
+                        color="#c0392b" if g > 0 else "#2166ac",
+                        lw=0.6 + 4 * abs(g) / gmax,
+                        zorder=1,
+                    )
+        for l in range(L + 1):
+            for j in range(sizes[l]):
+                x, y = pos(l, j)
+                a = s["a"][l][j][0]
+                ax.scatter(
+                    [x], [y], s=520, color="white", ec="0.3", zorder=2
+                )
+                ax.text(x, y, f"{a:.2f}", ha="center", va="center", size=7)
+        ax.set_axis_off()
+        ax.set_title(f"C = {s['C']:.4f}", fontsize=9)
+        alt = (
+            f"A {'-'.join(map(str, sizes))} network: every unit shows its "
+            "activation; every edge is coloured by the sign of dC/dw (red "
+            "positive, blue negative) and as wide as its size."
+        )
+        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
+
+
+#: The explorer class (the engine tests find explorers by this name).
+EXPLORER = NetworkExplorer
 
 
 def show(sizes=(2, 3, 2), hidden="sigmoid", pairing="sigmoid-mse"):
@@ -470,5 +619,6 @@ def show(sizes=(2, 3, 2), hidden="sigmoid", pairing="sigmoid-mse"):
     units; hidden one of HIDDEN; pairing one of PAIRINGS.
     """
     _check_choice("hidden", hidden, list(HIDDEN))
-    controls = default_controls(sizes, hidden, pairing)
-    return _explorer_class()(config(), controls)
+    return NetworkExplorer(
+        config(), default_controls(sizes, hidden, pairing)
+    )

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..network import MLP
+from .host import Explorer
 
 __all__ = [
     "Param",
@@ -38,6 +39,8 @@ __all__ = [
     "config",
     "default_controls",
     "state",
+    "WeightsExplorer",
+    "EXPLORER",
     "parameters",
     "default_problem",
     "show",
@@ -404,30 +407,95 @@ def state(cfg, controls):
     }
 
 
-def _explorer_class():
-    from .host import Explorer
+class WeightsExplorer(Explorer):
+    """The weights explorer (view: web/weights.js)."""
 
-    class WeightsExplorer(Explorer):
-        """The weights explorer: a widget in JupyterLab, a live page in the book."""
+    name = "weights"
+    view = "weights"
 
-        name = "weights"
-        view = "weights"
+    def compute_state(self, config, controls):
+        """Return state(config, controls), computed with the package."""
+        return state(config, controls)
 
-        def compute_state(self, config, controls):
-            """Return state(config, controls), computed with the package."""
-            return state(config, controls)
+    def sample_controls(self, rng):
+        """Return random controls: any parameter at any value, any x and y (for the engine tests)."""
+        net = _net(self.config)
+        params = parameters(net)
+        p = params[rng.integers(len(params))]
+        X, Y = np.array(self.controls["X"]), np.array(self.controls["Y"])
+        return {
+            "param": _param_dict(p),
+            "value": float(rng.uniform(*VALUE_RANGE)),
+            "X": rng.uniform(*DATA_RANGE, size=X.shape).tolist(),
+            "Y": rng.uniform(*DATA_RANGE, size=Y.shape).tolist(),
+            "example": int(rng.integers(1, X.shape[1] + 1)),
+        }
 
-        def summary(self):
-            """Return one line saying what the explorer shows."""
-            s = self.state
-            p = _param_from(s["param"])
-            return (
-                f"Weights explorer: move {p.text} (now {s['value']:.2f}) and "
-                f"watch W, b, a, delta, dC/dW, dC/db of layer {p.l} and the "
-                f"cost C = {s['C']:.4f}"
-            )
+    def extreme_controls(self):
+        """Return every control at its extremes (for the engine tests)."""
+        net = _net(self.config)
+        X, Y = np.array(self.controls["X"]), np.array(self.controls["Y"])
+        m = X.shape[1]
+        out = []
+        for p in parameters(net):
+            for value in VALUE_RANGE:
+                for sign in (1.0, -1.0):
+                    out.append(
+                        {
+                            "param": _param_dict(p),
+                            "value": value,
+                            "X": np.full(
+                                X.shape, sign * DATA_RANGE[1]
+                            ).tolist(),
+                            "Y": np.full(
+                                Y.shape, -sign * DATA_RANGE[1]
+                            ).tolist(),
+                            "example": m if sign > 0 else 1,
+                        }
+                    )
+        return out
 
-    return WeightsExplorer
+    def summary(self):
+        """Return one line saying what the explorer shows."""
+        s = self.state
+        p = _param_from(s["param"])
+        return (
+            f"Weights explorer: move {p.text} (now {s['value']:.2f}) and "
+            f"watch W, b, a, delta, dC/dW, dC/db of layer {p.l} and the "
+            f"cost C = {s['C']:.4f}"
+        )
+
+    def fallback_html(self):
+        """Return the starting picture: the cost against the parameter and the tangent (Matplotlib, drawn once)."""
+        import matplotlib.pyplot as plt
+
+        from .host import png_data_uri
+
+        s, cfg = self.state, self.config
+        p = _param_from(s["param"])
+        fig, ax = plt.subplots(figsize=(4.6, 2.4))
+        ax.plot(cfg["curve_values"], s["curve"], color="0.2", lw=1.5)
+        half = 0.12 * (VALUE_RANGE[1] - VALUE_RANGE[0])
+        xs = np.array([s["value"] - half, s["value"] + half])
+        ax.plot(xs, s["C"] + s["grad"] * (xs - s["value"]), color="#c0392b")
+        ax.plot([s["value"]], [s["C"]], "o", color="black", ms=4)
+        ax.set_xlabel(p.tex, fontsize=9)
+        ax.set_ylabel("cost C", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_title(
+            f"C = {s['C']:.4f}, dC/d{p.text} = {s['grad']:+.4f}", fontsize=9
+        )
+        fig.tight_layout()
+        alt = (
+            f"The cost C against {p.text} from {VALUE_RANGE[0]:g} to "
+            f"{VALUE_RANGE[1]:g}, with the tangent whose slope is the "
+            f"backprop gradient at {p.text} = {s['value']:.2f}."
+        )
+        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
+
+
+#: The explorer class (the engine tests find explorers by this name).
+EXPLORER = WeightsExplorer
 
 
 def show(net=None, X=None, Y=None, param=None, focus="dW"):
@@ -450,4 +518,4 @@ def show(net=None, X=None, Y=None, param=None, focus="dW"):
     controls = default_controls(cfg, X, Y, param)
     lo, hi = VALUE_RANGE
     controls["value"] = float(min(hi, max(lo, controls["value"])))
-    return _explorer_class()(cfg, controls)
+    return WeightsExplorer(cfg, controls)
