@@ -76,8 +76,9 @@ function wxFixed(v, d) {
 }
 
 // One heatmap panel: a matrix as cells coloured by sign and size, with its
-// numbers as text; `marks` are [row, col, width] outlines (0-based).
-function wxPanel(title, M, marks, focus, rowName, colName) {
+// numbers as text; `marks` are [row, col, width] outlines (0-based), and
+// column `col` (the example being edited, or -1) gets a dashed frame.
+function wxPanel(title, M, marks, focus, rowName, colName, col = -1) {
   const cw = 44;
   const ch = 24;
   const n = M.length;
@@ -103,6 +104,9 @@ function wxPanel(title, M, marks, focus, rowName, colName) {
   }
   for (const [r, c, w] of marks) {
     parts.push(`<rect x="${16 + cw * c + 1}" y="${14 + ch * r + 1}" width="${cw * w - 2}" height="${ch - 2}" fill="none" stroke="currentColor" stroke-width="2.5"/>`);
+  }
+  if (col >= 0) {
+    parts.push(`<rect x="${16 + cw * col - 1}" y="12" width="${cw + 2}" height="${ch * n + 3}" fill="none" stroke="currentColor" stroke-width="1.2" stroke-dasharray="4 3"/>`);
   }
   parts.push("</svg>");
   const fig = ui.el("figure", { class: `bp-panel${focus ? " bp-focus" : ""}` });
@@ -245,8 +249,8 @@ function wxBuild(root, model, config) {
     panels.replaceChildren(
       wxPanel(`W${ui.sup(l)}`, s.weights[l - 1], isW ? [[j, k, 1]] : [], false, unit(l), unit(l - 1)),
       wxPanel(`b${ui.sup(l)}`, s.biases[l - 1], isW ? [] : [[j, 0, 1]], false, unit(l), one),
-      wxPanel(`a${ui.sup(l - 1)} (one column per example)`, s.a_prev, isW ? [[k, 0, mm]] : [], false, unit(l - 1), ex),
-      wxPanel(`δ${ui.sup(l)}`, s.delta, [[j, 0, mm]], false, unit(l), ex),
+      wxPanel(`a${ui.sup(l - 1)} (one column per example)`, s.a_prev, isW ? [[k, 0, mm]] : [], false, unit(l - 1), ex, s.example - 1),
+      wxPanel(`δ${ui.sup(l)}`, s.delta, [[j, 0, mm]], false, unit(l), ex, s.example - 1),
       wxPanel(`∂C/∂W${ui.sup(l)}`, s.dW[l - 1], isW ? [[j, k, 1]] : [], s.focus === "dW", unit(l), unit(l - 1)),
       wxPanel(`∂C/∂b${ui.sup(l)}`, s.db[l - 1], isW ? [] : [[j, 0, 1]], s.focus === "db", unit(l), one),
     );
