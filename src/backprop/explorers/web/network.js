@@ -201,7 +201,8 @@ const NX_CSS = `
 .bp-network{font-size:0.9rem;max-width:100%}
 .bp-network [hidden]{display:none!important}
 .bp-network fieldset{border:1px solid #ccc;border-radius:4px;margin:0 0 0.6em;padding:0.3em 0.6em;display:flex;flex-wrap:wrap;gap:0.3em 1em;align-items:center}
-.bp-network legend{font-weight:600;padding:0 0.3em}
+.bp-network legend{font-weight:600;font-size:0.95rem;padding:0 0.3em;margin:0;width:auto;border:0}
+.bp-network .bp-value{font-family:inherit}
 .bp-network label{display:inline-flex;gap:0.35em;align-items:center}
 .bp-network input[type=range]{width:min(16em,60vw)}
 .bp-network input[type=number]{width:5.5em}
@@ -678,7 +679,7 @@ function nxBuild(root, model, config, controls, push) {
     num.max = String(hi);
     if (document.activeElement !== num) num.value = String(Math.round(value * 1e4) / 1e4);
     const what = `∂C/∂${name}`;
-    readout.textContent = `C = ${nxFmt(s.C, 5)}    ${what} = ${nxFmt(s.grad, 5)}`;
+    readout.textContent = `C = ${nxFmt(s.C, 5)}  ·  ${what} = ${nxFmt(s.grad, 5)}`;
     // Keep the keyboard focus on the same element across the redraw.
     const active = document.activeElement;
     const focused = active && figure.contains(active) ? active.getAttribute("data-id") : null;

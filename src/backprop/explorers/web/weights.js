@@ -60,6 +60,7 @@ function compute(config, controls) {
 
 const WX_CSS = `
 .bp-weights [hidden]{display:none!important}
+.bp-weights .bp-value{font-family:inherit}
 .bp-weights .bp-panels{display:flex;flex-wrap:wrap;gap:0.4em 0.8em;align-items:flex-start;margin:0.3em 0}
 .bp-weights .bp-panel{display:flex;flex-direction:column;align-items:center;margin:0}
 .bp-weights .bp-panel figcaption{font-size:0.85rem;color:inherit}
@@ -236,7 +237,7 @@ function wxBuild(root, model, config) {
       slider.root.querySelector("label").textContent = `${which === "X" ? "x" : "y"}${ui.sub(r + 1)} (example ${s.example})`;
       slider.set(s[which][r][s.example - 1]);
     }
-    readout.textContent = `C = ${ui.fmt(s.C, 5)}    ∂C/∂${name} = ${ui.fmt(s.grad, 5)}`;
+    readout.textContent = `C = ${ui.fmt(s.C, 5)}  ·  ∂C/∂${name} = ${ui.fmt(s.grad, 5)}`;
     // The panels of layer l, with the selected entry outlined, and the rows
     // of a^{l-1} and δ^l whose products (rule 4) or mean (rule 3) give its gradient.
     const mm = s.X[0].length;
