@@ -259,3 +259,93 @@ def test_fits_a_phone_and_has_labels(browser, book, path):
         assert opened.errors == []
     finally:
         opened.close()
+
+
+JUPYTER_HOST = """async ([config, controls, state]) => {
+  // anywidget's model API, answered by the Python package (as in
+  // JupyterLab): save_changes() sends controls away and the state comes
+  // back later, asynchronously.
+  const values = { config, controls, state };
+  const listeners = {};
+  const model = {
+    get: (k) => values[k],
+    set: (k, v) => { values[k] = v; },
+    save_changes() {
+      window.pyState(values.controls).then((s) => {
+        values.state = s;
+        for (const cb of listeners["change:state"] || []) cb();
+      });
+    },
+    on: (e, cb) => { (listeners[e] ||= []).push(cb); },
+    off: (e, cb) => {
+      listeners[e] = (listeners[e] || []).filter((f) => f !== cb);
+    },
+  };
+  const el = document.createElement("div");
+  document.body.append(el);
+  window.bpWidget.render({ model, el });
+}"""
+
+
+@pytest.mark.parametrize("module", ["weights", "network"])
+def test_widget_module_runs_with_the_package_as_host(browser, module):
+    # The JupyterLab side: the very _esm anywidget loads, with a model whose
+    # numbers come from the package through an asynchronous round trip.
+    import importlib
+
+    from backprop.explorers.host import json_safe
+
+    explorer = importlib.import_module(
+        f"backprop.explorers.{module}"
+    ).show()
+    context = browser.new_context()
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" else None,
+    )
+    page.expose_function(
+        "pyState",
+        lambda c: json_safe(explorer.compute_state(explorer.config, c)),
+    )
+    try:
+        page.set_content(
+            "<!doctype html><html lang='en'><body></body></html>"
+        )
+        source = explorer._esm.replace(
+            "export default { render };",
+            "export default { render };\nwindow.bpWidget = { render };",
+        )
+        page.add_script_tag(content=source, type="module")
+        page.wait_for_function("() => window.bpWidget")
+        page.evaluate(
+            JUPYTER_HOST,
+            [explorer.config, explorer.controls, explorer.state],
+        )
+        root = f'[data-explorer="{module}"]'
+        before = page.get_attribute(root, "data-state")
+        slider = page.locator(f'{root} [data-control="value"]')
+        slider.focus()
+        page.keyboard.press("End")
+        page.wait_for_function(
+            "([sel, old]) => document.querySelector(sel)"
+            ".getAttribute('data-state') !== old",
+            arg=[root, before],
+        )
+        shown = json.loads(page.get_attribute(root, "data-state"))
+        controls = dict(explorer.controls)
+        if module == "weights":
+            controls["value"] = explorer.config["value_range"][1]
+            assert shown["value"] == controls["value"]
+        else:
+            sel = controls["selected"]
+            W = [[row[:] for row in M] for M in controls["weights"]]
+            W[sel["l"] - 1][sel["j"] - 1][sel["k"] - 1] = 4.0
+            controls["weights"] = W
+        want = json_safe(explorer.compute_state(explorer.config, controls))
+        assert shown == want  # the package's numbers, exactly
+        assert errors == []
+    finally:
+        context.close()

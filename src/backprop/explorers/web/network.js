@@ -198,7 +198,8 @@ function nxChain(s) {
 // ---------------------------------------------------------------------------
 
 const NX_CSS = `
-.bp-network{font-size:0.9rem;max-width:100%}
+.bp-network{font-size:0.9rem;max-width:100%;contain:layout}
+.bp-network .bp-figure{contain:layout}
 .bp-network [hidden]{display:none!important}
 .bp-network fieldset{border:1px solid #ccc;border-radius:4px;margin:0 0 0.6em;padding:0.3em 0.6em;display:flex;flex-wrap:wrap;gap:0.3em 1em;align-items:center}
 .bp-network legend{font-weight:600;font-size:0.95rem;padding:0 0.3em;margin:0;width:auto;border:0}
@@ -209,7 +210,7 @@ const NX_CSS = `
 .bp-network svg{width:100%;height:auto;display:block;touch-action:manipulation}
 .bp-network svg [tabindex]{cursor:pointer;outline:none}
 .bp-network svg [tabindex]:focus .bp-hit,.bp-network svg [tabindex]:hover .bp-hit{stroke:#fc0;stroke-opacity:0.6}
-.bp-network svg .bp-unit:focus circle,.bp-network svg .bp-unit:focus rect{stroke:#e6a000;stroke-width:4}
+.bp-network svg .bp-item:focus .bp-disc{stroke:#e6a000;stroke-width:4}
 .bp-network .bp-readout-line{font-weight:600;margin:0.3em 0}
 .bp-network .bp-hover{min-height:1.4em;color:#333;margin:0.2em 0}
 .bp-network .bp-error{color:#b00020}
@@ -324,8 +325,10 @@ const NX_POS = "#c0392b";
 const NX_NEG = "#2166ac";
 const nxColour = (g) => (g > 0 ? NX_POS : g < 0 ? NX_NEG : "#888");
 
-function nxDrawing(s) {
-  const sizes = s.sizes;
+// The drawing's skeleton for a network shape: every edge, unit, input and
+// target as an element with a data-id, geometry only. nxUpdate then sets the
+// colours, widths, numbers and labels in place on every state change.
+function nxSkeleton(sizes) {
   const L = sizes.length - 1;
   const gap = 130;
   const rowGap = 62;
@@ -333,17 +336,10 @@ function nxDrawing(s) {
   const height = rowGap * Math.max(...sizes) + 40;
   const x = (l) => 48 + gap * l;
   const y = (l, j) => 20 + (height - 20) / 2 + (j - 1 - (sizes[l] - 1) / 2) * rowGap - 8;
-  const sel = s.selected;
-  const selId = nxId(sel);
-  let gmax = 1e-300;
-  for (const M of s.dW) for (const row of M) for (const g of row) gmax = Math.max(gmax, Math.abs(g));
-  let dmax = 1e-300;
-  for (let l = 1; l <= L; l++) for (const row of s.delta[l]) dmax = Math.max(dmax, Math.abs(row[0]));
-  const parts = [];
-  parts.push(
+  const button = (id) => `<g class="bp-item" data-id="${id}" tabindex="0" role="button" aria-pressed="false"><title></title>`;
+  const parts = [
     `<svg viewBox="0 0 ${width} ${height}" role="group" aria-label="The network: ${sizes.join("-")} units; select a weight, unit, input or target">`,
-  );
-  // Column titles.
+  ];
   for (let l = 0; l <= L; l++) {
     const t = l === 0 ? "input x" : l === L ? "output" : `layer ${l}`;
     parts.push(`<text x="${x(l)}" y="14" text-anchor="middle" font-size="13" fill="currentColor">${t}</text>`);
@@ -353,79 +349,132 @@ function nxDrawing(s) {
   for (let l = 1; l <= L; l++) {
     for (let j = 1; j <= sizes[l]; j++) {
       for (let k = 1; k <= sizes[l - 1]; k++) {
-        const g = s.dW[l - 1][j - 1][k - 1];
-        const w = s.weights[l - 1][j - 1][k - 1];
-        const id = `w:${l}:${j}:${k}`;
-        const name = `w${nxSup(l)}${nxSub(j)}${nxSub(k)}`;
-        const label = `${name} = ${nxFmt(w, 2)}, ∂C/∂${name} = ${nxFmt(g)}`;
-        const coords = `x1="${x(l - 1) + 20}" y1="${y(l - 1, k)}" x2="${x(l) - 20}" y2="${y(l, j)}"`;
-        const sw = (1 + 6 * Math.abs(g) / gmax).toFixed(2);
-        const op = (0.25 + 0.75 * Math.abs(g) / gmax).toFixed(2);
-        parts.push(`<g class="bp-edge" data-id="${id}" tabindex="0" role="button" aria-label="${label}" aria-pressed="${id === selId}">`);
-        parts.push(`<title>${label}</title>`);
-        if (id === selId) parts.push(`<line ${coords} stroke="currentColor" stroke-width="${(+sw + 5).toFixed(2)}"/>`);
-        parts.push(`<line ${coords} stroke="${nxColour(g)}" stroke-opacity="${op}" stroke-width="${sw}"/>`);
-        parts.push(`<line class="bp-hit" ${coords} stroke="transparent" stroke-width="12"/></g>`);
+        const xy = `x1="${x(l - 1) + 20}" y1="${y(l - 1, k)}" x2="${x(l) - 20}" y2="${y(l, j)}"`;
+        parts.push(button(`w:${l}:${j}:${k}`));
+        parts.push(`<line class="bp-halo" ${xy} stroke="currentColor" visibility="hidden"/>`);
+        parts.push(`<line class="bp-line" ${xy}/>`);
+        parts.push(`<line class="bp-hit" ${xy} stroke="transparent" stroke-width="12"/></g>`);
       }
     }
   }
-  // Units: inputs (x_k), then every layer's units (b^l_j), then the targets.
   for (let l = 0; l <= L; l++) {
     for (let j = 1; j <= sizes[l]; j++) {
       const cx = x(l);
       const cy = y(l, j);
-      let id;
-      let label;
-      let fill = "#8883";
-      let text;
       if (l === 0) {
-        id = `x:0:${j}:0`;
-        text = nxFmt(s.X[j - 1][0], 2);
-        label = `input x${nxSub(j)} = ${text}, ∂C/∂x${nxSub(j)} shown when selected`;
+        parts.push(button(`x:0:${j}:0`));
+        parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 16}" width="44" height="32" rx="4" fill="#8883"/>`);
       } else {
-        id = `b:${l}:${j}:0`;
+        parts.push(button(`b:${l}:${j}:0`));
+        parts.push(`<circle cx="${cx}" cy="${cy}" r="21" style="fill:var(--pst-color-background,#fff)"/>`);
+        parts.push(`<circle class="bp-disc" cx="${cx}" cy="${cy}" r="20"/>`);
+        parts.push(`<text class="bp-d" x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="11" fill="currentColor"></text>`);
+      }
+      parts.push(`<text class="bp-a" x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12.5" fill="currentColor"></text></g>`);
+    }
+  }
+  for (let j = 1; j <= sizes[L]; j++) {
+    const cx = x(L) + 62;
+    const cy = y(L, j);
+    parts.push(button(`y:0:${j}:0`));
+    parts.push(`<line x1="${x(L) + 24}" y1="${cy}" x2="${cx - 22}" y2="${cy}" stroke="#aaa" stroke-dasharray="3 3"/>`);
+    parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 14}" width="44" height="28" rx="4" style="fill:var(--pst-color-background,#fff)"/>`);
+    parts.push(`<text class="bp-a" x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12" fill="currentColor"></text></g>`);
+  }
+  parts.push("</svg>");
+  return parts.join("");
+}
+
+// Change an attribute or a text only when it differs: an unchanged SVG text
+// then costs no layout.
+function nxSet(e, key, value) {
+  const v = String(value);
+  if (e.getAttribute(key) !== v) e.setAttribute(key, v);
+}
+function nxText(e, text) {
+  if (e.textContent !== text) e.textContent = text;
+}
+
+// Set, in place, what the state changes: the colour and width of every edge
+// and unit, the numbers, the labels (title, aria-label) and the selection.
+function nxUpdate(items, s) {
+  const sizes = s.sizes;
+  const L = sizes.length - 1;
+  const selId = nxId(s.selected);
+  let gmax = 1e-300;
+  for (const M of s.dW) for (const row of M) for (const g of row) gmax = Math.max(gmax, Math.abs(g));
+  let dmax = 1e-300;
+  for (let l = 1; l <= L; l++) for (const row of s.delta[l]) dmax = Math.max(dmax, Math.abs(row[0]));
+  const isCE = s.loss === "cross_entropy";
+  for (const [id, it] of items) {
+    const [kind, l, j, k] = id.split(":").map((v, i) => (i ? Number(v) : v));
+    const on = id === selId;
+    let label;
+    if (kind === "w") {
+      const g = s.dW[l - 1][j - 1][k - 1];
+      const name = `w${nxSup(l)}${nxSub(j)}${nxSub(k)}`;
+      label = `${name} = ${nxFmt(s.weights[l - 1][j - 1][k - 1], 2)}, ∂C/∂${name} = ${nxFmt(g)}`;
+      const sw = 1 + (6 * Math.abs(g)) / gmax;
+      nxSet(it.line, "stroke", nxColour(g));
+      nxSet(it.line, "stroke-opacity", (0.25 + (0.75 * Math.abs(g)) / gmax).toFixed(2));
+      nxSet(it.line, "stroke-width", sw.toFixed(2));
+      nxSet(it.halo, "stroke-width", (sw + 5).toFixed(2));
+      nxSet(it.halo, "visibility", on ? "visible" : "hidden");
+    } else {
+      let fill = "#8883";
+      let op = 1;
+      let text;
+      if (kind === "x") {
+        text = nxFmt(s.X[j - 1][0], 2);
+        label = `input x${nxSub(j)} = ${text}`;
+      } else if (kind === "y") {
+        const yv = s.Y[j - 1][0];
+        text = isCE ? (yv === 1 ? "class" : "·") : nxFmt(yv, 2);
+        label = isCE
+          ? `target of output ${j}: ${yv === 1 ? "the true class" : "not the class; select to make it the class"}`
+          : `target y${nxSub(j)} = ${text}`;
+        fill = null;
+      } else {
         const dl = s.delta[l][j - 1][0];
-        const op = (0.12 + 0.5 * Math.abs(dl) / dmax).toFixed(2);
-        fill = dl === 0 ? "#8883" : `${nxColour(dl)}`;
+        if (dl !== 0) {
+          fill = nxColour(dl);
+          op = 0.12 + (0.5 * Math.abs(dl)) / dmax;
+        }
         text = nxFmt(s.a[l][j - 1][0], 2);
         label =
           `unit ${j} of layer ${l}: z = ${nxFmt(s.z[l][j - 1][0])}, a = ${nxFmt(s.a[l][j - 1][0])}, ` +
           `δ = ∂C/∂b${nxSup(l)}${nxSub(j)} = ${nxFmt(dl)}, b${nxSup(l)}${nxSub(j)} = ${nxFmt(s.biases[l - 1][j - 1][0], 2)}`;
-        parts.push(`<g class="bp-unit" data-id="${id}" tabindex="0" role="button" aria-label="${label}" aria-pressed="${id === selId}"><title>${label}</title>`);
-        parts.push(`<circle cx="${cx}" cy="${cy}" r="21" style="fill:var(--pst-color-background,#fff)" stroke="none"/>`);
-        parts.push(
-          `<circle cx="${cx}" cy="${cy}" r="20" fill="${fill}" fill-opacity="${dl === 0 ? 1 : op}" stroke="${id === selId ? "currentColor" : "#777"}" stroke-width="${id === selId ? 4 : 1.2}"/>`,
-        );
-        parts.push(`<text x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12.5" fill="currentColor">${text}</text>`);
-        parts.push(`<text x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="11" fill="currentColor">δ ${ui.fmt(dl, 2)}</text></g>`);
-        continue;
+        nxText(it.d, `δ ${ui.fmt(dl, 2)}`);
       }
-      parts.push(`<g class="bp-unit" data-id="${id}" tabindex="0" role="button" aria-label="${label}" aria-pressed="${id === selId}"><title>${label}</title>`);
-      parts.push(
-        `<rect x="${cx - 22}" y="${cy - 16}" width="44" height="32" rx="4" fill="${fill}" stroke="${id === selId ? "currentColor" : "#777"}" stroke-width="${id === selId ? 4 : 1.2}"/>`,
-      );
-      parts.push(`<text x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12.5" fill="currentColor">${text}</text></g>`);
+      if (fill) {
+        nxSet(it.disc, "fill", fill);
+        nxSet(it.disc, "fill-opacity", op.toFixed(2));
+      }
+      nxSet(it.disc, "stroke", on ? "currentColor" : "#777");
+      nxSet(it.disc, "stroke-width", on ? 4 : 1.2);
+      nxText(it.a, text);
     }
+    nxSet(it.g, "aria-label", label);
+    nxSet(it.g, "aria-pressed", String(on));
+    nxText(it.title, label);
   }
-  const isCE = s.loss === "cross_entropy";
-  for (let j = 1; j <= sizes[L]; j++) {
-    const cx = x(L) + 62;
-    const cy = y(L, j);
-    const id = `y:0:${j}:0`;
-    const yv = s.Y[j - 1][0];
-    const text = isCE ? (yv === 1 ? "class" : "·") : nxFmt(yv, 2);
-    const label = isCE
-      ? `target of output ${j}: ${yv === 1 ? "the true class" : "not the class"}${yv === 1 ? "" : "; select to make it the class"}`
-      : `target y${nxSub(j)} = ${nxFmt(yv, 2)}`;
-    parts.push(`<g class="bp-unit" data-id="${id}" tabindex="0" role="button" aria-label="${label}" aria-pressed="${id === selId}"><title>${label}</title>`);
-    parts.push(`<line x1="${x(L) + 24}" y1="${cy}" x2="${cx - 22}" y2="${cy}" stroke="#aaa" stroke-dasharray="3 3"/>`);
-    parts.push(
-      `<rect x="${cx - 22}" y="${cy - 14}" width="44" height="28" rx="4" style="fill:var(--pst-color-background,#fff)" stroke="${id === selId ? "currentColor" : "#777"}" stroke-width="${id === selId ? 4 : 1.2}"/>`,
-    );
-    parts.push(`<text x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12" fill="currentColor">${text}</text></g>`);
+}
+
+// The elements of a skeleton by data-id, with the parts nxUpdate changes.
+function nxItems(figure) {
+  const items = new Map();
+  for (const g of figure.querySelectorAll("[data-id]")) {
+    items.set(g.getAttribute("data-id"), {
+      g,
+      title: g.querySelector("title"),
+      line: g.querySelector(".bp-line"),
+      halo: g.querySelector(".bp-halo"),
+      disc: g.querySelector(".bp-disc"),
+      a: g.querySelector(".bp-a"),
+      d: g.querySelector(".bp-d"),
+    });
   }
-  parts.push("</svg>");
-  return parts.join("");
+  return items;
 }
 
 function nxTables(s) {
@@ -643,6 +692,13 @@ function nxBuild(root, model, config, controls, push) {
   figure.addEventListener("focusin", explain);
 
   let shownSizes = "";
+  let shownShape = "";
+  let shownChain = "";
+  let items = null;
+  let last = null;
+  details.addEventListener("toggle", () => {
+    if (details.open && last) tables.innerHTML = nxTables(last);
+  });
   return (s) => {
     const sizes = s.sizes;
     const L = sizes.length - 1;
@@ -680,22 +736,26 @@ function nxBuild(root, model, config, controls, push) {
     if (document.activeElement !== num) num.value = String(Math.round(value * 1e4) / 1e4);
     const what = `∂C/∂${name}`;
     readout.textContent = `C = ${nxFmt(s.C, 5)}  ·  ${what} = ${nxFmt(s.grad, 5)}`;
-    // Keep the keyboard focus on the same element across the redraw.
-    const active = document.activeElement;
-    const focused = active && figure.contains(active) ? active.getAttribute("data-id") : null;
-    figure.innerHTML = nxDrawing(s);
-    if (focused) {
-      const again = figure.querySelector(`[data-id="${focused}"]`);
-      if (again) again.focus();
+    // A new shape gets a new skeleton; every state updates it in place (so
+    // the keyboard focus stays where it is).
+    if (key !== shownShape) {
+      figure.innerHTML = nxSkeleton(sizes);
+      items = nxItems(figure);
+      shownShape = key;
     }
+    nxUpdate(items, s);
     chainTitle.textContent = s.chain.length
       ? `How ${what} is made, from the output back (one example, so the means of rules 3 and 4 are over one column):`
       : `A target is not a parameter and no rule is needed: C depends on it directly.`;
-    chain.replaceChildren(
-      ...(s.chain.length
-        ? s.chain.map((step) => nxEl("li", {}, nxStepText(step, s)))
-        : [nxEl("li", {}, s.loss === "cross_entropy" ? `${what} = −ln a${nxSup(L)}${nxSub(sel.j)} = ${nxFmt(s.grad, 5)}` : `${what} = y − a = ${nxFmt(s.grad, 5)}`)]),
-    );
-    tables.innerHTML = nxTables(s);
+    const lines = s.chain.length
+      ? s.chain.map((step) => nxStepText(step, s))
+      : [s.loss === "cross_entropy" ? `${what} = −ln a${nxSup(L)}${nxSub(sel.j)} = ${nxFmt(s.grad, 5)}` : `${what} = y − a = ${nxFmt(s.grad, 5)}`];
+    if (lines.join("\n") !== shownChain) {
+      chain.replaceChildren(...lines.map((t) => nxEl("li", {}, t)));
+      shownChain = lines.join("\n");
+    }
+    // The tables are built only while they are open (and when opened).
+    last = s;
+    if (details.open) tables.innerHTML = nxTables(s);
   };
 }

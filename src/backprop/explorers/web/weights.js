@@ -59,6 +59,7 @@ function compute(config, controls) {
 // ---------------------------------------------------------------------------
 
 const WX_CSS = `
+.bp-weights{contain:layout}
 .bp-weights [hidden]{display:none!important}
 .bp-weights .bp-value{font-family:inherit}
 .bp-weights .bp-panels{display:flex;flex-wrap:wrap;gap:0.4em 0.8em;align-items:flex-start;margin:0.3em 0}
