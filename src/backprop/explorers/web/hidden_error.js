@@ -67,14 +67,18 @@ function heLimits(config, depth) {
   return [10 ** (Math.floor(Math.log10(low)) - 1), 10 ** (Math.ceil(Math.log10(high)) + 1)];
 }
 
+let heLast = { key: null, curves: null }; // the curves do not depend on the chosen activation
+
 function compute(config, controls) {
   const { activation, depth, scale, width, seed } = controls;
-  heDraws(seed, width, config.m, config.depth_range[1]); // every layer the slider can reach
-  const state = { activation, depth, scale, width, seed, m: config.m, y_limits: heLimits(config, depth) };
-  for (const name of HE_ACTIVATIONS) {
-    state[name] = deltaNorms(name, depth, scale, width, config.m, seed);
+  const key = JSON.stringify([depth, scale, width, seed, config.m]);
+  if (heLast.key !== key) {
+    heDraws(seed, width, config.m, config.depth_range[1]); // every layer the slider can reach
+    const curves = {};
+    for (const name of HE_ACTIVATIONS) curves[name] = deltaNorms(name, depth, scale, width, config.m, seed);
+    heLast = { key, curves };
   }
-  return state;
+  return { activation, depth, scale, width, seed, m: config.m, y_limits: heLimits(config, depth), ...heLast.curves };
 }
 
 function render({ model, el }) {
