@@ -212,6 +212,7 @@ def test_extremes_are_finite_without_warnings():
             "not an entry",
         ),
         ({"selected": {"kind": "q", "j": 1}}, ValueError, "kind"),
+        ({"resize_layer": 3}, ValueError, "resize_layer"),
     ],
 )
 def test_bad_controls_are_refused_clearly(change, error, match):

@@ -157,8 +157,8 @@ def test_every_control_moves_state_and_drawing(browser, origin, path):
         keys = controls(page, name)
         expected = {"param", "value", "example", "x1", "x2", "y1", "y2"}
         if name == "network":
-            expected = {"depth", "width0", "width1", "width2", "hidden"}
-            expected |= {"pairing", "selected", "value", "exact"}
+            expected = {"depth", "layer", "units", "hidden", "pairing"}
+            expected |= {"selected", "value", "exact", "class"}
         assert expected <= set(keys), keys
         for key in keys:
             before = snapshot(page, name)

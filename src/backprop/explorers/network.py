@@ -20,7 +20,9 @@ Indices are those of the text and 1-based: the selection
 W^2 (``controls["weights"][1][0][2]`` in Python). The lists ``z``, ``a``,
 ``dsigma`` and ``delta`` of the state are padded like `ForwardCache`, so that
 entry l is layer l: ``a[0]`` is x, and ``z[0]``, ``dsigma[0]`` and
-``delta[0]`` are empty lists (JSON has no None to spare).
+``delta[0]`` are empty lists (JSON has no None to spare). The control
+``resize_layer`` (0..L) is the layer whose width the view's "units" control
+sets; the drawing frames it.
 """
 
 import copy
@@ -125,6 +127,7 @@ def default_controls(sizes=(2, 3, 2), hidden="sigmoid", pairing=None):
         "X": X.tolist(),
         "Y": Y.tolist(),
         "selected": {"kind": "w", "l": len(sizes) - 1, "j": 1, "k": 1},
+        "resize_layer": 0,
     }
 
 
@@ -178,6 +181,7 @@ def resize(controls, sizes):
             for j in range(sizes[-1])
         ]
     new["sizes"] = list(sizes)
+    new["resize_layer"] = min(controls["resize_layer"], L)
     if not _selection_exists(sizes, controls["selected"]):
         new["selected"] = {"kind": "w", "l": L, "j": 1, "k": 1}
     return new
@@ -248,6 +252,7 @@ def check_controls(controls):
         "X",
         "Y",
         "selected",
+        "resize_layer",
     } - set(controls)
     if missing:
         raise ValueError(f"controls lack {sorted(missing)}")
@@ -271,6 +276,12 @@ def check_controls(controls):
             _check_matrix(f"{name}[{l - 1}] (layer {l})", M, shape(l))
     _check_matrix("X", controls["X"], (sizes[0], 1))
     _check_matrix("Y", controls["Y"], (sizes[-1], 1))
+    r = controls["resize_layer"]
+    if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r <= L:
+        raise ValueError(
+            f"resize_layer must be an int in 0..{L} (the layer whose width "
+            f"the units control sets); got {r!r}"
+        )
     sel = controls["selected"]
     if not isinstance(sel, dict) or sel.get("kind") not in KINDS:
         raise ValueError(
@@ -345,6 +356,7 @@ def state(config, controls):
         "X": _rows(X),
         "Y": _rows(Y),
         "selected": c["selected"],
+        "resize_layer": c["resize_layer"],
         "z": [[]] + _rows_list(cache.z[1:]),
         "a": _rows_list(cache.a),
         "dsigma": dsigma,
@@ -488,6 +500,7 @@ def random_controls(rng):
         n = sizes[0] if kind == "x" else sizes[-1]
         sel = {"kind": kind, "j": int(rng.integers(1, n + 1))}
     controls["selected"] = sel
+    controls["resize_layer"] = int(rng.integers(0, L + 1))
     return controls
 
 

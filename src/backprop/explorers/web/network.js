@@ -87,6 +87,7 @@ function nxResize(config, controls, sizes) {
     }
   }
   next.sizes = sizes.slice();
+  next.resize_layer = Math.min(controls.resize_layer, L);
   if (!nxSelectionExists(sizes, controls.selected)) {
     next.selected = { kind: "w", l: L, j: 1, k: 1 };
   }
@@ -120,6 +121,7 @@ function compute(config, controls) {
     X: c.X,
     Y: c.Y,
     selected: c.selected,
+    resize_layer: c.resize_layer,
     z: [[]].concat(cache.z.slice(1)),
     a: cache.a,
     dsigma,
@@ -340,6 +342,10 @@ function nxSkeleton(sizes) {
   const parts = [
     `<svg viewBox="0 0 ${width} ${height}" role="group" aria-label="The network: ${sizes.join("-")} units; select a weight, unit, input or target">`,
   ];
+  // A dashed frame around each column; nxUpdate shows the one being resized.
+  for (let l = 0; l <= L; l++) {
+    parts.push(`<rect class="bp-col" x="${x(l) - 30}" y="20" width="60" height="${height - 22}" rx="6" fill="none" stroke="currentColor" stroke-opacity="0.5" stroke-dasharray="5 4" visibility="hidden"/>`);
+  }
   for (let l = 0; l <= L; l++) {
     const t = l === 0 ? "input x" : l === L ? "output" : `layer ${l}`;
     parts.push(`<text x="${x(l)}" y="14" text-anchor="middle" font-size="13" fill="currentColor">${t}</text>`);
@@ -397,7 +403,8 @@ function nxText(e, text) {
 
 // Set, in place, what the state changes: the colour and width of every edge
 // and unit, the numbers, the labels (title, aria-label) and the selection.
-function nxUpdate(items, s) {
+function nxUpdate(items, s, cols) {
+  cols.forEach((r, l) => nxSet(r, "visibility", l === s.resize_layer ? "visible" : "hidden"));
   const sizes = s.sizes;
   const L = sizes.length - 1;
   const selId = nxId(s.selected);
@@ -531,29 +538,6 @@ function nxBuild(root, model, config, controls, push) {
   // -- the shape of the network --------------------------------------------
   const shape = nxEl("fieldset");
   shape.append(nxEl("legend", {}, "Network"));
-  const depthOpts = [];
-  for (let L = 1; L <= config.max_layers; L++) depthOpts.push([String(L), String(L)]);
-  const depth = nxSelect("layers with weights L", depthOpts, (v) => {
-    const old = controls().sizes;
-    const L = Number(v);
-    const sizes = [old[0]];
-    for (let l = 1; l < L; l++) sizes.push(l < old.length - 1 ? old[l] : 3);
-    sizes.push(old[old.length - 1]);
-    push(nxResize(config, controls(), sizes));
-  }, "depth");
-  shape.append(depth.wrap);
-  const widthOpts = [];
-  for (let n = 1; n <= config.max_units; n++) widthOpts.push([String(n), String(n)]);
-  const widths = [];
-  for (let l = 0; l <= config.max_layers; l++) {
-    const w = nxSelect(`n${nxSub(l)}`, widthOpts, (v) => {
-      const sizes = controls().sizes.slice();
-      sizes[l] = Number(v);
-      push(nxResize(config, controls(), sizes));
-    }, `width${l}`);
-    widths.push(w);
-    shape.append(w.wrap);
-  }
   const hidden = nxSelect(
     "hidden activation",
     config.hidden_choices.map((h) => [h, h]),
@@ -581,6 +565,28 @@ function nxBuild(root, model, config, controls, push) {
     "pairing",
   );
   shape.append(pairing.wrap);
+  const depthOpts = [];
+  for (let L = 1; L <= config.max_layers; L++) depthOpts.push([String(L), String(L)]);
+  const depth = nxSelect("layers with weights L", depthOpts, (v) => {
+    const old = controls().sizes;
+    const L = Number(v);
+    const sizes = [old[0]];
+    for (let l = 1; l < L; l++) sizes.push(l < old.length - 1 ? old[l] : 3);
+    sizes.push(old[old.length - 1]);
+    push(nxResize(config, controls(), sizes));
+  }, "depth");
+  shape.append(depth.wrap);
+  // The width of one layer at a time: which layer (framed in the drawing), then its units.
+  const layer = nxSelect("resize layer", [], (v) => push({ ...controls(), resize_layer: Number(v) }), "layer");
+  shape.append(layer.wrap);
+  const widthOpts = [];
+  for (let n = 1; n <= config.max_units; n++) widthOpts.push([String(n), String(n)]);
+  const units = nxSelect("to units", widthOpts, (v) => {
+    const sizes = controls().sizes.slice();
+    sizes[controls().resize_layer] = Number(v);
+    push(nxResize(config, controls(), sizes));
+  }, "units");
+  shape.append(units.wrap);
   root.append(shape);
 
   // -- one number -------------------------------------------------------------
@@ -614,12 +620,14 @@ function nxBuild(root, model, config, controls, push) {
   });
   const sliderLabel = slider.root.querySelector("label");
   one.append(slider.root);
-  const numWrap = nxEl("label");
-  const numText = nxEl("span", {}, "exact value");
-  const num = nxEl("input", { type: "number", step: "any", inputmode: "decimal", "data-control": "exact" });
+  const numId = ui.uid("exact");
+  const numWrap = nxEl("div", { class: "bp-control" });
+  const numText = nxEl("label", { for: numId }, "exact value");
+  const num = nxEl("input", { type: "number", id: numId, step: "any", inputmode: "decimal", "data-control": "exact" });
   numWrap.append(numText, num);
   one.append(numWrap);
-  const cls = nxSelect("target class", [], (v) => {
+  // A one-hot target: the class for the cross-entropy, targets 1 and 0 for the squared error.
+  const cls = nxSelect("one-hot target on", [], (v) => {
     push({ ...controls(), Y: controls().Y.map((_, j) => [j === Number(v) - 1 ? 1 : 0]) });
   }, "class");
   one.append(cls.wrap);
@@ -695,6 +703,7 @@ function nxBuild(root, model, config, controls, push) {
   let shownShape = "";
   let shownChain = "";
   let items = null;
+  let cols = [];
   let last = null;
   details.addEventListener("toggle", () => {
     if (details.open && last) tables.innerHTML = nxTables(last);
@@ -704,11 +713,11 @@ function nxBuild(root, model, config, controls, push) {
     const L = sizes.length - 1;
     const isCE = s.loss === "cross_entropy";
     depth.sel.value = String(L);
-    widths.forEach((w, l) => {
-      w.wrap.hidden = l > L;
-      w.wrap.firstChild.textContent = l === 0 ? "inputs n₀" : l === L ? `outputs n${nxSub(l)}` : `units n${nxSub(l)}`;
-      if (l <= L) w.sel.value = String(sizes[l]);
-    });
+    const opts = [];
+    for (let l = 0; l <= L; l++) opts.push([String(l), l === 0 ? "inputs (layer 0)" : l === L ? `outputs (layer ${l})` : `layer ${l}`]);
+    if (layer.sel.options.length !== opts.length || layer.sel.options[L].text !== opts[L][1]) nxSetOptions(layer.sel, opts);
+    layer.sel.value = String(s.resize_layer);
+    units.sel.value = String(sizes[s.resize_layer]);
     hidden.sel.value = s.hidden;
     pairing.sel.value = s.pairing;
     const key = `${sizes.join("-")}/${isCE}`;
@@ -719,8 +728,7 @@ function nxBuild(root, model, config, controls, push) {
       nxSetOptions(cls.sel, opts);
       shownSizes = key;
     }
-    cls.wrap.hidden = !isCE;
-    if (isCE) cls.sel.value = String(nxTargetClass(s.Y) + 1);
+    cls.sel.value = String(nxTargetClass(s.Y) + 1);
     const sel = s.selected;
     entry.sel.value = nxId(sel);
     name = nxName(sel);
@@ -741,9 +749,10 @@ function nxBuild(root, model, config, controls, push) {
     if (key !== shownShape) {
       figure.innerHTML = nxSkeleton(sizes);
       items = nxItems(figure);
+      cols = [...figure.querySelectorAll(".bp-col")];
       shownShape = key;
     }
-    nxUpdate(items, s);
+    nxUpdate(items, s, cols);
     chainTitle.textContent = s.chain.length
       ? `How ${what} is made, from the output back (one example, so the means of rules 3 and 4 are over one column):`
       : `A target is not a parameter and no rule is needed: C depends on it directly.`;
