@@ -42,9 +42,10 @@ def book():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with launch_chromium() as b:
-        yield b
+def browser(playwright_session):
+    b = launch_chromium(playwright_session)
+    yield b
+    b.close()
 
 
 @pytest.fixture(scope="module", params=["file", "http"])
