@@ -437,7 +437,9 @@ def test_chapter_explorer_and_figures(executed, number):
     nb = executed[number]
     bundles = [o["data"] for o in outputs(nb) if "data" in o]
     explorers = [
-        d for d in bundles if 'class="bp-frames"' in d.get("text/html", "")
+        d
+        for d in bundles
+        if 'data-explorer="weights"' in d.get("text/html", "")
     ]
     assert len(explorers) == 1 and "VBox(" not in explorers[0]["text/plain"]
     for cell in nb.cells:

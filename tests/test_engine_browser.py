@@ -92,6 +92,14 @@ BREAKS = {
         "mat.mul(mat.matmulT(W_next, delta_next), dsigma)",
         "mat.matmulT(W_next, delta_next)",
     ),
+    "network": (
+        "mat.mul(mat.matmulT(W_next, delta_next), dsigma)",
+        "mat.matmulT(W_next, delta_next)",
+    ),
+    "weights": (
+        "delta.map((row) => [row.reduce((s, v) => s + v, 0) / row.length])",
+        "delta.map((row) => [row.reduce((s, v) => s + v, 0)])",
+    ),
     "nudge": (
         "return mat.map(mat.matmul(delta, mat.T(a_prev)), (v) => v / m);",
         "return mat.matmul(delta, mat.T(a_prev));",

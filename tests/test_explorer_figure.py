@@ -13,15 +13,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-# nudge, output_error and hidden_error draw in JavaScript now (web/); the
-# weights and training explorers still use this module until they move too.
+# nudge, output_error, hidden_error and weights draw in JavaScript now
+# (web/); the training explorer still uses this module until it moves too.
 from backprop.explorers import (  # noqa: E402
     figure,
     training,
-    weights,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -72,40 +70,11 @@ def test_the_live_widget_parts():
 # -- blitting is invisible ------------------------------------------------------------
 
 
-def weights_plot():
-    ex = weights.show().widget.explorer
-
-    def select_bias():
-        ex.select(weights.bias(1, 2))  # a new layout of the same figure
-        ex.set_value(-2.0)
-
-    return ex.view, [
-        lambda: ex.set_value(-4.0),
-        lambda: ex.set_value(0.5),
-        select_bias,
-        lambda: ex.set_value(3.0),
-    ]
-
-
 def training_plot():
     ex = training.TrainingExplorer()
     return ex.view, [
         lambda e=e: ex.view.update(e) for e in (0, 5, training.EPOCHS_MAX)
     ]
-
-
-@pytest.mark.parametrize(
-    "make",
-    [weights_plot],
-    ids=["weights"],
-)
-def test_blitted_frames_equal_a_full_draw(make):
-    plot, steps = make()
-    for step in steps:
-        step()
-        np.testing.assert_array_equal(
-            np.asarray(plot.render()), full_draw(plot)
-        )
 
 
 def test_training_frames_equal_a_full_draw_but_where_ticks_meet_the_frame():

@@ -5,6 +5,7 @@ cost written out here in plain NumPy, centred finite differences of that cost,
 and derivatives worked out by hand for the output layer.
 """
 
+import html
 import json
 import re
 import warnings
@@ -13,14 +14,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import backprop as bp  # noqa: E402
 from backprop.explorers import weights as wx  # noqa: E402
 
-PNG = b"\x89PNG\r\n\x1a\n"
 SETTINGS = (-4.0, -2.35, -0.5, 0.0, 0.7, 1.9, 4.0)
 
 
@@ -70,7 +69,7 @@ def problem():
 
 @pytest.fixture()
 def view():
-    return wx.show(frames=3)
+    return wx.show()
 
 
 # -- the pure function ------------------------------------------------------
@@ -85,7 +84,7 @@ def test_gradients_equal_finite_differences_at_every_setting(
 ):
     net, X, Y = problem
     for value in SETTINGS:
-        s = wx.state(net, X, Y, param, value)
+        s = wx.layer_state(net, X, Y, param, value)
         Ws, bs = set_entry(net, param, value)
         dW, db = finite_difference_gradients(Ws, bs, X, Y, param.l)
         np.testing.assert_allclose(s.dW, dW, rtol=1e-6, atol=1e-9)
@@ -96,7 +95,7 @@ def test_db_is_the_mean_of_the_columns_of_delta(problem):
     net, X, Y = problem
     for param in (wx.weight(1, 2, 2), wx.bias(2, 1)):
         for value in SETTINGS:
-            s = wx.state(net, X, Y, param, value)
+            s = wx.layer_state(net, X, Y, param, value)
             m = X.shape[1]
             mean = sum(s.delta[:, [i]] for i in range(m)) / m
             np.testing.assert_allclose(s.db, mean, rtol=1e-12, atol=1e-15)
@@ -105,7 +104,7 @@ def test_db_is_the_mean_of_the_columns_of_delta(problem):
 
 def test_dW_is_the_mean_of_the_outer_products(problem):
     net, X, Y = problem
-    s = wx.state(net, X, Y, wx.weight(2, 2, 3), 1.5)
+    s = wx.layer_state(net, X, Y, wx.weight(2, 2, 3), 1.5)
     m = X.shape[1]
     loop = (
         sum(np.outer(s.delta[:, i], s.a_prev[:, i]) for i in range(m)) / m
@@ -117,7 +116,7 @@ def test_moving_one_weight_changes_W_only_at_j_k(problem):
     net, X, Y = problem
     for param in (wx.weight(1, 3, 2), wx.weight(2, 2, 1)):
         before = net.weights[param.l - 1].copy()
-        s = wx.state(net, X, Y, param, 3.25)
+        s = wx.layer_state(net, X, Y, param, 3.25)
         changed = np.argwhere(s.W != before)
         assert changed.tolist() == [[param.j - 1, param.k - 1]]
         assert s.W[param.j - 1, param.k - 1] == 3.25
@@ -129,7 +128,7 @@ def test_moving_one_weight_changes_W_only_at_j_k(problem):
 
 def test_moving_one_bias_changes_b_only_at_j(problem):
     net, X, Y = problem
-    s = wx.state(net, X, Y, wx.bias(1, 2), -1.0)
+    s = wx.layer_state(net, X, Y, wx.bias(1, 2), -1.0)
     assert np.argwhere(s.b != net.biases[0]).tolist() == [[1, 0]]
     np.testing.assert_array_equal(s.W, net.weights[0])
 
@@ -138,7 +137,7 @@ def test_loss_equals_net_loss_after_setting_the_weight(problem):
     net, X, Y = problem
     for param in (wx.weight(2, 1, 3), wx.bias(1, 3)):
         for value in SETTINGS:
-            s = wx.state(net, X, Y, param, value)
+            s = wx.layer_state(net, X, Y, param, value)
             twin = net.copy()
             Ws, bs = set_entry(net, param, value)
             twin.weights, twin.biases = Ws, bs
@@ -151,7 +150,7 @@ def test_loss_equals_net_loss_after_setting_the_weight(problem):
 def test_activation_into_layer_1_is_the_input(problem):
     net, X, Y = problem
     np.testing.assert_array_equal(
-        wx.state(net, X, Y, wx.weight(1, 1, 1), 0.0).a_prev, X
+        wx.layer_state(net, X, Y, wx.weight(1, 1, 1), 0.0).a_prev, X
     )
 
 
@@ -162,7 +161,10 @@ def test_output_bias_gradient_is_the_mean_residual_and_grows_with_slope_one(
     # one for one with b^2_j, so the gradient is linear in b^2_j with slope 1.
     net, X, Y = problem
     param = wx.bias(2, 2)
-    g = {v: wx.state(net, X, Y, param, v).grad for v in (-3.0, 0.0, 2.0)}
+    g = {
+        v: wx.layer_state(net, X, Y, param, v).grad
+        for v in (-3.0, 0.0, 2.0)
+    }
     assert (g[2.0] - g[-3.0]) / 5.0 == pytest.approx(1.0, rel=1e-12)
     assert (g[0.0] - g[-3.0]) / 3.0 == pytest.approx(1.0, rel=1e-12)
     Ws, bs = set_entry(net, param, 2.0)
@@ -179,8 +181,8 @@ def test_output_weight_gradient_is_linear_with_slope_mean_a_squared(
     net, X, Y = problem
     param = wx.weight(2, 1, 3)
     lo, hi = (
-        wx.state(net, X, Y, param, -1.0),
-        wx.state(net, X, Y, param, 2.5),
+        wx.layer_state(net, X, Y, param, -1.0),
+        wx.layer_state(net, X, Y, param, 2.5),
     )
     a1 = 1.0 / (1.0 + np.exp(-(net.weights[0] @ X + net.biases[0])))
     assert (hi.grad - lo.grad) / 3.5 == pytest.approx(
@@ -195,7 +197,7 @@ def test_extremes_give_finite_values_without_warnings(problem):
         with np.errstate(all="raise"):
             for param in wx.parameters(net):
                 for value in wx.VALUE_RANGE:
-                    s = wx.state(net, X, Y, param, value)
+                    s = wx.layer_state(net, X, Y, param, value)
                     for M in (s.W, s.b, s.a_prev, s.delta, s.dW, s.db):
                         assert np.all(np.isfinite(M))
                     assert np.isfinite(s.loss) and np.isfinite(s.grad)
@@ -219,7 +221,7 @@ def test_extremes_are_finite_for_softmax_and_cross_entropy():
             wx.weight(1, 2, 2),
         ):
             for value in (-40.0, 40.0):
-                s = wx.state(net, X, Y, param, value)
+                s = wx.layer_state(net, X, Y, param, value)
                 assert (
                     np.isfinite(s.loss)
                     and np.all(np.isfinite(s.dW))
@@ -230,15 +232,15 @@ def test_extremes_are_finite_for_softmax_and_cross_entropy():
 def test_bad_parameters_are_refused(problem):
     net, X, Y = problem
     with pytest.raises(ValueError, match="layer"):
-        wx.state(net, X, Y, wx.weight(3, 1, 1), 0.0)
+        wx.layer_state(net, X, Y, wx.weight(3, 1, 1), 0.0)
     with pytest.raises(ValueError, match="row j"):
-        wx.state(net, X, Y, wx.weight(2, 3, 1), 0.0)
+        wx.layer_state(net, X, Y, wx.weight(2, 3, 1), 0.0)
     with pytest.raises(ValueError, match="column k"):
-        wx.state(net, X, Y, wx.weight(1, 1, 3), 0.0)
+        wx.layer_state(net, X, Y, wx.weight(1, 1, 3), 0.0)
     with pytest.raises(ValueError, match="finite"):
-        wx.state(net, X, Y, wx.bias(1, 1), float("nan"))
+        wx.layer_state(net, X, Y, wx.bias(1, 1), float("nan"))
     with pytest.raises(TypeError, match="Param"):
-        wx.state(net, X, Y, (1, 1, 1), 0.0)
+        wx.layer_state(net, X, Y, (1, 1, 1), 0.0)
 
 
 def test_parameters_lists_every_weight_and_bias(problem):
@@ -248,89 +250,151 @@ def test_parameters_lists_every_weight_and_bias(problem):
     assert params[0].text == "w^1_11" and params[0].unicode == "w¹₁₁"
 
 
-# -- the live widget ----------------------------------------------------------
+# -- the explorer's protocol: state(config, controls) -------------------------
 
 
-def test_slider_moves_recompute_the_state_and_the_image(view):
-    box = view.widget
-    ex = box.explorer
-    images = set()
-    for value in (-4.0, -1.0, 0.5, 4.0):
-        box.slider.value = value
-        s = ex.current
-        assert s.value == value and s.param == wx.weight(2, 1, 2)
-        assert s.W[0, 1] == value
-        net, X, Y = ex.net, ex.X, ex.Y
-        Ws, bs = set_entry(net, s.param, value)
-        assert s.loss == pytest.approx(
+def _as_param(d):
+    return (
+        wx.weight(d["l"], d["j"], d["k"])
+        if d["kind"] == "w"
+        else wx.bias(d["l"], d["j"])
+    )
+
+
+def test_state_equals_finite_differences_with_edited_x_and_y(view):
+    rng = np.random.default_rng(7)
+    cfg = view.config
+    net = wx.default_problem()[0]
+    for _ in range(6):
+        c = view.sample_controls(rng)
+        s = wx.state(cfg, c)
+        param = _as_param(c["param"])
+        X, Y = np.array(c["X"]), np.array(c["Y"])
+        Ws, bs = set_entry(net, param, c["value"])
+        assert s["C"] == pytest.approx(
             reference_loss(Ws, bs, X, Y), rel=1e-12
         )
-        dW, _ = finite_difference_gradients(Ws, bs, X, Y, 2)
-        np.testing.assert_allclose(s.dW, dW, rtol=1e-6, atol=1e-9)
-        image = bytes(box.children[2].value)
-        assert image.startswith(PNG)
-        images.add(image)
-    assert len(images) == 4  # every move redrew the picture
+        for l in (1, 2):
+            dW, db = finite_difference_gradients(Ws, bs, X, Y, l)
+            np.testing.assert_allclose(
+                s["dW"][l - 1], dW, rtol=1e-6, atol=1e-9
+            )
+            np.testing.assert_allclose(
+                s["db"][l - 1], db, rtol=1e-6, atol=1e-9
+            )
+        G = s["dW"] if param.kind == "w" else s["db"]
+        assert s["grad"] == G[param.l - 1][param.index[0]][param.index[1]]
+        # The curve is the cost at each value of the parameter.
+        for i in (0, 17, 40):
+            v = cfg["curve_values"][i]
+            Wv, bv = set_entry(net, param, v)
+            assert s["curve"][i] == pytest.approx(
+                reference_loss(Wv, bv, X, Y), rel=1e-12
+            )
 
 
-def test_selector_switches_layer_and_resets_the_slider(view):
-    box = view.widget
-    ex = box.explorer
-    fig = ex.view.fig
-    box.selector.value = wx.bias(1, 2)
-    assert ex.current.param == wx.bias(1, 2)
-    assert box.slider.value == pytest.approx(
-        ex.net.biases[0][1, 0], abs=0.05
+def test_state_shows_the_layer_of_the_parameter(view):
+    c = dict(view.controls, param={"kind": "w", "l": 1, "j": 2, "k": 1})
+    s = wx.state(view.config, c)
+    np.testing.assert_array_equal(s["a_prev"], c["X"])  # a^0 = x
+    assert np.shape(s["delta"]) == (3, 4)
+    assert s["weights"][0][1][0] == c["value"]
+
+
+def test_state_is_json_and_repeats_every_control(view):
+    s = view.state
+    json.dumps(s, allow_nan=False)
+    for key in ("param", "value", "X", "Y", "example"):
+        assert s[key] == view.controls[key]
+    for key in ("sizes", "hidden", "output", "loss", "weights", "biases"):
+        assert key in s
+
+
+def test_set_controls_recomputes_the_state_with_the_package(view):
+    before = view.state["C"]
+    s = view.set_controls(value=3.5)
+    assert s["value"] == 3.5 and s["C"] != before
+    X = [row[:] for row in view.controls["X"]]
+    X[0][2] = -2.5
+    s = view.set_controls(X=X, example=3)
+    assert s["X"][0][2] == -2.5 and s["example"] == 3
+    net = wx.default_problem()[0]
+    Ws, bs = set_entry(net, wx.weight(2, 1, 2), 3.5)
+    assert s["C"] == pytest.approx(
+        reference_loss(Ws, bs, np.array(X), np.array(s["Y"])), rel=1e-12
     )
-    assert ex.current.W.shape == (3, 2) and ex.current.delta.shape == (
-        3,
-        ex.X.shape[1],
-    )
-    assert ex.view.fig is fig  # the same figure, laid out again
-    box.slider.value = -2.0
-    assert ex.current.b[1, 0] == -2.0
-    assert ex.current.grad == pytest.approx(ex.current.db[1, 0])
 
 
-def test_live_updates_open_no_pyplot_figures(view):
-    before = plt.get_fignums()
-    view.widget.slider.value = 1.0
-    view.widget.selector.value = wx.weight(1, 2, 1)
-    view._repr_mimebundle_()
-    assert plt.get_fignums() == before
+def test_extreme_controls_give_finite_states(view):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            settings = view.extreme_controls()
+            assert len(settings) >= 2 * len(
+                wx.parameters(bp.MLP([2, 3, 2]))
+            )
+            for c in settings:
+                s = wx.state(view.config, c)
+                json.dumps(s, allow_nan=False)
 
 
-def test_widget_labels_say_what_they_are(view):
-    box = view.widget
-    assert box.selector.description == "parameter"
-    assert box.slider.description.startswith("value of w²₁₂")
-    assert box.slider.continuous_update
-    assert "∂C/∂w²₁₂" in box.children[3].value
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"value": float("nan")}, "value"),
+        ({"value": 9.0}, "value must be in"),
+        ({"value": "1"}, "number"),
+        ({"param": {"kind": "w", "l": 3, "j": 1, "k": 1}}, "layer"),
+        ({"param": {"kind": "w", "l": 1, "j": 1}}, "indices"),
+        ({"param": {"kind": "z", "l": 1, "j": 1}}, "kind"),
+        ({"X": [[0.0, 1.0], [1.0, 2.0]]}, "examples"),
+        ({"X": [[0.0] * 4]}, "rows"),
+        ({"Y": [[5.0] * 4, [0.0] * 4]}, "must be in"),
+        ({"example": 5}, "example"),
+    ],
+)
+def test_bad_controls_are_refused_clearly(view, change, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        wx.state(view.config, {**view.controls, **change})
 
 
-# -- the book view --------------------------------------------------------------
+def test_show_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="focus"):
+        wx.show(focus="dz")
+    net, X, Y = wx.default_problem()
+    with pytest.raises(ValueError, match="together"):
+        wx.show(net=net)
+    with pytest.raises(ValueError, match="row j"):
+        wx.show(param=wx.weight(2, 3, 1))
 
 
-def test_dual_view_bundle_has_frames_and_no_widget_text():
-    view = wx.show(focus="db", frames=5)
+def test_focus_picks_the_first_parameter():
+    assert wx.show(focus="db").state["param"] == {
+        "kind": "b",
+        "l": 2,
+        "j": 1,
+    }
+    assert wx.show(focus="dW").state["param"] == {
+        "kind": "w",
+        "l": 2,
+        "j": 1,
+        "k": 2,
+    }
+
+
+def test_book_html_holds_the_live_view_and_a_fallback(view):
     bundle = view._repr_mimebundle_()
-    html = bundle["text/html"]
-    assert 'class="bp-frames"' in html
-    data = json.loads(
-        re.search(
-            r'<script type="application/json" class="bp-frames-data">(.*?)</script>',
-            html,
-            re.S,
-        ).group(1)
+    page = bundle["text/html"]
+    assert 'data-explorer="weights"' in page
+    state = json.loads(
+        html.unescape(re.search(r'data-state="([^"]*)"', page).group(1))
     )
-    assert len(data["frames"]) == 5 and all(
-        f.startswith("data:image/png;base64,") for f in data["frames"]
-    )
-    assert len(set(data["frames"])) == 5
+    assert state == view.state
+    assert "<noscript>" in page and "data:image/png;base64," in page
+    assert "needs JavaScript" in page
+    assert "function compute(config, controls)" in page
     assert (
-        data["labels"][0] == "b²₁ = -4.00"
-        and data["labels"][-1] == "b²₁ = +4.00"
+        "fetch(" not in page and "import " not in page.split("<script")[-1]
     )
-    assert 'max="4"' in html
-    assert "VBox(" not in bundle["text/plain"] and "VBox(" not in repr(view)
-    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert len(page.encode()) < 100_000
+    assert "Weights explorer" in bundle["text/plain"]

@@ -1,23 +1,24 @@
 """Weights and biases explorer: move one parameter, watch rules 3 and 4 respond (chapters 5, 6).
 
-A small network (2-3-2 by default) and a fixed batch. One parameter, a weight
-w^l_{jk} or a bias b^l_j, is set to a value; the explorer shows, for its layer
-l, the heatmaps of W^l, b^l, a^{l-1}, δ^l, ∂C/∂W^l = δ^l (a^{l-1})ᵀ / m and
-∂C/∂b^l = the mean of the columns of δ^l, together with the cost C as a
-function of the parameter and the tangent whose slope is the backprop
-gradient.
+A small network (2-3-2 by default) and a batch of four examples. One
+parameter, a weight w^l_{jk} or a bias b^l_j, is set to a value; the
+explorer shows, for its layer l, W^l, b^l, a^{l-1}, δ^l,
+∂C/∂W^l = δ^l (a^{l-1})ᵀ / m and ∂C/∂b^l = the mean of the columns of δ^l,
+with the cost C as a function of the parameter and the tangent whose slope
+is the backprop gradient. The reader can also change the input x and the
+target y of every example.
 
-Three layers, as for every explorer:
-
-- `state(net, X, Y, param, value)` and `sweep(...)`: pure NumPy, no widgets,
-  no Matplotlib; the tests call them directly;
-- `_Figure`: one blitted Matplotlib figure whose artists are updated in place;
-- `show(...)`: the live ipywidgets view (a selector and one slider) wrapped
-  in a `backprop.frames.DualView` whose book view is frames precomputed along
-  the slider.
+- `layer_state(net, X, Y, param, value)` and `sweep(...)`: pure NumPy, the
+  numbers of one layer;
+- `state(config, controls)`: the explorer's whole state as JSON-safe lists,
+  computed with the package; the view in `web/weights.js` computes the same
+  dictionary with the in-page engine, and the tests compare the two;
+- `show(...)`: the explorer (`backprop.explorers.host`), a widget in
+  JupyterLab and a live page in the book.
 
 Indices are those of the text and are 1-based: `weight(2, 1, 3)` is w^2_{13},
-row 1 and column 3 of W^2 (`net.weights[1][0, 2]` in Python).
+row 1 and column 3 of W^2 (`net.weights[1][0, 2]` in Python). In controls
+and state a parameter is ``{"kind": "w", "l": 2, "j": 1, "k": 3}``.
 """
 
 from dataclasses import dataclass
@@ -26,15 +27,20 @@ from typing import NamedTuple
 import numpy as np
 
 from ..network import MLP
-from .figure import PALETTE_COLORS, BlittedFigure, image_widget
+from .host import Explorer
 
 __all__ = [
     "Param",
     "weight",
     "bias",
     "WeightsState",
-    "state",
+    "layer_state",
     "sweep",
+    "config",
+    "default_controls",
+    "state",
+    "WeightsExplorer",
+    "EXPLORER",
     "parameters",
     "default_problem",
     "show",
@@ -43,6 +49,10 @@ __all__ = [
 
 #: The slider range of the selected parameter's value.
 VALUE_RANGE = (-4.0, 4.0)
+#: The slider range of every input x and target y.
+DATA_RANGE = (-3.0, 3.0)
+#: The number of points of the cost curve over VALUE_RANGE.
+CURVE_POINTS = 41
 
 
 class Param(NamedTuple):
@@ -193,7 +203,7 @@ class WeightsState:
         return float(G[self.param.index])
 
 
-def state(net, X, Y, param, value):
+def layer_state(net, X, Y, param, value):
     """Return the WeightsState of param's layer after setting param to value; net is not changed."""
     twin = with_value(net, param, value)
     X = twin.check_X(X)
@@ -216,7 +226,7 @@ def state(net, X, Y, param, value):
 
 def sweep(net, X, Y, param, values):
     """Return the list of WeightsState at each of `values` of param."""
-    return [state(net, X, Y, param, v) for v in values]
+    return [layer_state(net, X, Y, param, v) for v in values]
 
 
 def default_problem(seed=0, m=4):
@@ -238,362 +248,274 @@ def default_problem(seed=0, m=4):
 
 
 # ---------------------------------------------------------------------------
-# The figure: created once per selected parameter, its artists updated in place.
+# The explorer's protocol: config (static), controls (every control), state.
 # ---------------------------------------------------------------------------
 
-_PANELS = ("W", "b", "a_prev", "delta", "dW", "db")
+
+def _param_dict(param):
+    d = {"kind": param.kind, "l": param.l, "j": param.j}
+    if param.kind == "w":
+        d["k"] = param.k
+    return d
 
 
-def _titles(l):
-    return {
-        "W": f"$W^{{{l}}}$",
-        "b": f"$b^{{{l}}}$",
-        "a_prev": f"$a^{{{l - 1}}}$",
-        "delta": rf"$\delta^{{{l}}}$",
-        "dW": rf"$\partial C/\partial W^{{{l}}}$",
-        "db": rf"$\partial C/\partial b^{{{l}}}$",
-    }
+def _param_from(d):
+    if not isinstance(d, dict) or d.get("kind") not in ("w", "b"):
+        raise ValueError(
+            "param must be a dict {kind: 'w' or 'b', l, j (, k)} with "
+            f"1-based indices; got {d!r}"
+        )
+    try:
+        if d["kind"] == "w":
+            return weight(d["l"], d["j"], d["k"])
+        return bias(d["l"], d["j"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(
+            f"param {d!r} needs integer indices l, j (and k for a weight)"
+        ) from None
 
 
-class _Figure(BlittedFigure):
-    """One Matplotlib figure (not managed by pyplot) showing a WeightsState; update() moves its artists.
+def config(net=None, focus="dW"):
+    """Return the static configuration: the base network, ranges, the curve's values.
 
-    The still parts (axes, ticks, titles, the cost curve, and the panels the
-    parameter cannot change: a^{l-1}, and b^l for a weight or W^l for a bias)
-    are drawn once; a frame draws only the moving artists on top: the other
-    heatmaps with their numbers and outlines, the tangent and the title of the
-    cost panel. Text is what costs most to draw.
+    net: an MLP (default: that of default_problem()); focus "dW" (chapter 6)
+    or "db" (chapter 5), the gradient the view puts first.
     """
-
-    def __init__(self, states):
-        """Create the figure and lay it out for the states' parameter."""
-        super().__init__((8.4, 4.6))
-        self.layout(states)
-
-    def layout(self, states):
-        """Lay the panels out anew for the states' parameter; colour limits and the curve span the states."""
-        from matplotlib.patches import Rectangle
-
-        self.clear()
-        first = states[0]
-        p = self.param = first.param
-        # Fixed margins: a layout engine would rerun on every full draw.
-        n_prev, m = first.W.shape[1], first.delta.shape[1]
-        gs = self.fig.add_gridspec(
-            2,
-            4,
-            width_ratios=[n_prev + 1, 1.6, m + 1, m + 1],
-            left=0.04,
-            right=0.99,
-            bottom=0.1,
-            top=0.93,
-            wspace=0.25,
-            hspace=0.45,
-        )
-        places = {
-            "W": gs[0, 0],
-            "b": gs[0, 1],
-            "a_prev": gs[0, 2],
-            "delta": gs[0, 3],
-            "dW": gs[1, 0],
-            "db": gs[1, 1],
-        }
-        titles = _titles(p.l)
-        self.images, self.texts, self.limits = {}, {}, {}
-        for name, place in places.items():
-            ax = self.fig.add_subplot(place)
-            M = getattr(first, name)
-            lim = 1.25 * max(
-                1e-12,
-                max(
-                    float(np.max(np.abs(getattr(s, name)))) for s in states
-                ),
-            )
-            self.limits[name] = lim
-            self.images[name] = ax.imshow(
-                M, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto"
-            )
-            self.texts[name] = [
-                [
-                    ax.text(c, r, "", ha="center", va="center", fontsize=8)
-                    for c in range(M.shape[1])
-                ]
-                for r in range(M.shape[0])
-            ]
-            ax.set_yticks(
-                range(M.shape[0]), [str(r + 1) for r in range(M.shape[0])]
-            )
-            ax.set_xticks(
-                range(M.shape[1]), [str(c + 1) for c in range(M.shape[1])]
-            )
-            ax.tick_params(length=0, labelsize=8)
-            bold = name == (
-                "dW" if p.kind == "w" else "db"
-            )  # the gradient of the selected parameter
-            ax.set_title(
-                titles[name],
-                fontsize=11,
-                fontweight="bold" if bold else "normal",
-                color="black" if bold else "0.35",
-            )
-            if name in ("a_prev", "delta"):
-                ax.set_xlabel("example", fontsize=8)
-        # Outline the selected entry, and the rows of a and δ whose products make its gradient.
-        r, c = p.index
-        outline = dict(fill=False, lw=2.2, ec="black")
-        if p.kind == "w":
-            boxes = [
-                ("W", (c, r), 1),
-                ("dW", (c, r), 1),
-                ("a_prev", (0, c), m),
-                ("delta", (0, r), m),
-            ]
-        else:
-            boxes = [
-                ("b", (0, r), 1),
-                ("db", (0, r), 1),
-                ("delta", (0, r), m),
-            ]
-        self.outlines = [
-            self.images[name].axes.add_patch(
-                Rectangle((x - 0.5, y - 0.5), w, 1, **outline)
-            )
-            for name, (x, y), w in boxes
-        ]
-        # The cost against the parameter, with the tangent of slope ∂C/∂(parameter).
-        ax = self.ax_loss = self.fig.add_subplot(gs[1, 2:])
-        self.grid = np.array([s.value for s in states])
-        losses = np.array([s.loss for s in states])
-        ax.plot(self.grid, losses, color="0.35", lw=1.5, label="cost C")
-        (self.tangent,) = ax.plot(
-            [], [], color="tab:red", lw=2, label="slope from backprop"
-        )
-        (self.dot,) = ax.plot([], [], "o", color="black", ms=5)
-        span = float(losses.max() - losses.min()) or 1.0
-        ax.set_ylim(losses.min() - 0.1 * span, losses.max() + 0.3 * span)
-        ax.set_xlim(self.grid[0], self.grid[-1])
-        ax.set_xlabel(p.tex, fontsize=10)
-        ax.tick_params(labelsize=8)
-        ax.legend(fontsize=8, loc="upper center", frameon=False, ncols=2)
-        self.loss_title = ax.set_title("", fontsize=10)
-        self.fixed = ("a_prev", "b" if p.kind == "w" else "W")
-        moving = [name for name in _PANELS if name not in self.fixed]
-        # The frames of the moving panels move too, to stay on top of their heatmaps.
-        self.animate(
-            *(self.images[name] for name in moving),
-            *(
-                spine
-                for name in moving
-                for spine in self.images[name].axes.spines.values()
-            ),
-            *(
-                t
-                for name in moving
-                for row in self.texts[name]
-                for t in row
-            ),
-            *(
-                box
-                for box, (name, _, _) in zip(self.outlines, boxes)
-                if name in moving
-            ),
-            self.tangent,
-            self.dot,
-            self.loss_title,
-        )
-        return self.update(first)
-
-    def update(self, s):
-        """Move every artist to WeightsState s (no new artists) and return self."""
-        for name in _PANELS:
-            M = getattr(s, name)
-            if name in self.fixed and not np.array_equal(
-                self.images[name].get_array(), M
-            ):
-                self.invalidate()  # not from the states this figure was laid out for: redraw all
-            self.images[name].set_data(M)
-            for r, row in enumerate(self.texts[name]):
-                for c, t in enumerate(row):
-                    t.set_text(f"{M[r, c]:.2f}".replace("-0.00", "0.00"))
-                    t.set_color(
-                        "white"
-                        if abs(M[r, c]) > 0.6 * self.limits[name]
-                        else "black"
-                    )
-        half = 0.12 * (self.grid[-1] - self.grid[0])
-        xs = np.array([s.value - half, s.value + half])
-        self.tangent.set_data(xs, s.loss + s.grad * (xs - s.value))
-        self.dot.set_data([s.value], [s.loss])
-        # Plain text, not mathtext: it is laid out again on every frame.
-        self.loss_title.set_text(
-            f"C = {s.loss:.4f}    ∂C/∂{self.param.unicode} = {s.grad:+.4f}"
-        )
-        return self
-
-
-# ---------------------------------------------------------------------------
-# The explorer: a selector and one slider (live), frames along the slider (book).
-# ---------------------------------------------------------------------------
-
-
-class _Explorer:
-    """The live state: base network and batch, selected parameter, one figure."""
-
-    def __init__(self, net, X, Y, param, n_curve=41):
-        self.net, self.X, self.Y = net, X, Y
-        self.grid = np.linspace(*VALUE_RANGE, n_curve)
-        self.select(param)
-
-    def select(self, param):
-        """Choose the parameter the slider moves; lay the figure out for its layer."""
-        _check_param(self.net, param)
-        self.param = param
-        self.curve = sweep(self.net, self.X, self.Y, param, self.grid)
-        if hasattr(self, "view"):
-            self.view.layout(
-                self.curve
-            )  # the same figure, so the widget keeps one canvas
-        else:
-            self.view = _Figure(self.curve)
-        return self
-
-    def set_value(self, value):
-        """Set the selected parameter to value; return the new WeightsState (figure updated)."""
-        self.current = state(self.net, self.X, self.Y, self.param, value)
-        self.view.update(self.current)
-        return self.current
-
-    def png(self):
-        """Return the figure as a palette PNG, as in the book: heatmaps in full colour cost over twice the bytes."""
-        return self.view.png(colors=PALETTE_COLORS)
-
-
-def show(net=None, X=None, Y=None, param=None, focus="dW", frames=17):
-    """Return a DualView: a parameter selector and a value slider over the weights explorer.
-
-    focus is "dW" (chapter 6) or "db" (chapter 5) and picks the parameter shown
-    first when `param` is not given: the weight w^2_12 or the output bias b^2_1.
-    The book view has `frames` frames along that parameter's value, evenly
-    spaced over VALUE_RANGE; live, the selector reaches every parameter.
-    """
-    import ipywidgets as widgets
-
-    from ..frames import DualView, frames_html
-
     if focus not in ("dW", "db"):
         raise ValueError(f"focus must be 'dW' or 'db'; got {focus!r}")
     if net is None:
-        if X is not None or Y is not None:
-            raise ValueError(
-                "give net, X and Y together, or none of them for the default 2-3-2 problem"
-            )
-        net, X, Y = default_problem()
-    elif X is None or Y is None:
-        raise ValueError("give X and Y together with net")
-    if param is None:
-        param = weight(2, 1, 2) if focus == "dW" else bias(2, 1)
-    if not (isinstance(frames, int) and frames >= 2):
-        raise ValueError(f"frames must be an int >= 2; got {frames!r}")
-    ex = _Explorer(net, X, Y, param)
+        net = default_problem()[0]
+    if not isinstance(net, MLP):
+        raise TypeError(
+            f"net must be a backprop MLP; got {type(net).__name__}"
+        )
+    net._check_parameters()
     lo, hi = VALUE_RANGE
+    return {
+        "sizes": list(net.sizes),
+        "hidden": net.hidden.name,
+        "output": net.output.name,
+        "loss": net.loss_name,
+        "weights": [W.tolist() for W in net.weights],
+        "biases": [b.tolist() for b in net.biases],
+        "focus": focus,
+        "value_range": [lo, hi],
+        "data_range": list(DATA_RANGE),
+        "curve_values": np.linspace(lo, hi, CURVE_POINTS).tolist(),
+    }
 
-    def clamp(v):
-        return float(min(hi, max(lo, v)))
 
-    style = {"description_width": "initial"}
-    options = [(f"{p.unicode}  (layer {p.l})", p) for p in parameters(net)]
-    selector = widgets.Dropdown(
-        options=options,
-        value=param,
-        description="parameter",
-        description_allow_html=False,
-        style=style,
+def default_controls(cfg, X=None, Y=None, param=None):
+    """Return the starting controls: param (default by focus), its value in the net, X and Y.
+
+    X (n0, m) and Y (nL, m) default to those of default_problem().
+    """
+    if X is None and Y is None:
+        _, X, Y = default_problem()
+    elif X is None or Y is None:
+        raise ValueError("give X and Y together, or neither")
+    net = _net(cfg)
+    X = net.check_X(X)
+    Y = net.check_Y(Y, X.shape[1])
+    if param is None:
+        param = weight(2, 1, 2) if cfg["focus"] == "dW" else bias(2, 1)
+    return {
+        "param": _param_dict(param),
+        "value": get_value(net, param),
+        "X": X.tolist(),
+        "Y": Y.tolist(),
+        "example": 1,
+    }
+
+
+def _net(cfg):
+    net = MLP(
+        cfg["sizes"],
+        hidden=cfg["hidden"],
+        output=cfg["output"],
+        loss=cfg["loss"],
     )
-    slider = widgets.FloatSlider(
-        value=clamp(get_value(net, param)),
-        min=lo,
-        max=hi,
-        step=0.05,
-        description=f"value of {param.unicode}",
-        description_allow_html=False,
-        continuous_update=True,
-        readout_format=".2f",
-        style=style,
-        layout=widgets.Layout(width="460px"),
-    )
-    image = image_widget()
-    readout = widgets.Label()
+    net.weights = [np.array(W, dtype=np.float64) for W in cfg["weights"]]
+    net.biases = [np.array(b, dtype=np.float64) for b in cfg["biases"]]
+    net._check_parameters()
+    return net
 
-    def refresh():
-        s = ex.set_value(slider.value)
-        image.value = ex.png()
-        readout.value = (
-            f"C = {s.loss:.5f}   ∂C/∂{s.param.unicode} = {s.grad:+.5f}   "
-            f"(the slope of the red tangent)"
+
+def state(cfg, controls):
+    """Return everything the explorer shows at controls, computed with the package.
+
+    The network of cfg with controls["param"] set to controls["value"], the
+    batch controls["X"], controls["Y"]: every layer's weights, biases and
+    gradients, the selected layer's a^{l-1} and δ^l, C, the gradient of the
+    parameter, and the cost at each of cfg["curve_values"].
+    """
+    if not isinstance(controls, dict):
+        raise TypeError(
+            f"controls must be a dict; got {type(controls).__name__}"
+        )
+    missing = {"param", "value", "X", "Y", "example"} - set(controls)
+    if missing:
+        raise ValueError(f"controls lack {sorted(missing)}")
+    net = _net(cfg)
+    param = _param_from(controls["param"])
+    value = controls["value"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"value must be a number; got {value!r}")
+    lo, hi = cfg["value_range"]
+    if not lo <= value <= hi:
+        raise ValueError(f"value must be in [{lo}, {hi}]; got {value!r}")
+    X = net.check_X(controls["X"])
+    Y = net.check_Y(controls["Y"], X.shape[1])
+    dlo, dhi = cfg["data_range"]
+    for name, M in (("X", X), ("Y", Y)):
+        if M.min() < dlo or M.max() > dhi:
+            raise ValueError(
+                f"every entry of {name} must be in [{dlo}, {dhi}]; got "
+                f"{M.min():g} to {M.max():g}"
+            )
+    example = controls["example"]
+    if not (isinstance(example, int) and 1 <= example <= X.shape[1]):
+        raise ValueError(
+            f"example must be an int in 1..{X.shape[1]}; got {example!r}"
+        )
+    s = layer_state(net, X, Y, param, value)
+    twin = with_value(net, param, value)
+    dWs, dbs = twin.gradients(X, Y)
+    curve = [
+        with_value(net, param, v).loss(X, Y) for v in cfg["curve_values"]
+    ]
+    return {
+        "sizes": list(net.sizes),
+        "hidden": net.hidden.name,
+        "output": net.output.name,
+        "loss": net.loss_name,
+        "focus": cfg["focus"],
+        "param": _param_dict(param),
+        "value": float(value),
+        "example": example,
+        "weights": [W.tolist() for W in twin.weights],
+        "biases": [b.tolist() for b in twin.biases],
+        "X": X.tolist(),
+        "Y": Y.tolist(),
+        "a_prev": s.a_prev.tolist(),
+        "delta": s.delta.tolist(),
+        "C": float(s.loss),
+        "dW": [G.tolist() for G in dWs],
+        "db": [g.tolist() for g in dbs],
+        "grad": s.grad,
+        "curve": [float(c) for c in curve],
+    }
+
+
+class WeightsExplorer(Explorer):
+    """The weights explorer (view: web/weights.js)."""
+
+    name = "weights"
+    view = "weights"
+
+    def compute_state(self, config, controls):
+        """Return state(config, controls), computed with the package."""
+        return state(config, controls)
+
+    def sample_controls(self, rng):
+        """Return random controls: any parameter at any value, any x and y (for the engine tests)."""
+        net = _net(self.config)
+        params = parameters(net)
+        p = params[rng.integers(len(params))]
+        X, Y = np.array(self.controls["X"]), np.array(self.controls["Y"])
+        return {
+            "param": _param_dict(p),
+            "value": float(rng.uniform(*VALUE_RANGE)),
+            "X": rng.uniform(*DATA_RANGE, size=X.shape).tolist(),
+            "Y": rng.uniform(*DATA_RANGE, size=Y.shape).tolist(),
+            "example": int(rng.integers(1, X.shape[1] + 1)),
+        }
+
+    def extreme_controls(self):
+        """Return every control at its extremes (for the engine tests)."""
+        net = _net(self.config)
+        X, Y = np.array(self.controls["X"]), np.array(self.controls["Y"])
+        m = X.shape[1]
+        out = []
+        for p in parameters(net):
+            for value in VALUE_RANGE:
+                for sign in (1.0, -1.0):
+                    out.append(
+                        {
+                            "param": _param_dict(p),
+                            "value": value,
+                            "X": np.full(
+                                X.shape, sign * DATA_RANGE[1]
+                            ).tolist(),
+                            "Y": np.full(
+                                Y.shape, -sign * DATA_RANGE[1]
+                            ).tolist(),
+                            "example": m if sign > 0 else 1,
+                        }
+                    )
+        return out
+
+    def summary(self):
+        """Return one line saying what the explorer shows."""
+        s = self.state
+        p = _param_from(s["param"])
+        return (
+            f"Weights explorer: move {p.text} (now {s['value']:.2f}) and "
+            f"watch W, b, a, delta, dC/dW, dC/db of layer {p.l} and the "
+            f"cost C = {s['C']:.4f}"
         )
 
-    moving_selector = []  # non-empty while a new selection resets the slider
+    def fallback_html(self):
+        """Return the starting picture: the cost against the parameter and the tangent (Matplotlib, drawn once)."""
+        import matplotlib.pyplot as plt
 
-    def on_value(change):
-        if not moving_selector:
-            refresh()
+        from .host import png_data_uri
 
-    def on_select(change):
-        ex.select(change["new"])
-        moving_selector.append(True)
-        try:
-            slider.description = f"value of {ex.param.unicode}"
-            slider.value = clamp(
-                get_value(net, ex.param)
-            )  # the selected parameter starts at its value in net
-        finally:
-            moving_selector.clear()
-        refresh()
-
-    slider.observe(on_value, names="value")
-    selector.observe(on_select, names="value")
-    refresh()
-    box = widgets.VBox([selector, slider, image, readout])
-    box.explorer, box.selector, box.slider = (
-        ex,
-        selector,
-        slider,
-    )  # for tests and curious readers
-
-    def book_view():
-        values = np.linspace(lo, hi, frames)
-        # Reuse the live figure when it shows `param` (it does until the reader picks
-        # another parameter), then put it back; else lay out a figure of its own.
-        view = (
-            ex.view
-            if ex.param == param
-            else _Figure(sweep(net, X, Y, param, ex.grid))
+        s, cfg = self.state, self.config
+        p = _param_from(s["param"])
+        fig, ax = plt.subplots(figsize=(4.6, 2.4))
+        ax.plot(cfg["curve_values"], s["curve"], color="0.2", lw=1.5)
+        half = 0.12 * (VALUE_RANGE[1] - VALUE_RANGE[0])
+        xs = np.array([s["value"] - half, s["value"] + half])
+        ax.plot(xs, s["C"] + s["grad"] * (xs - s["value"]), color="#c0392b")
+        ax.plot([s["value"]], [s["C"]], "o", color="black", ms=4)
+        ax.set_xlabel(p.tex, fontsize=9)
+        ax.set_ylabel("cost C", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_title(
+            f"C = {s['C']:.4f}, dC/d{p.text} = {s['grad']:+.4f}", fontsize=9
         )
-        images = [
-            view.update(s).book_png()
-            for s in sweep(net, X, Y, param, values)
-        ]
-        if view is ex.view:
-            view.update(ex.current)
-        labels = [f"{param.unicode} = {v:+.2f}" for v in values]
-        what = "the bias" if param.kind == "b" else "the weight"
+        fig.tight_layout()
         alt = (
-            f"Heatmaps for layer {param.l} of a {'-'.join(map(str, net.sizes))} network: "
-            f"W, b, the activations a and errors delta of {X.shape[1]} examples, and the gradients "
-            f"dC/dW and dC/db, with the outlined entries tied to {param.text}; beside them the cost "
-            f"C plotted against {what} {param.text}, with a red tangent whose slope is the "
-            f"backprop gradient."
+            f"The cost C against {p.text} from {VALUE_RANGE[0]:g} to "
+            f"{VALUE_RANGE[1]:g}, with the tangent whose slope is the "
+            f"backprop gradient at {p.text} = {s['value']:.2f}."
         )
-        return frames_html(
-            images,
-            labels,
-            title=f"Move {param.unicode} and watch rules 3 and 4 respond",
-            slider_label=f"value of {param.unicode}",
-            alt=alt,
-        )
+        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
 
-    text = (
-        f"Weights and biases explorer: move {param.text} over [{lo:g}, {hi:g}] and watch W, b, a, "
-        f"delta, dC/dW, dC/db and the cost respond"
-    )
-    return DualView(box, book_view, text=text)
+
+#: The explorer class (the engine tests find explorers by this name).
+EXPLORER = WeightsExplorer
+
+
+def show(net=None, X=None, Y=None, param=None, focus="dW"):
+    """Return the weights explorer: a parameter selector, its value, x and y of every example.
+
+    focus is "dW" (chapter 6) or "db" (chapter 5) and picks the parameter
+    shown first when `param` is not given: the weight w^2_12 or the output
+    bias b^2_1. Without net, X and Y: the 2-3-2 problem of default_problem().
+    """
+    if net is None and (X is not None or Y is not None):
+        raise ValueError(
+            "give net, X and Y together, or none of them for the default "
+            "2-3-2 problem"
+        )
+    if net is not None and (X is None or Y is None):
+        raise ValueError("give X and Y together with net")
+    if param is not None:
+        _check_param(net or default_problem()[0], param)
+    cfg = config(net, focus)
+    controls = default_controls(cfg, X, Y, param)
+    lo, hi = VALUE_RANGE
+    controls["value"] = float(min(hi, max(lo, controls["value"])))
+    return WeightsExplorer(cfg, controls)

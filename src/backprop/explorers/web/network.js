@@ -1,0 +1,770 @@
+// The whole-network explorer (chapter 7): a drawing of a small network with
+// z, a and δ at every unit and ∂C/∂w on every edge, for one example.
+//
+// compute(config, controls) mirrors backprop.explorers.network.state line by
+// line, with the in-page engine (engine.js: network.forward, network.backward,
+// the four rules); render({model, el}) builds the controls once and redraws on
+// every change of the model's state. Indices in the text are 1-based: the
+// selection {kind: "w", l: 2, j: 1, k: 3} is w²₁₃, weights[1][0][2] here.
+
+const NX_SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+const NX_SUB = "₀₁₂₃₄₅₆₇₈₉";
+const nxSup = (n) => String(n).replace(/\d/g, (d) => NX_SUP[d]);
+const nxSub = (n) => String(n).replace(/\d/g, (d) => NX_SUB[d]);
+
+// The name of a selection in the text's notation: w²₁₃, b¹₂, x₁, y₂.
+function nxName(sel) {
+  if (sel.kind === "w") return `w${nxSup(sel.l)}${nxSub(sel.j)}${nxSub(sel.k)}`;
+  if (sel.kind === "b") return `b${nxSup(sel.l)}${nxSub(sel.j)}`;
+  return `${sel.kind}${nxSub(sel.j)}`;
+}
+
+// The value a new entry gets when the network grows; network.py, fill_value.
+function nxFillValue(kind, l, j, k = 0) {
+  if (kind === "w") return (((7 * l + 3 * j + 5 * k) % 11) - 5) / 6;
+  if (kind === "b") return (((3 * l + 5 * j) % 7) - 3) / 10;
+  if (kind === "x") return (((4 * j) % 5) - 2) / 2;
+  return (((2 * j) % 3) - 1) / 2;
+}
+
+function nxSelectionExists(sizes, sel) {
+  const L = sizes.length - 1;
+  const { kind, j } = sel;
+  const l = sel.l || 0;
+  const k = sel.k || 0;
+  if (kind === "x") return j >= 1 && j <= sizes[0];
+  if (kind === "y") return j >= 1 && j <= sizes[L];
+  if (!(l >= 1 && l <= L && j >= 1 && j <= sizes[l])) return false;
+  return kind === "b" || (k >= 1 && k <= sizes[l - 1]);
+}
+
+// The class of a one-hot target column: its first largest entry.
+function nxTargetClass(Y) {
+  const col = Y.map((row) => row[0]);
+  return col.indexOf(Math.max(...col));
+}
+
+// Controls for a network of `sizes`; entries that still exist keep their
+// values (network.py, resize).
+function nxResize(config, controls, sizes) {
+  const L = sizes.length - 1;
+  const old = (M, l, r, c) =>
+    l - 1 < M.length && r < M[l - 1].length && c < M[l - 1][r].length
+      ? M[l - 1][r][c]
+      : null;
+  const pick = (v, fallback) => (v === null ? fallback : v);
+  const next = JSON.parse(JSON.stringify(controls));
+  next.weights = [];
+  next.biases = [];
+  for (let l = 1; l <= L; l++) {
+    const W = [];
+    const b = [];
+    for (let j = 0; j < sizes[l]; j++) {
+      const row = [];
+      for (let k = 0; k < sizes[l - 1]; k++) {
+        row.push(pick(old(controls.weights, l, j, k), nxFillValue("w", l, j + 1, k + 1)));
+      }
+      W.push(row);
+      b.push([pick(old(controls.biases, l, j, 0), nxFillValue("b", l, j + 1))]);
+    }
+    next.weights.push(W);
+    next.biases.push(b);
+  }
+  const X = controls.X;
+  const Y = controls.Y;
+  next.X = [];
+  for (let j = 0; j < sizes[0]; j++) {
+    next.X.push([j < X.length ? X[j][0] : nxFillValue("x", 0, j + 1)]);
+  }
+  next.Y = [];
+  if (config.pairings[controls.pairing][1] === "cross_entropy") {
+    let cls = nxTargetClass(Y);
+    cls = cls < sizes[L] ? cls : 0;
+    for (let j = 0; j < sizes[L]; j++) next.Y.push([j === cls ? 1 : 0]);
+  } else {
+    for (let j = 0; j < sizes[L]; j++) {
+      next.Y.push([j < Y.length ? Y[j][0] : nxFillValue("y", 0, j + 1)]);
+    }
+  }
+  next.sizes = sizes.slice();
+  next.resize_layer = Math.min(controls.resize_layer, L);
+  if (!nxSelectionExists(sizes, controls.selected)) {
+    next.selected = { kind: "w", l: L, j: 1, k: 1 };
+  }
+  return next;
+}
+
+// Everything the view shows (network.py, state): forward pass, backward pass,
+// σ'(z^l) of every layer, and the chain of rules of the selection.
+function compute(config, controls) {
+  const c = controls;
+  const sizes = c.sizes;
+  const L = sizes.length - 1;
+  const [output, loss] = config.pairings[c.pairing];
+  const net = { sizes, hidden: c.hidden, output, loss, weights: c.weights, biases: c.biases };
+  const cache = network.forward(net, c.X);
+  const { dWs, dbs, deltas } = network.backward(net, cache, c.Y);
+  // σ'(z^l); the softmax output has none (rule 1 is δ^L = a^L − y there).
+  const dsigma = [[]];
+  for (let l = 1; l <= L; l++) {
+    const act = activations[l === L ? output : c.hidden];
+    dsigma.push(act.prime ? act.prime(cache.z[l]) : []);
+  }
+  const s = {
+    sizes: sizes.slice(),
+    hidden: c.hidden,
+    output,
+    loss,
+    pairing: c.pairing,
+    weights: c.weights,
+    biases: c.biases,
+    X: c.X,
+    Y: c.Y,
+    selected: c.selected,
+    resize_layer: c.resize_layer,
+    z: [[]].concat(cache.z.slice(1)),
+    a: cache.a,
+    dsigma,
+    delta: [[]].concat(deltas.slice(1)),
+    C: loss === "cross_entropy" ? losses.cross_entropy(cache.z[L], c.Y) : losses.mse(cache.a[L], c.Y),
+    dW: dWs,
+    db: dbs,
+  };
+  const [grad, chain] = nxChain(s);
+  s.grad = grad;
+  s.chain = chain;
+  return s;
+}
+
+// The gradient of the selection and the steps of the rules that give it
+// (network.py, _chain). Row j - 1 is unit j of the text.
+function nxChain(s) {
+  const sel = s.selected;
+  const sizes = s.sizes;
+  const L = sizes.length - 1;
+  const { kind, j } = sel;
+  if (kind === "y") {
+    // Not a rule: mse ½(a − y)² gives y − a; cross-entropy −Σ y ln a gives −ln a_j.
+    if (s.loss === "cross_entropy") {
+      const zL = s.z[L].map((row) => row[0]);
+      const mx = Math.max(...zL);
+      const lse = Math.log(zL.reduce((acc, v) => acc + Math.exp(v - mx), 0));
+      return [-(zL[j - 1] - mx - lse), []];
+    }
+    return [s.Y[j - 1][0] - s.a[L][j - 1][0], []];
+  }
+  const lowest = kind === "x" ? 1 : sel.l;
+  const steps = [];
+  // Rule 1 at every output unit (only unit j when the selection is in layer L).
+  const outs = lowest < L || kind === "x" ? [...Array(sizes[L]).keys()] : [j - 1];
+  for (const i of outs) {
+    const step = { rule: 1, l: L, j: i + 1, a: s.a[L][i][0], y: s.Y[i][0], value: s.delta[L][i][0] };
+    if (s.dsigma[L].length) step.dsigma = s.dsigma[L][i][0];
+    steps.push(step);
+  }
+  // Rule 2 from layer L − 1 down to the selection's layer.
+  for (let l = L - 1; l >= lowest; l--) {
+    const units = l === lowest && kind !== "x" ? [j - 1] : [...Array(sizes[l]).keys()];
+    for (const i of units) {
+      const Wn = s.weights[l]; // W^{l+1}
+      const terms = [];
+      for (let r = 0; r < sizes[l + 1]; r++) terms.push([Wn[r][i], s.delta[l + 1][r][0]]);
+      steps.push({ rule: 2, l, j: i + 1, terms, dsigma: s.dsigma[l][i][0], value: s.delta[l][i][0] });
+    }
+  }
+  if (kind === "x") {
+    // ∂C/∂x = (W¹)ᵀ δ¹: rule 2 without a σ' factor (x has no activation).
+    const terms = [];
+    let grad = 0;
+    for (let r = 0; r < sizes[1]; r++) {
+      terms.push([s.weights[0][r][j - 1], s.delta[1][r][0]]);
+      grad += s.weights[0][r][j - 1] * s.delta[1][r][0];
+    }
+    steps.push({ rule: 0, l: 0, j, terms, value: grad });
+    return [grad, steps];
+  }
+  const l = sel.l;
+  if (kind === "b") {
+    const grad = s.db[l - 1][j - 1][0];
+    steps.push({ rule: 3, l, j, value: grad });
+    return [grad, steps];
+  }
+  const k = sel.k;
+  const grad = s.dW[l - 1][j - 1][k - 1];
+  steps.push({ rule: 4, l, j, k, delta: s.delta[l][j - 1][0], a_prev: s.a[l - 1][k - 1][0], value: grad });
+  return [grad, steps];
+}
+
+// ---------------------------------------------------------------------------
+// The view
+// ---------------------------------------------------------------------------
+
+const NX_CSS = `
+.bp-network{font-size:0.9rem;max-width:100%;contain:layout}
+.bp-network .bp-figure{contain:layout}
+.bp-network [hidden]{display:none!important}
+.bp-network fieldset{border:1px solid #ccc;border-radius:4px;margin:0 0 0.6em;padding:0.3em 0.6em;display:flex;flex-wrap:wrap;gap:0.3em 1em;align-items:center}
+.bp-network legend{font-weight:600;font-size:0.95rem;padding:0 0.3em;margin:0;width:auto;border:0}
+.bp-network .bp-value{font-family:inherit}
+.bp-network label{display:inline-flex;gap:0.35em;align-items:center}
+.bp-network input[type=range]{width:min(16em,60vw)}
+.bp-network input[type=number]{width:5.5em}
+.bp-network svg{width:100%;height:auto;display:block;touch-action:manipulation}
+.bp-network svg [tabindex]{cursor:pointer;outline:none}
+.bp-network svg [tabindex]:focus .bp-hit,.bp-network svg [tabindex]:hover .bp-hit{stroke:#fc0;stroke-opacity:0.6}
+.bp-network svg .bp-item:focus .bp-disc{stroke:#e6a000;stroke-width:4}
+.bp-network .bp-readout-line{font-weight:600;margin:0.3em 0}
+.bp-network .bp-hover{min-height:1.4em;color:#333;margin:0.2em 0}
+.bp-network .bp-error{color:#b00020}
+.bp-network ol.bp-chain{margin:0.2em 0 0.6em;padding-left:1.6em}
+.bp-network ol.bp-chain li{margin:0.15em 0;overflow-wrap:anywhere}
+.bp-network table{border-collapse:collapse;font-size:0.85rem;margin:0.3em 0}
+.bp-network td,.bp-network th{border:1px solid #ddd;padding:0.1em 0.4em;text-align:right}
+.bp-network .bp-scroll{overflow-x:auto;max-width:100%}
+`;
+
+// A number for reading: d decimals (4 significant digits, with an exponent
+// for tiny numbers, when d is not given), a real minus sign, no "−0.00".
+function nxFmt(v, d) {
+  if (d === undefined) return ui.fmt(v, 4);
+  const t = v.toFixed(d);
+  return (/^-0\.0*$/.test(t) ? t.slice(1) : t).replace("-", "−");
+}
+
+function nxEl(tag, attrs = {}, text = "") {
+  const e = document.createElement(tag);
+  for (const [key, v] of Object.entries(attrs)) e.setAttribute(key, v);
+  if (text) e.textContent = text;
+  return e;
+}
+
+// A labelled select (ui.select) as {wrap, sel}.
+function nxSelect(label, options, onChange, key) {
+  const c = ui.select({ label, options, value: options.length ? options[0][0] : "", onChange, key });
+  return { wrap: c.root, sel: c.input };
+}
+
+function nxSetOptions(sel, options) {
+  sel.replaceChildren(...options.map(([value, text]) => nxEl("option", { value }, text)));
+}
+
+const nxId = (sel) => [sel.kind, sel.l || 0, sel.j, sel.k || 0].join(":");
+function nxParse(id) {
+  const [kind, l, j, k] = id.split(":");
+  const sel = { kind, l: Number(l), j: Number(j), k: Number(k) };
+  if (kind !== "w") delete sel.k;
+  if (kind === "x" || kind === "y") delete sel.l;
+  return sel;
+}
+
+// Every entry the reader can select, in reading order.
+function nxEntries(sizes, isCE) {
+  const L = sizes.length - 1;
+  const out = [];
+  for (let j = 1; j <= sizes[0]; j++) out.push({ kind: "x", j });
+  for (let l = 1; l <= L; l++) {
+    for (let j = 1; j <= sizes[l]; j++) {
+      for (let k = 1; k <= sizes[l - 1]; k++) out.push({ kind: "w", l, j, k });
+    }
+    for (let j = 1; j <= sizes[l]; j++) out.push({ kind: "b", l, j });
+  }
+  if (!isCE) for (let j = 1; j <= sizes[L]; j++) out.push({ kind: "y", j });
+  return out;
+}
+
+function nxEntryText(sel, L) {
+  const n = nxName(sel);
+  if (sel.kind === "w") return `${n}  (weight, layer ${sel.l})`;
+  if (sel.kind === "b") return `${n}  (bias, layer ${sel.l})`;
+  if (sel.kind === "x") return `${n}  (input)`;
+  return `${n}  (target of output ${sel.j}, layer ${L})`;
+}
+
+function nxValueOf(s, sel) {
+  if (sel.kind === "w") return s.weights[sel.l - 1][sel.j - 1][sel.k - 1];
+  if (sel.kind === "b") return s.biases[sel.l - 1][sel.j - 1][0];
+  if (sel.kind === "x") return s.X[sel.j - 1][0];
+  return s.Y[sel.j - 1][0];
+}
+
+function nxRange(config, kind) {
+  if (kind === "x") return config.input_range;
+  if (kind === "y") return config.target_range;
+  return config.value_range;
+}
+
+// One step of the chain, in words and numbers.
+function nxStepText(step, s) {
+  const L = s.sizes.length - 1;
+  const d = (l, j) => `δ${nxSup(l)}${nxSub(j)}`;
+  const v = (x) => (x < 0 ? `(${nxFmt(x)})` : nxFmt(x));
+  if (step.rule === 1) {
+    const a = `a${nxSup(L)}${nxSub(step.j)}`;
+    const y = `y${nxSub(step.j)}`;
+    if (step.dsigma === undefined) {
+      return `Rule 1 (softmax with cross-entropy): ${d(L, step.j)} = ${a} − ${y} = ${nxFmt(step.a)} − ${v(step.y)} = ${nxFmt(step.value)}`;
+    }
+    return `Rule 1: ${d(L, step.j)} = (${a} − ${y}) σ′(z${nxSup(L)}${nxSub(step.j)}) = (${nxFmt(step.a)} − ${v(step.y)}) × ${nxFmt(step.dsigma)} = ${nxFmt(step.value)}`;
+  }
+  if (step.rule === 2 || step.rule === 0) {
+    const names = step.terms.map((_, r) => `w${nxSup(step.l + 1)}${nxSub(r + 1)}${nxSub(step.j)} ${d(step.l + 1, r + 1)}`);
+    const nums = step.terms.map(([w, dn]) => `${v(w)} × ${v(dn)}`);
+    if (step.rule === 0) {
+      return `Inputs (rule 2 without σ′): ∂C/∂x${nxSub(step.j)} = ${names.join(" + ")} = ${nums.join(" + ")} = ${nxFmt(step.value)}`;
+    }
+    return `Rule 2: ${d(step.l, step.j)} = (${names.join(" + ")}) σ′(z${nxSup(step.l)}${nxSub(step.j)}) = (${nums.join(" + ")}) × ${nxFmt(step.dsigma)} = ${nxFmt(step.value)}`;
+  }
+  if (step.rule === 3) {
+    return `Rule 3: ∂C/∂b${nxSup(step.l)}${nxSub(step.j)} = ${d(step.l, step.j)} (the mean over one example) = ${nxFmt(step.value)}`;
+  }
+  const a = `a${nxSup(step.l - 1)}${nxSub(step.k)}`;
+  return `Rule 4: ∂C/∂w${nxSup(step.l)}${nxSub(step.j)}${nxSub(step.k)} = ${d(step.l, step.j)} ${a} = ${v(step.delta)} × ${v(step.a_prev)} = ${nxFmt(step.value)}`;
+}
+
+// Colour of a gradient: red for positive (descent lowers the value), blue for
+// negative; opacity and width grow with the size relative to the largest.
+const NX_POS = "#c0392b";
+const NX_NEG = "#2166ac";
+const nxColour = (g) => (g > 0 ? NX_POS : g < 0 ? NX_NEG : "#888");
+
+// The drawing's skeleton for a network shape: every edge, unit, input and
+// target as an element with a data-id, geometry only. nxUpdate then sets the
+// colours, widths, numbers and labels in place on every state change.
+function nxSkeleton(sizes) {
+  const L = sizes.length - 1;
+  const gap = 130;
+  const rowGap = 62;
+  const width = gap * (L + 1) + 70;
+  const height = rowGap * Math.max(...sizes) + 40;
+  const x = (l) => 48 + gap * l;
+  const y = (l, j) => 20 + (height - 20) / 2 + (j - 1 - (sizes[l] - 1) / 2) * rowGap - 8;
+  const button = (id) => `<g class="bp-item" data-id="${id}" tabindex="0" role="button" aria-pressed="false"><title></title>`;
+  const parts = [
+    `<svg viewBox="0 0 ${width} ${height}" role="group" aria-label="The network: ${sizes.join("-")} units; select a weight, unit, input or target">`,
+  ];
+  // A dashed frame around each column; nxUpdate shows the one being resized.
+  for (let l = 0; l <= L; l++) {
+    parts.push(`<rect class="bp-col" x="${x(l) - 30}" y="20" width="60" height="${height - 22}" rx="6" fill="none" stroke="currentColor" stroke-opacity="0.5" stroke-dasharray="5 4" visibility="hidden"/>`);
+  }
+  for (let l = 0; l <= L; l++) {
+    const t = l === 0 ? "input x" : l === L ? "output" : `layer ${l}`;
+    parts.push(`<text x="${x(l)}" y="14" text-anchor="middle" font-size="13" fill="currentColor">${t}</text>`);
+  }
+  parts.push(`<text x="${x(L) + 62}" y="14" text-anchor="middle" font-size="13" fill="currentColor">target y</text>`);
+  // Edges: w^l_{jk} from unit k of layer l−1 to unit j of layer l.
+  for (let l = 1; l <= L; l++) {
+    for (let j = 1; j <= sizes[l]; j++) {
+      for (let k = 1; k <= sizes[l - 1]; k++) {
+        const xy = `x1="${x(l - 1) + 20}" y1="${y(l - 1, k)}" x2="${x(l) - 20}" y2="${y(l, j)}"`;
+        parts.push(button(`w:${l}:${j}:${k}`));
+        parts.push(`<line class="bp-halo" ${xy} stroke="currentColor" visibility="hidden"/>`);
+        parts.push(`<line class="bp-line" ${xy}/>`);
+        parts.push(`<line class="bp-hit" ${xy} stroke="transparent" stroke-width="12"/></g>`);
+      }
+    }
+  }
+  for (let l = 0; l <= L; l++) {
+    for (let j = 1; j <= sizes[l]; j++) {
+      const cx = x(l);
+      const cy = y(l, j);
+      if (l === 0) {
+        parts.push(button(`x:0:${j}:0`));
+        parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 16}" width="44" height="32" rx="4" fill="#8883"/>`);
+      } else {
+        parts.push(button(`b:${l}:${j}:0`));
+        parts.push(`<circle cx="${cx}" cy="${cy}" r="21" style="fill:var(--pst-color-background,#fff)"/>`);
+        parts.push(`<circle class="bp-disc" cx="${cx}" cy="${cy}" r="20"/>`);
+        parts.push(`<text class="bp-d" x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="11" fill="currentColor"></text>`);
+      }
+      parts.push(`<text class="bp-a" x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12.5" fill="currentColor"></text></g>`);
+    }
+  }
+  for (let j = 1; j <= sizes[L]; j++) {
+    const cx = x(L) + 62;
+    const cy = y(L, j);
+    parts.push(button(`y:0:${j}:0`));
+    parts.push(`<line x1="${x(L) + 24}" y1="${cy}" x2="${cx - 22}" y2="${cy}" stroke="#aaa" stroke-dasharray="3 3"/>`);
+    parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 14}" width="44" height="28" rx="4" style="fill:var(--pst-color-background,#fff)"/>`);
+    parts.push(`<text class="bp-a" x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12" fill="currentColor"></text></g>`);
+  }
+  parts.push("</svg>");
+  return parts.join("");
+}
+
+// Change an attribute or a text only when it differs: an unchanged SVG text
+// then costs no layout.
+function nxSet(e, key, value) {
+  const v = String(value);
+  if (e.getAttribute(key) !== v) e.setAttribute(key, v);
+}
+function nxText(e, text) {
+  if (e.textContent !== text) e.textContent = text;
+}
+
+// Set, in place, what the state changes: the colour and width of every edge
+// and unit, the numbers, the labels (title, aria-label) and the selection.
+function nxUpdate(items, s, cols) {
+  cols.forEach((r, l) => nxSet(r, "visibility", l === s.resize_layer ? "visible" : "hidden"));
+  const sizes = s.sizes;
+  const L = sizes.length - 1;
+  const selId = nxId(s.selected);
+  let gmax = 1e-300;
+  for (const M of s.dW) for (const row of M) for (const g of row) gmax = Math.max(gmax, Math.abs(g));
+  let dmax = 1e-300;
+  for (let l = 1; l <= L; l++) for (const row of s.delta[l]) dmax = Math.max(dmax, Math.abs(row[0]));
+  const isCE = s.loss === "cross_entropy";
+  for (const [id, it] of items) {
+    const [kind, l, j, k] = id.split(":").map((v, i) => (i ? Number(v) : v));
+    const on = id === selId;
+    let label;
+    if (kind === "w") {
+      const g = s.dW[l - 1][j - 1][k - 1];
+      const name = `w${nxSup(l)}${nxSub(j)}${nxSub(k)}`;
+      label = `${name} = ${nxFmt(s.weights[l - 1][j - 1][k - 1], 2)}, ∂C/∂${name} = ${nxFmt(g)}`;
+      const sw = 1 + (6 * Math.abs(g)) / gmax;
+      nxSet(it.line, "stroke", nxColour(g));
+      nxSet(it.line, "stroke-opacity", (0.25 + (0.75 * Math.abs(g)) / gmax).toFixed(2));
+      nxSet(it.line, "stroke-width", sw.toFixed(2));
+      nxSet(it.halo, "stroke-width", (sw + 5).toFixed(2));
+      nxSet(it.halo, "visibility", on ? "visible" : "hidden");
+    } else {
+      let fill = "#8883";
+      let op = 1;
+      let text;
+      if (kind === "x") {
+        text = nxFmt(s.X[j - 1][0], 2);
+        label = `input x${nxSub(j)} = ${text}`;
+      } else if (kind === "y") {
+        const yv = s.Y[j - 1][0];
+        text = isCE ? (yv === 1 ? "class" : "·") : nxFmt(yv, 2);
+        label = isCE
+          ? `target of output ${j}: ${yv === 1 ? "the true class" : "not the class; select to make it the class"}`
+          : `target y${nxSub(j)} = ${text}`;
+        fill = null;
+      } else {
+        const dl = s.delta[l][j - 1][0];
+        if (dl !== 0) {
+          fill = nxColour(dl);
+          op = 0.12 + (0.5 * Math.abs(dl)) / dmax;
+        }
+        text = nxFmt(s.a[l][j - 1][0], 2);
+        label =
+          `unit ${j} of layer ${l}: z = ${nxFmt(s.z[l][j - 1][0])}, a = ${nxFmt(s.a[l][j - 1][0])}, ` +
+          `δ = ∂C/∂b${nxSup(l)}${nxSub(j)} = ${nxFmt(dl)}, b${nxSup(l)}${nxSub(j)} = ${nxFmt(s.biases[l - 1][j - 1][0], 2)}`;
+        nxText(it.d, `δ ${ui.fmt(dl, 2)}`);
+      }
+      if (fill) {
+        nxSet(it.disc, "fill", fill);
+        nxSet(it.disc, "fill-opacity", op.toFixed(2));
+      }
+      nxSet(it.disc, "stroke", on ? "currentColor" : "#777");
+      nxSet(it.disc, "stroke-width", on ? 4 : 1.2);
+      nxText(it.a, text);
+    }
+    nxSet(it.g, "aria-label", label);
+    nxSet(it.g, "aria-pressed", String(on));
+    nxText(it.title, label);
+  }
+}
+
+// The elements of a skeleton by data-id, with the parts nxUpdate changes.
+function nxItems(figure) {
+  const items = new Map();
+  for (const g of figure.querySelectorAll("[data-id]")) {
+    items.set(g.getAttribute("data-id"), {
+      g,
+      title: g.querySelector("title"),
+      line: g.querySelector(".bp-line"),
+      halo: g.querySelector(".bp-halo"),
+      disc: g.querySelector(".bp-disc"),
+      a: g.querySelector(".bp-a"),
+      d: g.querySelector(".bp-d"),
+    });
+  }
+  return items;
+}
+
+function nxTables(s) {
+  const sizes = s.sizes;
+  const L = sizes.length - 1;
+  const rows = [];
+  for (let j = 1; j <= sizes[0]; j++) {
+    rows.push(`<tr><th scope="row">x${nxSub(j)}</th><td>—</td><td>${nxFmt(s.X[j - 1][0])}</td><td>—</td><td>—</td></tr>`);
+  }
+  for (let l = 1; l <= L; l++) {
+    for (let j = 1; j <= sizes[l]; j++) {
+      const ds = s.dsigma[l].length ? nxFmt(s.dsigma[l][j - 1][0]) : "(softmax)";
+      rows.push(
+        `<tr><th scope="row">${l}, ${j}</th><td>${nxFmt(s.z[l][j - 1][0])}</td><td>${nxFmt(s.a[l][j - 1][0])}</td><td>${ds}</td><td>${nxFmt(s.delta[l][j - 1][0])}</td></tr>`,
+      );
+    }
+  }
+  const units =
+    `<table><caption>Every unit: z, a = σ(z), σ′(z) and δ = ∂C/∂b</caption>` +
+    `<thead><tr><th scope="col">layer, unit</th><th scope="col">z</th><th scope="col">a</th><th scope="col">σ′(z)</th><th scope="col">δ = ∂C/∂b</th></tr></thead>` +
+    `<tbody>${rows.join("")}</tbody></table>`;
+  const edges = [];
+  for (let l = 1; l <= L; l++) {
+    for (let j = 1; j <= sizes[l]; j++) {
+      for (let k = 1; k <= sizes[l - 1]; k++) {
+        edges.push(
+          `<tr><th scope="row">w${nxSup(l)}${nxSub(j)}${nxSub(k)}</th><td>${nxFmt(s.weights[l - 1][j - 1][k - 1])}</td><td>${nxFmt(s.dW[l - 1][j - 1][k - 1])}</td></tr>`,
+        );
+      }
+    }
+  }
+  const weights =
+    `<table><caption>Every weight and its gradient</caption>` +
+    `<thead><tr><th scope="col">weight</th><th scope="col">w</th><th scope="col">∂C/∂w</th></tr></thead>` +
+    `<tbody>${edges.join("")}</tbody></table>`;
+  return `<div class="bp-scroll">${units}</div><div class="bp-scroll">${weights}</div>`;
+}
+
+function render({ model, el }) {
+  const config = model.get("config");
+  const controls = () => model.get("controls");
+  const push = (next) => {
+    model.set("controls", next);
+    model.save_changes();
+  };
+  return ui.mount({ model, el, name: "network", build: (root) => nxBuild(root, model, config, controls, push) });
+}
+
+// Build the controls, the drawing and the readouts once; return draw(state).
+function nxBuild(root, model, config, controls, push) {
+  root.classList.add("bp-network");
+  root.append(nxEl("style", {}, NX_CSS));
+
+  // -- the shape of the network --------------------------------------------
+  const shape = nxEl("fieldset");
+  shape.append(nxEl("legend", {}, "Network"));
+  const hidden = nxSelect(
+    "hidden activation",
+    config.hidden_choices.map((h) => [h, h]),
+    (v) => push({ ...controls(), hidden: v }),
+    "hidden",
+  );
+  shape.append(hidden.wrap);
+  const pairNames = {
+    "identity-mse": "identity output, squared error",
+    "sigmoid-mse": "sigmoid output, squared error",
+    "softmax-cross_entropy": "softmax output, cross-entropy",
+  };
+  const pairing = nxSelect(
+    "output and cost",
+    Object.keys(config.pairings).map((p) => [p, pairNames[p] || p]),
+    (v) => {
+      const next = { ...controls(), pairing: v };
+      if (config.pairings[v][1] === "cross_entropy") {
+        const cls = nxTargetClass(next.Y);
+        next.Y = next.Y.map((_, j) => [j === cls ? 1 : 0]);
+        if (next.selected.kind === "y") next.selected = { kind: "b", l: next.sizes.length - 1, j: 1 };
+      }
+      push(next);
+    },
+    "pairing",
+  );
+  shape.append(pairing.wrap);
+  const depthOpts = [];
+  for (let L = 1; L <= config.max_layers; L++) depthOpts.push([String(L), String(L)]);
+  const depth = nxSelect("layers with weights L", depthOpts, (v) => {
+    const old = controls().sizes;
+    const L = Number(v);
+    const sizes = [old[0]];
+    for (let l = 1; l < L; l++) sizes.push(l < old.length - 1 ? old[l] : 3);
+    sizes.push(old[old.length - 1]);
+    push(nxResize(config, controls(), sizes));
+  }, "depth");
+  shape.append(depth.wrap);
+  // The width of one layer at a time: which layer (framed in the drawing), then its units.
+  const layer = nxSelect("resize layer", [], (v) => push({ ...controls(), resize_layer: Number(v) }), "layer");
+  shape.append(layer.wrap);
+  const widthOpts = [];
+  for (let n = 1; n <= config.max_units; n++) widthOpts.push([String(n), String(n)]);
+  const units = nxSelect("to units", widthOpts, (v) => {
+    const sizes = controls().sizes.slice();
+    sizes[controls().resize_layer] = Number(v);
+    push(nxResize(config, controls(), sizes));
+  }, "units");
+  shape.append(units.wrap);
+  root.append(shape);
+
+  // -- one number -------------------------------------------------------------
+  const one = nxEl("fieldset");
+  one.append(nxEl("legend", {}, "Change one number"));
+  const entry = nxSelect("selected", [], (v) => push({ ...controls(), selected: nxParse(v) }), "selected");
+  one.append(entry.wrap);
+  let name = "";
+  const setValue = (v) => {
+    const c = controls();
+    const sel = c.selected;
+    const next = JSON.parse(JSON.stringify(c));
+    if (sel.kind === "w") next.weights[sel.l - 1][sel.j - 1][sel.k - 1] = v;
+    else if (sel.kind === "b") next.biases[sel.l - 1][sel.j - 1][0] = v;
+    else if (sel.kind === "x") next.X[sel.j - 1][0] = v;
+    else next.Y[sel.j - 1][0] = v;
+    push(next);
+  };
+  const slider = ui.slider({
+    label: "value",
+    min: config.value_range[0],
+    max: config.value_range[1],
+    step: 0.01,
+    value: 0,
+    format: (v) => `${name} = ${nxFmt(v, 2)}`,
+    onInput: (v) => {
+      error.textContent = "";
+      setValue(v);
+    },
+    key: "value",
+  });
+  const sliderLabel = slider.root.querySelector("label");
+  one.append(slider.root);
+  const numId = ui.uid("exact");
+  const numWrap = nxEl("div", { class: "bp-control" });
+  const numText = nxEl("label", { for: numId }, "exact value");
+  const num = nxEl("input", { type: "number", id: numId, step: "any", inputmode: "decimal", "data-control": "exact" });
+  numWrap.append(numText, num);
+  one.append(numWrap);
+  // A one-hot target: the class for the cross-entropy, targets 1 and 0 for the squared error.
+  const cls = nxSelect("one-hot target on", [], (v) => {
+    push({ ...controls(), Y: controls().Y.map((_, j) => [j === Number(v) - 1 ? 1 : 0]) });
+  }, "class");
+  one.append(cls.wrap);
+  const error = nxEl("p", { class: "bp-error", role: "alert" });
+  one.append(error);
+  root.append(one);
+  num.addEventListener("change", () => {
+    const v = Number(num.value);
+    const [lo, hi] = nxRange(config, controls().selected.kind);
+    if (num.value.trim() === "" || !Number.isFinite(v) || v < lo || v > hi) {
+      error.textContent = `Type a number from ${nxFmt(lo, 0)} to ${nxFmt(hi, 0)} for ${name}; “${num.value}” is not one.`;
+      return;
+    }
+    error.textContent = "";
+    setValue(v);
+  });
+
+  // -- the drawing and the readouts --------------------------------------------
+  const readout = nxEl("p", { class: "bp-readout-line", "aria-live": "polite" });
+  root.append(readout);
+  const figure = nxEl("div", { class: "bp-figure" });
+  root.append(figure);
+  root.append(
+    nxEl(
+      "p",
+      { class: "bp-note" },
+      "Red: the gradient is positive (gradient descent lowers the number); blue: negative; " +
+        "the wider or darker, the larger. A unit shows its activation a, and δ below it. " +
+        "Select an edge, a unit, an input or a target (click, or Tab and Enter).",
+    ),
+  );
+  const hover = nxEl("p", { class: "bp-hover" });
+  root.append(hover);
+  const chainTitle = nxEl("p", { class: "bp-chain-title" });
+  root.append(chainTitle);
+  const chain = nxEl("ol", { class: "bp-chain" });
+  root.append(chain);
+  const details = nxEl("details");
+  details.append(nxEl("summary", {}, "Numbers at every unit and edge"));
+  const tables = nxEl("div");
+  details.append(tables);
+  root.append(details);
+
+  const choose = (id, fromKeyboard) => {
+    const sel = nxParse(id);
+    const c = controls();
+    if (sel.kind === "y" && config.pairings[c.pairing][1] === "cross_entropy") {
+      push({ ...c, Y: c.Y.map((_, j) => [j === sel.j - 1 ? 1 : 0]) });
+      return;
+    }
+    push({ ...c, selected: sel });
+    if (fromKeyboard) slider.input.focus();
+  };
+  figure.addEventListener("click", (ev) => {
+    const g = ev.target.closest("[data-id]");
+    if (g) choose(g.dataset.id, false);
+  });
+  figure.addEventListener("keydown", (ev) => {
+    const g = ev.target.closest("[data-id]");
+    if (g && (ev.key === "Enter" || ev.key === " ")) {
+      ev.preventDefault();
+      choose(g.dataset.id, true);
+    }
+  });
+  const explain = (ev) => {
+    const g = ev.target.closest && ev.target.closest("[data-id]");
+    if (g) hover.textContent = g.getAttribute("aria-label");
+  };
+  figure.addEventListener("mouseover", explain);
+  figure.addEventListener("focusin", explain);
+
+  let shownSizes = "";
+  let shownShape = "";
+  let shownChain = "";
+  let items = null;
+  let cols = [];
+  let last = null;
+  details.addEventListener("toggle", () => {
+    if (details.open && last) tables.innerHTML = nxTables(last);
+  });
+  return (s) => {
+    const sizes = s.sizes;
+    const L = sizes.length - 1;
+    const isCE = s.loss === "cross_entropy";
+    depth.sel.value = String(L);
+    const opts = [];
+    for (let l = 0; l <= L; l++) opts.push([String(l), l === 0 ? "inputs (layer 0)" : l === L ? `outputs (layer ${l})` : `layer ${l}`]);
+    if (layer.sel.options.length !== opts.length || layer.sel.options[L].text !== opts[L][1]) nxSetOptions(layer.sel, opts);
+    layer.sel.value = String(s.resize_layer);
+    units.sel.value = String(sizes[s.resize_layer]);
+    hidden.sel.value = s.hidden;
+    pairing.sel.value = s.pairing;
+    const key = `${sizes.join("-")}/${isCE}`;
+    if (key !== shownSizes) {
+      nxSetOptions(entry.sel, nxEntries(sizes, isCE).map((e) => [nxId(e), nxEntryText(e, L)]));
+      const opts = [];
+      for (let j = 1; j <= sizes[L]; j++) opts.push([String(j), `output ${j}`]);
+      nxSetOptions(cls.sel, opts);
+      shownSizes = key;
+    }
+    cls.sel.value = String(nxTargetClass(s.Y) + 1);
+    const sel = s.selected;
+    entry.sel.value = nxId(sel);
+    name = nxName(sel);
+    const [lo, hi] = nxRange(config, sel.kind);
+    const value = nxValueOf(s, sel);
+    slider.input.min = String(lo);
+    slider.input.max = String(hi);
+    slider.set(value);
+    sliderLabel.textContent = `value of ${name}`;
+    numText.textContent = `${name} exactly`;
+    num.min = String(lo);
+    num.max = String(hi);
+    if (document.activeElement !== num) num.value = String(Math.round(value * 1e4) / 1e4);
+    const what = `∂C/∂${name}`;
+    readout.textContent = `C = ${nxFmt(s.C, 5)}  ·  ${what} = ${nxFmt(s.grad, 5)}`;
+    // A new shape gets a new skeleton; every state updates it in place (so
+    // the keyboard focus stays where it is).
+    if (key !== shownShape) {
+      figure.innerHTML = nxSkeleton(sizes);
+      items = nxItems(figure);
+      cols = [...figure.querySelectorAll(".bp-col")];
+      shownShape = key;
+    }
+    nxUpdate(items, s, cols);
+    chainTitle.textContent = s.chain.length
+      ? `How ${what} is made, from the output back (one example, so the means of rules 3 and 4 are over one column):`
+      : `A target is not a parameter and no rule is needed: C depends on it directly.`;
+    const lines = s.chain.length
+      ? s.chain.map((step) => nxStepText(step, s))
+      : [s.loss === "cross_entropy" ? `${what} = −ln a${nxSup(L)}${nxSub(sel.j)} = ${nxFmt(s.grad, 5)}` : `${what} = y − a = ${nxFmt(s.grad, 5)}`];
+    if (lines.join("\n") !== shownChain) {
+      chain.replaceChildren(...lines.map((t) => nxEl("li", {}, t)));
+      shownChain = lines.join("\n");
+    }
+    // The tables are built only while they are open (and when opened).
+    last = s;
+    if (details.open) tables.innerHTML = nxTables(s);
+  };
+}

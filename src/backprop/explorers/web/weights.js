@@ -1,0 +1,276 @@
+// The weights and biases explorer (chapters 5 and 6): move one parameter,
+// or an input or a target, and watch rules 3 and 4 respond in its layer.
+//
+// compute(config, controls) mirrors backprop.explorers.weights.state with the
+// in-page engine (engine.js); render({model, el}) builds the controls once and
+// redraws on every change of the model's state. Indices in the text are
+// 1-based: the parameter {kind: "w", l: 2, j: 1, k: 3} is w²₁₃, weights[1][0][2].
+
+// The name of a parameter in the text's notation: w²₁₃ or b¹₂.
+function wxName(p) {
+  return p.kind === "w" ? `w${ui.sup(p.l)}${ui.sub(p.j)}${ui.sub(p.k)}` : `b${ui.sup(p.l)}${ui.sub(p.j)}`;
+}
+
+// A copy of the config's weights and biases with parameter p set to v.
+function wxWithValue(config, p, v) {
+  const weights = config.weights.map((W) => W.map((row) => row.slice()));
+  const biases = config.biases.map((b) => b.map((row) => row.slice()));
+  if (p.kind === "w") weights[p.l - 1][p.j - 1][p.k - 1] = v;
+  else biases[p.l - 1][p.j - 1][0] = v;
+  return { sizes: config.sizes, hidden: config.hidden, output: config.output, loss: config.loss, weights, biases };
+}
+
+// Everything the view shows (weights.py, state).
+function compute(config, controls) {
+  const c = controls;
+  const p = c.param;
+  const l = p.l;
+  const net = wxWithValue(config, p, c.value);
+  const cache = network.forward(net, c.X);
+  const { dWs, dbs, deltas } = network.backward(net, cache, c.Y);
+  const grad = p.kind === "w" ? dWs[l - 1][p.j - 1][p.k - 1] : dbs[l - 1][p.j - 1][0];
+  // The cost at every value of the curve: one forward pass each.
+  const curve = config.curve_values.map((v) => network.loss(wxWithValue(config, p, v), c.X, c.Y));
+  return {
+    sizes: config.sizes.slice(),
+    hidden: config.hidden,
+    output: config.output,
+    loss: config.loss,
+    focus: config.focus,
+    param: p,
+    value: c.value,
+    example: c.example,
+    weights: net.weights,
+    biases: net.biases,
+    X: c.X,
+    Y: c.Y,
+    a_prev: cache.a[l - 1],
+    delta: deltas[l],
+    C: network.loss(net, c.X, c.Y),
+    dW: dWs,
+    db: dbs,
+    grad,
+    curve,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The view
+// ---------------------------------------------------------------------------
+
+const WX_CSS = `
+.bp-weights{contain:layout}
+.bp-weights [hidden]{display:none!important}
+.bp-weights .bp-value{font-family:inherit}
+.bp-weights .bp-panels{display:flex;flex-wrap:wrap;gap:0.4em 0.8em;align-items:flex-start;margin:0.3em 0}
+.bp-weights .bp-panel{display:flex;flex-direction:column;align-items:center;margin:0}
+.bp-weights .bp-panel figcaption{font-size:0.85rem;color:inherit}
+.bp-weights .bp-panel.bp-focus figcaption{font-weight:700}
+.bp-weights .bp-panel svg{height:auto;display:block}
+.bp-weights .bp-readout-line{font-weight:600;margin:0.3em 0}
+.bp-weights .bp-chart{max-width:460px}
+`;
+
+// A number with d decimals, a real minus sign and no "−0.00".
+function wxFixed(v, d) {
+  const t = v.toFixed(d);
+  return (/^-0\.0*$/.test(t) ? t.slice(1) : t).replace("-", "\u2212");
+}
+
+// One heatmap panel: a matrix as cells coloured by sign and size, with its
+// numbers as text; `marks` are [row, col, width] outlines (0-based), and
+// column `col` (the example being edited, or -1) gets a dashed frame.
+function wxPanel(title, M, marks, focus, rowName, colName, col = -1) {
+  const cw = 44;
+  const ch = 24;
+  const n = M.length;
+  const m = M[0].length;
+  let lim = 1e-12;
+  for (const row of M) for (const v of row) lim = Math.max(lim, Math.abs(v));
+  const parts = [];
+  const width = cw * m + 16;
+  const height = ch * n + 14;
+  parts.push(`<svg viewBox="0 0 ${width} ${height}" width="${width}" role="img" aria-label="${title}: ${M.map((row) => row.map((v) => wxFixed(v, 3)).join(", ")).join("; ")}">`);
+  for (let c = 0; c < m; c++) {
+    parts.push(`<text x="${16 + cw * c + cw / 2}" y="10" text-anchor="middle" font-size="9" fill="currentColor" opacity="0.7">${colName(c + 1)}</text>`);
+  }
+  for (let r = 0; r < n; r++) {
+    parts.push(`<text x="7" y="${14 + ch * r + ch / 2 + 3}" text-anchor="middle" font-size="9" fill="currentColor" opacity="0.7">${rowName(r + 1)}</text>`);
+    for (let c = 0; c < m; c++) {
+      const v = M[r][c];
+      const colour = v > 0 ? "#c0392b" : "#2166ac";
+      const op = (0.55 * Math.abs(v)) / lim;
+      parts.push(`<rect x="${16 + cw * c}" y="${14 + ch * r}" width="${cw}" height="${ch}" fill="${colour}" fill-opacity="${op.toFixed(3)}" stroke="#8886" stroke-width="0.5"/>`);
+      parts.push(`<text x="${16 + cw * c + cw / 2}" y="${14 + ch * r + ch / 2 + 4}" text-anchor="middle" font-size="11.5" fill="currentColor">${wxFixed(v, 2)}</text>`);
+    }
+  }
+  for (const [r, c, w] of marks) {
+    parts.push(`<rect x="${16 + cw * c + 1}" y="${14 + ch * r + 1}" width="${cw * w - 2}" height="${ch - 2}" fill="none" stroke="currentColor" stroke-width="2.5"/>`);
+  }
+  if (col >= 0) {
+    parts.push(`<rect x="${16 + cw * col - 1}" y="12" width="${cw + 2}" height="${ch * n + 3}" fill="none" stroke="currentColor" stroke-width="1.2" stroke-dasharray="4 3"/>`);
+  }
+  parts.push("</svg>");
+  const fig = ui.el("figure", { class: `bp-panel${focus ? " bp-focus" : ""}` });
+  fig.innerHTML = parts.join("");
+  fig.append(ui.el("figcaption", { text: title }));
+  return fig;
+}
+
+function render({ model, el }) {
+  const config = model.get("config");
+  return ui.mount({ model, el, name: "weights", build: (root) => wxBuild(root, model, config) });
+}
+
+// Build the controls, panels and chart once; return draw(state).
+function wxBuild(root, model, config) {
+  root.classList.add("bp-weights");
+  root.append(ui.el("style", { text: WX_CSS }));
+  const controls = () => model.get("controls");
+  const L = config.sizes.length - 1;
+  const params = [];
+  for (let l = 1; l <= L; l++) {
+    for (let j = 1; j <= config.sizes[l]; j++) {
+      for (let k = 1; k <= config.sizes[l - 1]; k++) params.push({ kind: "w", l, j, k });
+    }
+    for (let j = 1; j <= config.sizes[l]; j++) params.push({ kind: "b", l, j });
+  }
+  const pid = (p) => `${p.kind}:${p.l}:${p.j}:${p.k || 0}`;
+  const base = (p) => (p.kind === "w" ? config.weights[p.l - 1][p.j - 1][p.k - 1] : config.biases[p.l - 1][p.j - 1][0]);
+  const [lo, hi] = config.value_range;
+  const clamp = (v, a, b) => Math.min(b, Math.max(a, v));
+  const m = controls().X[0].length;
+  let name = wxName(controls().param);
+
+  const row1 = ui.el("div", { class: "bp-controls" });
+  const param = ui.select({
+    label: "parameter",
+    options: params.map((p) => [pid(p), `${wxName(p)}  (${p.kind === "w" ? "weight" : "bias"}, layer ${p.l})`]),
+    value: pid(controls().param),
+    key: "param",
+    onChange: (v) => {
+      const p = params.find((q) => pid(q) === v);
+      // The newly selected parameter starts at its value in the network.
+      ui.setControls(model, { param: p, value: clamp(base(p), lo, hi) });
+    },
+  });
+  const value = ui.slider({
+    label: "value",
+    min: lo,
+    max: hi,
+    step: 0.01,
+    value: controls().value,
+    key: "value",
+    format: (v) => `${name} = ${wxFixed(v, 2)}`,
+    onInput: (v) => ui.setControls(model, { value: v }),
+  });
+  const valueLabel = value.root.querySelector("label");
+  row1.append(param.root, value.root);
+  root.append(row1);
+
+  // The input x and target y of one example at a time.
+  const row2 = ui.el("div", { class: "bp-controls" });
+  const exampleOpts = [];
+  for (let i = 1; i <= m; i++) exampleOpts.push([String(i), `example ${i}`]);
+  const example = ui.select({
+    label: "edit x and y of",
+    options: exampleOpts,
+    value: String(controls().example),
+    key: "example",
+    onChange: (v) => ui.setControls(model, { example: Number(v) }),
+  });
+  row2.append(example.root);
+  const [dlo, dhi] = config.data_range;
+  const dataSliders = [];
+  for (const [which, n] of [["X", config.sizes[0]], ["Y", config.sizes[L]]]) {
+    for (let r = 0; r < n; r++) {
+      const sym = `${which === "X" ? "x" : "y"}${ui.sub(r + 1)}`;
+      const s = ui.slider({
+        label: sym,
+        min: dlo,
+        max: dhi,
+        step: 0.01,
+        value: controls()[which][r][controls().example - 1],
+        key: `${which === "X" ? "x" : "y"}${r + 1}`,
+        format: (v) => `${sym} = ${wxFixed(v, 2)}`,
+        onInput: (v) => {
+          const M = controls()[which].map((row) => row.slice());
+          M[r][controls().example - 1] = v;
+          ui.setControls(model, { [which]: M });
+        },
+      });
+      dataSliders.push({ which, r, s });
+      row2.append(s.root);
+    }
+  }
+  root.append(row2);
+
+  const readout = ui.el("p", { class: "bp-readout-line", "aria-live": "polite" });
+  root.append(readout);
+  const panels = ui.el("div", { class: "bp-panels" });
+  root.append(panels);
+  const chart = ui.chart({
+    width: 420,
+    height: 230,
+    x: [lo, hi],
+    y: [0, 1],
+    xlabel: "value of the parameter",
+    ylabel: "cost C",
+    title: "the cost and the backprop tangent",
+  });
+  root.append(chart.root);
+  root.append(
+    ui.legend([
+      ["cost C", "bp-ck"],
+      ["slope from backprop", "bp-c3"],
+    ]),
+  );
+
+  return (s) => {
+    const p = s.param;
+    const l = p.l;
+    name = wxName(p);
+    param.set(pid(p));
+    valueLabel.textContent = `value of ${name}`;
+    value.set(s.value);
+    example.set(String(s.example));
+    for (const { which, r, s: slider } of dataSliders) {
+      slider.root.querySelector("label").textContent = `${which === "X" ? "x" : "y"}${ui.sub(r + 1)} (example ${s.example})`;
+      slider.set(s[which][r][s.example - 1]);
+    }
+    readout.textContent = `C = ${ui.fmt(s.C, 5)}  ·  ∂C/∂${name} = ${ui.fmt(s.grad, 5)}`;
+    // The panels of layer l, with the selected entry outlined, and the rows
+    // of a^{l-1} and δ^l whose products (rule 4) or mean (rule 3) give its gradient.
+    const mm = s.X[0].length;
+    const isW = p.kind === "w";
+    const j = p.j - 1;
+    const k = isW ? p.k - 1 : 0;
+    const unit = (lay) => (i) => `${i}`;
+    const ex = (i) => `${i}`;
+    const one = () => "";
+    panels.replaceChildren(
+      wxPanel(`W${ui.sup(l)}`, s.weights[l - 1], isW ? [[j, k, 1]] : [], false, unit(l), unit(l - 1)),
+      wxPanel(`b${ui.sup(l)}`, s.biases[l - 1], isW ? [] : [[j, 0, 1]], false, unit(l), one),
+      wxPanel(`a${ui.sup(l - 1)} (one column per example)`, s.a_prev, isW ? [[k, 0, mm]] : [], false, unit(l - 1), ex, s.example - 1),
+      wxPanel(`δ${ui.sup(l)}`, s.delta, [[j, 0, mm]], false, unit(l), ex, s.example - 1),
+      wxPanel(`∂C/∂W${ui.sup(l)}`, s.dW[l - 1], isW ? [[j, k, 1]] : [], s.focus === "dW", unit(l), unit(l - 1)),
+      wxPanel(`∂C/∂b${ui.sup(l)}`, s.db[l - 1], isW ? [] : [[j, 0, 1]], s.focus === "db", unit(l), one),
+    );
+    // The cost curve, the current point and the tangent of slope ∂C/∂(parameter).
+    const cmin = Math.min(...s.curve, s.C);
+    const cmax = Math.max(...s.curve, s.C);
+    const span = cmax - cmin || 1;
+    chart.setY([cmin - 0.1 * span, cmax + 0.3 * span]);
+    chart.line("curve", config.curve_values, s.curve, { class: "bp-ck" });
+    const half = 0.12 * (hi - lo);
+    chart.segment("tangent", s.value - half, s.C - s.grad * half, s.value + half, s.C + s.grad * half, {
+      class: "bp-c3",
+      "stroke-width": 2.5,
+    });
+    chart.dot("point", s.value, s.C, { class: "bp-ck" });
+    chart.root.setAttribute(
+      "aria-label",
+      `The cost C against ${name} from ${lo} to ${hi}; at ${name} = ${wxFixed(s.value, 2)}, C = ${ui.fmt(s.C, 4)} and the slope is ${ui.fmt(s.grad, 4)}`,
+    );
+  };
+}
