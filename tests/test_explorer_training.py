@@ -442,3 +442,72 @@ def test_a_broken_rule_in_the_page_is_caught(chromium, tmp_path, old, new):
             for e in range(n)
         ) or len(curve) != len(want)
     assert wrong > 0, f"breaking {old!r} went unnoticed"
+
+
+JS_VIEW = """() => {
+  const el = document.querySelector("[data-explorer]");
+  return {
+    state: el.getAttribute("data-state"),
+    drawing: el.querySelector("path.bp-boundary").getAttribute("d")
+      + el.querySelector("svg.bp-chart").innerHTML,
+    status: el.querySelector(".bp-status").textContent,
+  };
+}"""
+
+
+@browser
+def test_every_control_moves_the_view(chromium, tmp_path):
+    ex, opened = _page(chromium, tmp_path)
+    with opened as (page, errors):
+        root = page.locator("[data-explorer]")
+        names = root.locator("[data-control]").evaluate_all(
+            "(els) => els.map((e) => e.dataset.control)"
+        )
+        assert sorted(names) == sorted(T.make_controls())
+        for name in names:
+            control = root.locator(f'[data-control="{name}"]')
+            for how in ("keyboard", "input event"):
+                before = page.evaluate(JS_VIEW)
+                if name == "dataset":
+                    new = "moons" if control.input_value() != "moons" else (
+                        "circles")  # fmt: skip
+                    if how == "keyboard":
+                        control.focus()
+                        control.press(
+                            "ArrowDown" if new == "circles" else "ArrowUp"
+                        )
+                    else:
+                        control.select_option(new)
+                elif how == "keyboard":
+                    control.focus()
+                    at_max = control.evaluate("(e) => +e.value >= +e.max")
+                    control.press("ArrowLeft" if at_max else "ArrowRight")
+                else:
+                    control.evaluate(
+                        """(e) => { e.value = +e.value > +e.min ? e.min
+                                                    : e.max;
+                           e.dispatchEvent(new Event("input",
+                                                     {bubbles: true})); }"""
+                    )
+                after = page.evaluate(JS_VIEW)
+                state = json.loads(after["state"])
+                assert after["state"] != before["state"], (name, how)
+                assert after["drawing"] != before["drawing"], (name, how)
+                assert after["status"] == state["status"]
+                # What the page shows is what the package computes there.
+                from browser_support import compare_states
+
+                want = T.state(ex.config, {k: state[k] for k in names})
+                assert compare_states(state, want) == [], (name, how)
+        # A learning rate far too large: the page says so, with numbers.
+        page.evaluate(
+            """() => { for (const k of ["epochs", "lr"]) {
+                 const e = document.querySelector(`[data-control="${k}"]`);
+                 e.value = e.max;
+                 e.dispatchEvent(new Event("input", {bubbles: true})); } }"""
+        )
+        shown = page.evaluate(JS_VIEW)
+        assert "diverged in epoch" in shown["status"]
+        assert "NaN" not in shown["state"] and "Infinity" not in (
+            shown["state"] + shown["drawing"])  # fmt: skip
+    assert errors == []
