@@ -120,6 +120,11 @@ def is_chapter_page(book: Path, rel: str) -> bool:
     return rel not in SPECIAL_PAGES and redirect_target(book, rel) is None
 
 
+def explorer_count(book: Path, rel: str) -> int:
+    """Return how many explorer roots ([data-explorer]) the built page has."""
+    return len(_soup(book / rel).select("[data-explorer]"))
+
+
 def page_has_slider(book: Path, rel: str) -> bool:
     return (
         _soup(book / rel).select_one("input.bp-frames-slider") is not None
@@ -253,6 +258,7 @@ class PageReport:
     math: dict = field(default_factory=dict)
     images: list[dict] = field(default_factory=list)
     sliders: list[dict] = field(default_factory=list)
+    explorers: list[dict] = field(default_factory=list)
     axe_violations: list[dict] = field(default_factory=list)
     overflow_px: int = 0
     wide_blocks: list[dict] = field(default_factory=list)
@@ -497,6 +503,181 @@ def check_sliders(page) -> list[dict]:
     return results
 
 
+# One explorer's snapshot: its data-state, whether it is finite and null-free,
+# and a signature of its drawing (SVG markup, canvas pixels).
+JS_EXPLORER_SNAPSHOT = """
+(root) => {
+  const raw = root.getAttribute("data-state") || "";
+  let finite = true, parsed = true;
+  try {
+    const walk = (v) => {
+      if (v === null) finite = false;
+      else if (typeof v === "number") { if (!Number.isFinite(v)) finite = false; }
+      else if (typeof v === "object") Object.values(v).forEach(walk);
+    };
+    walk(JSON.parse(raw));
+  } catch (e) { parsed = false; }
+  const drawing = Array.from(root.querySelectorAll("svg, canvas")).map(
+    (d) => d.tagName === "CANVAS" ? d.toDataURL() : d.innerHTML).join("|");
+  const text = root.innerText || "";
+  return {state: raw, parsed, finite, drawing, drawn: drawing.length > 0,
+          nan_text: /\\bNaN\\b|Infinity/.test(text),
+          live: root.classList.contains("bp-live")};
+}
+"""
+
+# Every control of an explorer: [index, tag, type, value, min, max,
+# n options, selected index, label text, aria-valuetext].
+JS_EXPLORER_CONTROLS = """
+(root) => Array.from(root.querySelectorAll("input, select")).map((c, i) => {
+  const label = c.id ? root.querySelector(`label[for="${c.id}"]`) : null;
+  return {index: i, tag: c.tagName.toLowerCase(), type: c.type || "",
+    key: c.dataset.control || c.name || c.id || String(i),
+    value: c.value, min: c.min, max: c.max,
+    options: c.tagName === "SELECT" ? c.options.length : 0,
+    selected: c.tagName === "SELECT" ? c.selectedIndex : -1,
+    label: label ? label.textContent.trim() : (c.getAttribute("aria-label") || ""),
+    valuetext: c.getAttribute("aria-valuetext")};
+})
+"""
+
+# Set control i of root to an end of its range (or another option) and
+# dispatch input and change, as a script or an assistive tool would.
+JS_SET_CONTROL = """
+([root, i, value]) => {
+  const c = root.querySelectorAll("input, select")[i];
+  if (c.type === "checkbox") c.checked = !c.checked;
+  else if (c.tagName === "SELECT") c.selectedIndex = Number(value);
+  else c.value = String(value);
+  c.dispatchEvent(new Event("input", {bubbles: true}));
+  c.dispatchEvent(new Event("change", {bubbles: true}));
+}
+"""
+
+# Resolves once data-state differs from `before` and a frame was drawn
+# (or after `ms`): recomputing may take a frame or two.
+JS_WAIT_CHANGED = """
+async ([root, before, ms]) => {
+  const t0 = performance.now();
+  while (root.getAttribute("data-state") === before && performance.now() - t0 < ms) {
+    await new Promise((r) => requestAnimationFrame(() => r()));
+  }
+  await new Promise((r) => requestAnimationFrame(() => r()));
+}
+"""
+
+
+def _other_end(control: dict) -> str:
+    """Return the value at the other end of a control from its current one."""
+    if control["tag"] == "select":
+        return (
+            "0" if control["selected"] != 0 else str(control["options"] - 1)
+        )
+    lo, hi, v = control["min"], control["max"], control["value"]
+    try:
+        return (
+            lo
+            if abs(float(v) - float(hi)) < abs(float(v) - float(lo))
+            else hi
+        )
+    except ValueError:
+        return hi
+
+
+def check_explorers(page, wait_ms: int = 3000) -> list[dict]:
+    """Move every control of every explorer (keyboard, then input events).
+
+    For each root element [data-explorer] on the page, each input and
+    select inside it is moved twice: focused and driven by the keyboard
+    (ArrowRight or ArrowLeft for a range, ArrowDown or ArrowUp for a select,
+    Space for a checkbox), then set to the other end of its range (another
+    option) with input and change events. After each move data-state must
+    change and stay finite JSON without null, the drawing (SVG or canvas)
+    must change, and no NaN or Infinity may show. Every control needs a
+    visible label; a range needs aria-valuetext.
+    """
+    results = []
+    roots = page.locator("[data-explorer]")
+    for r in range(roots.count()):
+        root = roots.nth(r)
+        name = root.get_attribute("data-explorer")
+        problems, moved = [], []
+        root.scroll_into_view_if_needed()
+        snap = root.evaluate(JS_EXPLORER_SNAPSHOT)
+        if not snap["live"]:
+            problems.append("the view did not start (no .bp-live)")
+        if not (snap["parsed"] and snap["finite"]):
+            problems.append("initial data-state is not finite JSON")
+        if not snap["drawn"]:
+            problems.append("no SVG or canvas drawing")
+        controls = root.evaluate(JS_EXPLORER_CONTROLS)
+        if not controls:
+            problems.append("no controls")
+        for c in controls:
+            key = c["key"]
+            if not c["label"]:
+                problems.append(f"{key}: no visible label")
+            if c["type"] == "range" and not c["valuetext"]:
+                problems.append(f"{key}: no aria-valuetext")
+            element = root.locator("input, select").nth(c["index"])
+            steps = []
+            if c["type"] == "range":
+                at_max = float(c["value"]) >= float(c["max"] or 100)
+                steps.append(
+                    ("keyboard", "ArrowLeft" if at_max else "ArrowRight")
+                )
+            elif c["tag"] == "select":
+                last = c["selected"] >= c["options"] - 1
+                steps.append(
+                    ("keyboard", "ArrowUp" if last else "ArrowDown")
+                )
+            elif c["type"] == "checkbox":
+                steps.append(("keyboard", "Space"))
+            steps.append(("input event", None))
+            for how, key_name in steps:
+                before = root.evaluate(JS_EXPLORER_SNAPSHOT)
+                if how == "keyboard":
+                    element.scroll_into_view_if_needed()
+                    element.focus()
+                    element.press(key_name)
+                else:
+                    current = root.evaluate(JS_EXPLORER_CONTROLS)[
+                        c["index"]
+                    ]
+                    page.evaluate(
+                        JS_SET_CONTROL,
+                        [
+                            root.element_handle(),
+                            c["index"],
+                            _other_end(current),
+                        ],
+                    )
+                page.evaluate(
+                    JS_WAIT_CHANGED,
+                    [root.element_handle(), before["state"], wait_ms],
+                )
+                after = root.evaluate(JS_EXPLORER_SNAPSHOT)
+                where = f"{key} ({how}{' ' + key_name if key_name else ''})"
+                if after["state"] == before["state"]:
+                    problems.append(f"{where}: data-state did not change")
+                if after["drawing"] == before["drawing"]:
+                    problems.append(f"{where}: the drawing did not change")
+                if not (after["parsed"] and after["finite"]):
+                    problems.append(f"{where}: data-state not finite JSON")
+                if after["nan_text"]:
+                    problems.append(f"{where}: NaN or Infinity shown")
+                moved.append(where)
+        results.append(
+            {
+                "explorer": name,
+                "index": r,
+                "problems": problems,
+                "moved": moved,
+            }
+        )
+    return results
+
+
 def _asked_by(request) -> str:
     referer = request.headers.get("referer")
     return f"{request.resource_type} asked for by {short(referer, 80) if referer else 'the page'}"
@@ -505,10 +686,12 @@ def _asked_by(request) -> str:
 class BookBrowser:
     """One Chromium for the session; one page load per (url, viewport)."""
 
-    def __init__(self, playwright):
-        self.browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+    def __init__(self, playwright, executable: Path | None = CHROMIUM):
+        # executable None: Playwright's own Chromium (see find_chromium).
+        kwargs = {"args": CHROMIUM_ARGS, "headless": True}
+        if executable is not None:
+            kwargs["executable_path"] = str(executable)
+        self.browser = playwright.chromium.launch(**kwargs)
         self.contexts = {
             "desktop": self.browser.new_context(
                 viewport=DESKTOP, service_workers="block"
@@ -632,8 +815,9 @@ class BookBrowser:
                 result = self.axe.run(page, options=AXE_OPTIONS)
                 report.axe_violations = result.response["violations"]
             if checks:
-                # Last: moving sliders changes the page.
+                # Last: moving sliders and explorers changes the page.
                 report.sliders = check_sliders(page)
+                report.explorers = check_explorers(page)
             if action is not None:
                 report.action = action(page)
             if checks:

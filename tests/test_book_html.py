@@ -5,7 +5,9 @@ What a reader of the HTML book is promised (DESIGN.md, "The built book"):
   offline from file:// (scripts, styles, images, frames, fonts, MathJax);
 - every page was executed and no cell failed or wrote to stderr;
 - every chapter shows executed output;
-- explorers appear as precomputed frames, never as dead widget placeholders.
+- explorers appear as live inline views (their state, a no-JavaScript
+  fallback and one inline module script), never as dead widget
+  placeholders, and no page carries the stored widget state.
 """
 
 import json
@@ -49,6 +51,7 @@ CSS_URL = re.compile(
 )
 JS_TYPES = {None, "", "text/javascript", "application/javascript", "module"}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
 
 def built_or_fail() -> Path:
@@ -161,8 +164,11 @@ def test_no_third_party_host_is_loaded(html_dir):
                 if u and is_external(u)
             ]
         for element in doc.find_all("script", src=False):
+            # The SVG namespace is a name, never fetched (the explorers
+            # create their drawings with it).
+            code = element.get_text().replace(SVG_NAMESPACE, "")
             if element.get("type") in JS_TYPES and re.search(
-                r"https?://", element.get_text()
+                r"https?://", code
             ):
                 problems.append(
                     f"{rel}: inline script names a URL: {element.get_text()[:120]!r}"
@@ -359,6 +365,77 @@ def test_frames_figures_are_consistent(html_dir):
                     f"{rel}: the image does not show frame 0 with alt text"
                 )
     assert not problems, "\n".join(problems)
+
+
+# The lightest explorer page before the explorers were live (frames of
+# PNGs and the stored widget state): explorer pages must weigh less.
+LIGHTEST_OLD_EXPLORER_PAGE = 269_000
+# What one explorer's inline script may weigh (issue 10: under 100 KB).
+MAX_EXPLORER_SCRIPT = 100_000
+
+
+def test_no_stored_widget_state(html_dir):
+    heavy = [
+        str(page.relative_to(html_dir))
+        for page in pages(html_dir)
+        if "application/vnd.jupyter.widget-state+json"
+        in page.read_text(encoding="utf-8")
+    ]
+    assert not heavy, f"pages with stored widget state: {heavy}"
+
+
+def test_explorers_are_inline_live_views(html_dir):
+    problems, found = [], 0
+    for page in pages(html_dir):
+        rel = page.relative_to(html_dir)
+        for root in soup(page).select("[data-explorer]"):
+            found += 1
+            name = root.get("data-explorer")
+            where = f"{rel} {name}"
+            state = root.get("data-state", "")
+            if "null" in state or "NaN" in state or "Infinity" in state:
+                problems.append(f"{where}: data-state has null, NaN or inf")
+            json.loads(state)
+            data = root.select_one("script.bp-data")
+            if data is None or set(json.loads(data.get_text())) != {
+                "config",
+                "controls",
+                "state",
+            }:
+                problems.append(f"{where}: no config/controls/state data")
+            fallback = root.select_one("noscript")
+            if fallback is None or "needs JavaScript" not in str(fallback):
+                problems.append(f"{where}: no no-JavaScript sentence")
+            elif "<img" not in str(fallback) or 'alt="' not in str(
+                fallback
+            ):
+                problems.append(f"{where}: no starting picture with alt")
+            script = root.find_next_sibling("script")
+            if script is None or script.get("type") != "module":
+                problems.append(f"{where}: no inline module after the root")
+                continue
+            code = script.get_text()
+            if script.get("src") or re.search(
+                r"\bfetch\(|^\s*import\b", code, re.M
+            ):
+                problems.append(f"{where}: fetches or imports")
+            if len(code.encode()) > MAX_EXPLORER_SCRIPT:
+                problems.append(f"{where}: script {len(code)} bytes")
+            if f'data-bp-key="{root.get("data-bp-key")}"' not in str(root):
+                problems.append(f"{where}: no data-bp-key")
+    assert not problems, "\n".join(problems)
+    if not found:
+        pytest.skip("no page has an explorer")
+
+
+def test_explorer_pages_weigh_less_than_before(html_dir):
+    heavy = [
+        f"{page.relative_to(html_dir)}: {page.stat().st_size} bytes"
+        for page in pages(html_dir)
+        if soup(page).select_one("[data-explorer]") is not None
+        and page.stat().st_size >= LIGHTEST_OLD_EXPLORER_PAGE
+    ]
+    assert not heavy, "\n".join(heavy)
 
 
 def test_every_toc_page_is_built(html_dir):

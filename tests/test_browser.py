@@ -5,7 +5,9 @@ is opened twice, from a local HTTP server on 127.0.0.1 and from ``file://``,
 with every request to a non-local host blocked and counted. On each load:
 no blocked request, no failed local request, no console error, math rendered
 by MathJax with no raw TeX delimiters left, every image loaded with real alt
-text, and every kernel-free explorer slider moves its picture. Each page is
+text, and every control of every explorer ([data-explorer], computed in the
+page by engine.js) moves its state and its drawing, from the keyboard and by
+input events, with no NaN, inf or null. Each page is
 also checked with axe-core (no serious or critical violation), its links are
 crawled (every local file and ``#fragment`` exists), and each chapter page is
 screenshot at 1280 px and 390 px wide into ``_build/screenshots/``.
@@ -17,27 +19,30 @@ origins. From ``file://`` the hits are listed without their page summaries
 A meta-refresh page (``index.html``) is checked to land on its target.
 
 Run: ``pytest -m browser`` after ``make book``. Without ``/usr/bin/chromium``
-the browser tests skip, unless ``CI`` is set, when they fail.
+Playwright's own Chromium is used (installed once with ``python -m
+playwright install chromium``); if neither can be had the browser tests
+skip with one line saying why, unless ``CI`` is set, when they fail.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import urllib.parse
 
 import pytest
 
 from browser_support import (
-    CHROMIUM,
+    NON_LOCAL_HTTP,
     SUMMARY,
     BookBrowser,
     BookServer,
     book_html_dir,
     describe_wide_blocks,
     discover_pages,
+    explorer_count,
+    find_chromium,
     is_chapter_page,
     link_problems,
     page_has_slider,
@@ -56,12 +61,26 @@ REDIRECTS = [p for p in PAGES if redirect_target(BOOK, p)]
 CONTENT = [p for p in PAGES if p not in REDIRECTS]
 CHAPTERS = [p for p in CONTENT if is_chapter_page(BOOK, p)]
 SLIDER_PAGES = [p for p in CONTENT if page_has_slider(BOOK, p)]
+EXPLORER_PAGES = [p for p in CONTENT if explorer_count(BOOK, p)]
 
 
 def _or_missing(pages: list[str]) -> list[str]:
     # With no built book, keep one test per check so that it fails (below)
     # instead of silently collecting nothing.
     return pages if PAGES else [NO_BOOK]
+
+
+def _or_missing_origins(pages: list[str]):
+    if pages or not PAGES:
+        return _origin_params(pages)
+    return [
+        pytest.param(
+            None,
+            None,
+            id="no-explorer-pages",
+            marks=pytest.mark.skip(reason="no page has an explorer"),
+        )
+    ]
 
 
 def _origin_params(pages: list[str]):
@@ -90,15 +109,9 @@ def book():
 
 @pytest.fixture(scope="session")
 def chromium():
-    if not CHROMIUM.exists():
-        message = (
-            f"{CHROMIUM} not found: install the Debian package `chromium` "
-            "(apt-get install -y chromium) to run the browser tests"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return CHROMIUM
+    # Debian's Chromium, else Playwright's own (installed once), else a skip
+    # with one line saying why (a failure under CI=true).
+    return find_chromium()
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +125,7 @@ def book_browser(chromium):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = BookBrowser(pw)
+        browser = BookBrowser(pw, chromium)
         yield browser
         browser.close()
 
@@ -307,6 +320,51 @@ def test_sliders_move(reports, origin, page):
     assert not problems, f"{page} ({origin}):{_listing(problems)}"
 
 
+@pytest.mark.parametrize(
+    ("origin", "page"), _or_missing_origins(EXPLORER_PAGES)
+)
+def test_explorers_move(reports, origin, page):
+    found = reports(origin, page).explorers
+    assert len(found) == explorer_count(BOOK, page), (
+        f"{page} has {explorer_count(BOOK, page)} explorers in its HTML but "
+        f"{len(found)} were found in the browser"
+    )
+    problems = [
+        f"{e['explorer']}: {p}" for e in found for p in e["problems"]
+    ]
+    assert not problems, f"{page} ({origin}):{_listing(problems)}"
+    assert all(e["moved"] for e in found)
+
+
+@pytest.mark.parametrize("page", _or_missing(EXPLORER_PAGES))
+def test_explorers_without_javascript(book, book_browser, page):
+    context = book_browser.browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.route(
+            NON_LOCAL_HTTP, lambda route: route.abort("blockedbyclient")
+        )
+        tab.goto((book / page).as_uri())
+        roots = tab.locator("[data-explorer]")
+        problems = []
+        for i in range(roots.count()):
+            root = roots.nth(i)
+            name = root.get_attribute("data-explorer")
+            text = root.inner_text()
+            if "needs JavaScript" not in text:
+                problems.append(
+                    f"{name}: no sentence saying it needs JavaScript"
+                )
+            pictures = root.locator("img[alt]")
+            if pictures.count() == 0 or not pictures.first.evaluate(
+                "(im) => im.complete && im.naturalWidth > 0"
+            ):
+                problems.append(f"{name}: no starting picture")
+    finally:
+        context.close()
+    assert roots and not problems, f"{page}:{_listing(problems)}"
+
+
 @pytest.mark.parametrize(("origin", "page"), _origin_params(REDIRECTS))
 def test_redirect_pages_arrive(reports, origin, page):
     target = redirect_target(BOOK, page)
@@ -474,6 +532,54 @@ def test_slider_check_on_contract_fixture(book_browser, tmp_path):
     assert any("output text did not change" in p for p in problems), (
         problems
     )
+
+
+def _explorer_page(tmp_path, name, body):
+    path = tmp_path / f"{name}.html"
+    path.write_text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{name}</title></head><body><main>{body}</main></body></html>",
+        encoding="utf-8",
+    )
+    return path.as_uri()
+
+
+def test_explorer_check_catches_dead_and_broken_controls(
+    book_browser, tmp_path
+):
+    """check_explorers passes a live explorer and names each fault."""
+    from backprop.explorers import output_error
+
+    text = output_error.show(z=-4.0, y=1.0).book_html()
+    report = book_browser.visit(_explorer_page(tmp_path, "good", text))
+    assert [e["problems"] for e in report.explorers] == [[]]
+    assert len(report.explorers[0]["moved"]) == 8  # 4 controls, 2 ways
+    assert not report.console_errors
+
+    # A slider whose change never reaches the model.
+    dead = text.replace(
+        "onInput: (v) => set({ y: v })", "onInput: () => {}"
+    )
+    assert dead != text
+    report = book_browser.visit(_explorer_page(tmp_path, "dead", dead))
+    problems = report.explorers[0]["problems"]
+    assert any(p.startswith("y (") and "data-state" in p for p in problems)
+    assert not any(p.startswith("z (") for p in problems), problems
+
+    # An engine that returns NaN, and a control without its label.
+    nan = text.replace(
+        "return { a: a[0], factor: factor[0],",
+        "return { a: a[0].map(() => NaN), factor: factor[0],",
+    ).replace('<label for="${id}"', "<span")
+    nan = nan.replace(
+        'ui.el("label", { for: id, text: label }), input, out',
+        'ui.el("span", { text: label }), input, out',
+    )
+    assert nan.count("NaN") >= 1
+    report = book_browser.visit(_explorer_page(tmp_path, "nan", nan))
+    problems = report.explorers[0]["problems"]
+    assert any("not finite JSON" in p for p in problems), problems
+    assert any("no visible label" in p for p in problems), problems
 
 
 def test_checks_catch_known_faults(book_browser, tmp_path):

@@ -119,3 +119,69 @@ def test_broken_engine_rule_is_caught(browser, tmp_path, name):
         for controls, got in zip(settings, states)
     )
     assert mismatches > 0, f"breaking {old!r} went unnoticed"
+
+
+# The anywidget host, without JupyterLab: the widget's own ES module (_esm)
+# is imported from a blob URL, as anywidget does, and rendered with a model
+# that records what the view sends; Python answers with its state, as the
+# kernel does, and the view must show exactly those numbers.
+JS_ANYWIDGET = """
+async ([esm, data]) => {
+  const url = URL.createObjectURL(new Blob([esm], {type: "text/javascript"}));
+  const mod = await import(url);
+  const values = {...data}, listeners = {}, sent = [];
+  const model = {
+    get: (k) => values[k],
+    set: (k, v) => { values[k] = v; },
+    save_changes: () => sent.push(values.controls),
+    on: (e, cb) => { (listeners[e] ||= []).push(cb); },
+    off: () => {},
+  };
+  const el = document.createElement("div");
+  document.body.append(el);
+  mod.default.render({model, el});
+  window.bpWidget = {model, el, sent, listeners, values};
+  return el.getAttribute("data-explorer");
+}
+"""
+
+JS_MOVE_FIRST_CONTROL = """
+() => {
+  const {el, sent} = window.bpWidget;
+  const c = el.querySelector("input[type=range]");
+  c.value = c.max;
+  c.dispatchEvent(new Event("input", {bubbles: true}));
+  return sent[sent.length - 1];
+}
+"""
+
+JS_PYTHON_ANSWERS = """
+(state) => {
+  const w = window.bpWidget;
+  w.values.state = state;
+  for (const cb of w.listeners["change:state"] || []) cb();
+  return JSON.parse(w.el.getAttribute("data-state"));
+}
+"""
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
+def test_widget_module_renders_with_python_numbers(browser, name):
+    explorer = EXPLORERS[name]()
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto("about:blank")
+    data = {
+        "config": explorer.config,
+        "controls": explorer.controls,
+        "state": explorer.state,
+    }
+    assert page.evaluate(JS_ANYWIDGET, [explorer._esm, data]) == name
+    controls = page.evaluate(JS_MOVE_FIRST_CONTROL)
+    assert controls != explorer.controls  # the view sent a change
+    state = explorer.set_controls(**controls)  # the kernel's answer
+    shown = page.evaluate(JS_PYTHON_ANSWERS, state)
+    assert compare_states(shown, state, atol=0.0) == []
+    page.close()
+    assert errors == []

@@ -198,49 +198,54 @@ def test_bad_input_gets_a_clear_error():
         he.delta_norms("tanh", 5, 0.0)
 
 
-def test_sliders_drive_the_state():
-    ex = he.HiddenErrorExplorer("tanh", depth=12, scale=1.0)
-    first = ex.image.value
-    ex.scale.value = 0.25
-    small = ex.state
-    assert small.scale == pytest.approx(0.25) and small.activation == "tanh"
-    assert small.ratios[0] < 1e-5  # vanishing
-    ex.scale.value = 4.0
-    assert ex.state.ratios[0] > 1e2  # exploding
-    assert ex.image.value != first
-    ex.depth.value = 5
-    assert ex.state.depth == 5 and len(ex.state.norms) == 5
-    ex.activation.value = "sigmoid"
-    assert ex.state.activation == "sigmoid" and ex.state.ratios[0] < 1.0
-    assert "sigmoid" in ex.readout.value
+def test_controls_drive_the_state():
+    ex = he.show("tanh", depth=12, scale=1.0)
+    s = ex.set_controls(scale=0.25)
+    assert s["scale"] == 0.25 and s["activation"] == "tanh"
+    assert s["tanh"]["ratios"][0] < 1e-5  # vanishing
+    s = ex.set_controls(scale=4.0)
+    assert s["tanh"]["ratios"][0] > 1e2  # exploding
+    s = ex.set_controls(depth=5, activation="sigmoid")
+    assert s["depth"] == 5 and len(s["sigmoid"]["norms"]) == 5
+    assert s["sigmoid"]["ratios"][0] < 1.0
+    # Every curve is delta_norms at the same setting.
+    ref = he.delta_norms("relu", 5, 4.0, width=s["width"], m=s["m"])
+    np.testing.assert_allclose(s["relu"]["norms"], ref.norms, rtol=1e-15)
+    # Another draw is another network; another width another shape.
+    t = ex.set_controls(seed=3)
+    assert t["relu"]["norms"] != s["relu"]["norms"]
+    u = ex.set_controls(width=16)
+    assert u["width"] == 16 and u["relu"]["norms"] != t["relu"]["norms"]
 
 
-def test_blitted_frames_equal_a_full_redraw():
-    moved = he.HiddenErrorPlot()
-    moved.update(he.all_states(10, 0.5), "tanh")
-    first = moved.png()
-    states = he.all_states(10, 2.0)
-    moved.update(states, "tanh")  # a scale move: curves and title only
-    assert moved.png() != first
-    assert moved.png() == he.HiddenErrorPlot().update(states, "tanh").png()
-    moved.update(
-        he.all_states(6, 2.0), "relu"
-    )  # depth and activation: the still parts change
-    assert (
-        moved.png()
-        == he.HiddenErrorPlot().update(he.all_states(6, 2.0), "relu").png()
-    )
-    assert moved.ax.get_xlim() == (0.5, 6.5)
+def test_a_deeper_network_keeps_its_layers():
+    # W^l is stream l of the generator: depth adds layers, it does not
+    # redraw the ones below.
+    a, _, _ = he.build_problem("tanh", 3, 1.0, 8, 4, seed=1)
+    b, _, _ = he.build_problem("tanh", 6, 1.0, 8, 4, seed=1)
+    for l in range(3):
+        np.testing.assert_array_equal(a.weights[l], b.weights[l])
 
 
-def test_dual_view_carries_frames_and_no_widget_text():
-    view = he.show()
-    bundle = view._repr_mimebundle_()
+def test_the_generator_draws_standard_normals():
+    from backprop.explorers.host import normals, uniforms
+
+    z = normals(0, 1, 200_000)
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
+    # Gaussian tails: about 4.55% beyond two standard deviations.
+    assert np.mean(np.abs(z) > 2) == pytest.approx(0.0455, abs=0.003)
+    u = uniforms(0, 1, 100_000)
+    assert abs(u.var() - 1) < 0.02 and np.abs(u).max() < np.sqrt(3)
+    assert not np.array_equal(normals(0, 1, 10), normals(0, 2, 10))
+    assert not np.array_equal(normals(0, 1, 10), normals(1, 1, 10))
+
+
+def test_book_view_is_inline_and_small():
+    bundle = he.show()._repr_mimebundle_()
     html = bundle["text/html"]
-    assert "bp-frames" in html
-    assert html.count("data:image/png;base64,") == len(he.BOOK_SCALES) + 1
-    assert "VBox(" not in bundle["text/plain"] and "VBox(" not in repr(view)
+    assert 'data-explorer="hidden_error"' in html
+    assert html.count('<script type="module">') == 1
+    assert "needs JavaScript" in html
+    assert "VBox(" not in bundle["text/plain"]
     assert WIDGET_VIEW in bundle
-    assert 1.0 in he.BOOK_SCALES and any(
-        abs(g - np.sqrt(2)) < 1e-12 for g in he.BOOK_SCALES
-    )
+    assert len(html) < 100_000  # the old frames view weighed about 160 KB

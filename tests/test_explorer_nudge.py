@@ -214,56 +214,47 @@ def test_weight_labels_are_one_based():
     )
 
 
-# -- the widget ------------------------------------------------------------------
+# -- the explorer ----------------------------------------------------------------
 
 
-def test_sliders_drive_the_state_and_the_image(problem):
+def test_controls_drive_the_state(problem):
     net, X, Y = problem
-    explorer = nudge.NudgeExplorer(weight=(1, 2, 0), dw=0.5)
-    first_image = bytes(explorer.image.value)
-    assert first_image.startswith(b"\x89PNG")
+    explorer = nudge.show(weight=(1, 2, 0), dw=0.5)
     C = reference(net, X, Y, (1, 2, 0))
     w0 = net.weights[0][2, 0]
-    assert explorer.w.value == pytest.approx(w0)
-    explorer.dw.value = -1.25
-    assert explorer.state.dw == -1.25
-    assert explorer.state.actual == pytest.approx(
-        C(explorer.w.value - 1.25) - C(explorer.w.value), rel=1e-9
-    )
-    assert bytes(explorer.image.value) != first_image
+    assert explorer.state["w0"] == pytest.approx(w0)
+    assert explorer.state["label"] == "w¹₃₁"
+    s = explorer.set_controls(dw=-1.25)
+    assert s["dw"] == -1.25
+    assert s["actual"] == pytest.approx(C(w0 - 1.25) - C(w0), rel=1e-9)
     # Smaller nudges: the prediction closes in on the actual change.
     gaps = []
     for dw in (1.0, 0.1, 0.01):
-        explorer.dw.value = dw
-        gaps.append(abs(explorer.state.ratio - 1))
+        s = explorer.set_controls(dw=dw)
+        gaps.append(abs(s["predicted"] / s["actual"] - 1))
     assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-2
-    # Moving w₀ moves the tangent point, and the slope is the finite difference there.
-    explorer.w.value = 1.5
+    # Moving w₀ moves the tangent point; the slope is the difference there.
+    s = explorer.set_controls(w0=1.5)
     h = 1e-5
-    assert explorer.state.w0 == 1.5
-    assert explorer.state.slope == pytest.approx(
+    assert s["slope"] == pytest.approx(
         (C(1.5 + h) - C(1.5 - h)) / (2 * h), rel=1e-6
     )
+    # The network keys: w₀ is in place, dW is the gradient at w₀.
+    assert s["weights"][0][2][0] == 1.5
+    assert s["dW"][0][2][0] == pytest.approx(s["slope"], rel=1e-15)
+    assert s["C"] == pytest.approx(C(1.5), rel=1e-12)
 
 
-def test_dropdown_switches_weight_and_resets_its_value(problem):
+def test_another_weight_key_gives_its_curve(problem):
     net, X, Y = problem
-    explorer = nudge.NudgeExplorer(weight=(1, 0, 0))
-    explorer.w.value = 2.0
-    old = explorer.state
-    explorer.weight.value = (2, 0, 1)
-    assert explorer.state.weight == (2, 0, 1)
-    assert explorer.w.value == pytest.approx(
-        net.weights[1][0, 1], abs=0.01
-    )  # the slider has step 0.01
-    assert not np.allclose(explorer.state.Cs, old.Cs)
-    expected = [
-        reference(net, X, Y, (2, 0, 1))(v) for v in explorer.state.ws
-    ]
-    np.testing.assert_allclose(explorer.state.Cs, expected, rtol=1e-12)
-    assert [
-        d.description for d in (explorer.weight, explorer.w, explorer.dw)
-    ] == ["weight", "its value w₀", "nudge Δw"]
+    explorer = nudge.show(weight=(1, 0, 0))
+    w = net.weights[1][0, 1]
+    s = explorer.set_controls(weight="2,0,1", w0=float(w))
+    expected = [reference(net, X, Y, (2, 0, 1))(v) for v in s["curve_w"]]
+    np.testing.assert_allclose(s["curve_C"], expected, rtol=1e-12)
+    assert s["label"] == "w²₁₂"
+    keys = [c[0] for c in explorer.config["choices"]]
+    assert len(keys) == 9 and keys[0] == "1,0,0" and keys[-1] == "2,0,2"
 
 
 @pytest.mark.parametrize("weight", ALL_WEIGHTS)
@@ -285,55 +276,16 @@ def test_extremes_of_the_ranges_are_finite_and_silent(problem, weight):
                 assert np.all(np.isfinite(values))
 
 
-@pytest.mark.parametrize("weight", [(1, 0, 1), (2, 0, 2)])
-def test_slider_extremes_draw_without_warnings(weight):
-    explorer = nudge.NudgeExplorer(weight=weight)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for w in (explorer.w.min, explorer.w.max):
-            for dw in (explorer.dw.min, explorer.dw.max, 0.0):
-                explorer.w.value, explorer.dw.value = w, dw
-                s = explorer.state
-                assert s.w0 == w and s.dw == dw
-                assert np.all(
-                    np.isfinite([s.C0, s.C1, s.slope, s.bar_limit, *s.Cs])
-                )
-                assert (
-                    bytes(explorer.image.value[:8]) == b"\x89PNG\r\n\x1a\n"
-                )
-    assert (nudge.W_RANGE, nudge.DW_RANGE) == (
-        (explorer.w.min, explorer.w.max),
-        (explorer.dw.min, explorer.dw.max),
-    )
-
-
-def test_dual_view_has_frames_along_dw_and_no_widget_text():
-    view = nudge.show(weight=(1, 2, 0))
-    assert isinstance(view, bp.frames.DualView)
-    bundle = view._repr_mimebundle_()
-    assert (
-        "VBox(" not in bundle["text/plain"]
-        and "Nudge explorer" in bundle["text/plain"]
-    )
+def test_state_is_json_and_the_book_view_is_inline():
+    explorer = nudge.show(weight=(1, 2, 0))
+    for c in explorer.extreme_controls():
+        text = json.dumps(nudge.state(explorer.config, c), allow_nan=False)
+        assert "null" not in text
+    bundle = explorer._repr_mimebundle_()
+    assert "Nudge explorer" in bundle["text/plain"]
     html = bundle["text/html"]
-    assert html.count('class="bp-frames"') == 1
-    data = json.loads(
-        re.search(
-            r'class="bp-frames-data">(.*?)</script>', html, re.S
-        ).group(1)
-    )
-    assert len(data["frames"]) == len(nudge.BOOK_DWS) >= 15
-    assert (
-        data["labels"][0] == "Δw = -2.00" and "Δw = +0.00" in data["labels"]
-    )
-    assert all(
-        f.startswith("data:image/png;base64,") for f in data["frames"]
-    )
-    assert len(set(data["frames"])) == len(
-        data["frames"]
-    )  # every frame differs
-    assert f'max="{len(nudge.BOOK_DWS) - 1}"' in html
-    assert "w¹₃₁" in html and 'alt="' in html
-    assert (
-        len(html) < 400_000
-    )  # the frames are inlined in the page: keep them small
+    assert 'data-explorer="nudge"' in html
+    assert html.count('<script type="module">') == 1
+    assert "needs JavaScript" in html and 'alt="' in html
+    assert not re.search(r"\bfetch\(|^\s*import\b", html, re.M)
+    assert len(html) < 100_000  # the old frames view weighed about 250 KB

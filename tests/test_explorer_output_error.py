@@ -1,11 +1,13 @@
-"""Tests for the output-error explorer (chapter 3): sigmoid + MSE against softmax + cross-entropy.
+"""Tests for the output-error explorer (chapter 3): pairings of output and cost.
 
 References are independent of the package: the logistic function and both
 costs are written out here with the math module, and derivatives are taken by
 centred finite differences.
 """
 
+import json
 import math
+import re
 import warnings
 
 import numpy as np
@@ -36,6 +38,22 @@ def ce_cost(z, y):
     return -(y * (z - log_norm) + (1.0 - y) * (0.0 - log_norm))
 
 
+def tanh_mse_cost(z, y):
+    return 0.5 * (math.tanh(z) - y) ** 2
+
+
+def identity_mse_cost(z, y):
+    return 0.5 * (z - y) ** 2
+
+
+COSTS = {
+    "sigmoid_mse": (mse_cost, logistic),
+    "softmax_ce": (ce_cost, logistic),
+    "tanh_mse": (tanh_mse_cost, math.tanh),
+    "identity_mse": (identity_mse_cost, lambda z: z),
+}
+
+
 def centred(f, z, h=1e-5):
     return (f(z + h) - f(z - h)) / (2 * h)
 
@@ -44,64 +62,60 @@ ZS = [-9.5, -6.0, -2.5, -0.3, 0.0, 0.7, 3.0, 7.5]
 YS = [0.0, 0.25, 1.0]
 
 
+@pytest.mark.parametrize("pairing", sorted(COSTS))
 @pytest.mark.parametrize("y", YS)
 @pytest.mark.parametrize("z", ZS)
-def test_errors_are_the_derivatives_of_the_costs(z, y):
-    s = oe.output_errors(z, y)
-    assert float(s.delta_mse) == pytest.approx(
-        centred(lambda t: mse_cost(t, y), z), abs=1e-8
+def test_errors_are_the_derivatives_of_the_costs(z, y, pairing):
+    cost, out = COSTS[pairing]
+    s = oe.output_errors(z, y, pairing)
+    assert float(s.delta) == pytest.approx(
+        centred(lambda t: cost(t, y), z), abs=1e-8
     )
-    assert float(s.delta_ce) == pytest.approx(
-        centred(lambda t: ce_cost(t, y), z), abs=1e-8
-    )
-    assert float(s.cost_mse) == pytest.approx(
-        mse_cost(z, y), rel=1e-12, abs=1e-15
-    )
-    assert float(s.cost_ce) == pytest.approx(
-        ce_cost(z, y), rel=1e-12, abs=1e-15
+    assert float(s.cost) == pytest.approx(cost(z, y), rel=1e-12, abs=1e-15)
+    assert float(s.a) == pytest.approx(out(z), rel=1e-14, abs=1e-300)
+    # δ = (a − y) · factor: σ'(z) for the squared error, 1 for softmax + CE.
+    assert float(s.delta) == pytest.approx(
+        (out(z) - y) * float(s.factor), abs=1e-15
     )
 
 
 @pytest.mark.parametrize("y", YS)
 @pytest.mark.parametrize("z", ZS)
 def test_cross_entropy_error_is_a_minus_y_and_mse_carries_sigma_prime(z, y):
-    s = oe.output_errors(z, y)
     a = logistic(z)
-    # softmax((z, 0))_1 = e^z / (e^z + 1) = σ(z): the same output for both costs.
-    assert float(s.a) == pytest.approx(a, rel=1e-14)
-    assert float(s.delta_ce) == pytest.approx(a - y, abs=1e-14)
-    assert float(s.delta_mse) == pytest.approx(
+    ce = oe.output_errors(z, y, "softmax_ce")
+    mse = oe.output_errors(z, y, "sigmoid_mse")
+    # softmax((z, 0))_1 = e^z / (e^z + 1) = σ(z): the same output for both.
+    assert float(ce.a) == pytest.approx(a, rel=1e-14)
+    assert float(ce.delta) == pytest.approx(a - y, abs=1e-14)
+    assert float(ce.factor) == 1.0
+    assert float(mse.delta) == pytest.approx(
         (a - y) * a * (1 - a), abs=1e-15
     )
-    assert float(s.slowdown) <= 0.25
+    assert float(mse.factor) <= 0.25
 
 
 def test_mse_error_vanishes_when_saturated_but_cross_entropy_does_not():
     for z in (-10.0, -8.0):
-        s = oe.output_errors(z, 1.0)  # confidently wrong: a ≈ 0, y = 1
-        assert abs(float(s.delta_mse)) < 4e-4
-        assert float(s.delta_ce) < -0.999
-    # Moving towards saturation, the MSE error shrinks monotonically on the wrong side.
-    curve = oe.output_errors(np.linspace(-10, -1.5, 50), 1.0)
-    assert np.all(np.diff(np.abs(curve.delta_mse)) > 0)
-    assert np.all(np.abs(curve.delta_ce) > np.abs(curve.delta_mse))
-    # Largest |δ_MSE| for y = 1 is 4/27 (where a = 1/3): far below |δ_CE|'s 1.
+        # confidently wrong: a ≈ 0, y = 1
+        assert abs(float(oe.output_errors(z, 1.0).delta)) < 4e-4
+        assert float(oe.output_errors(z, 1.0, "softmax_ce").delta) < -0.999
+    zs = np.linspace(-10, -1.5, 50)
+    mse = oe.output_errors(zs, 1.0).delta
+    ce = oe.output_errors(zs, 1.0, "softmax_ce").delta
+    assert np.all(np.diff(np.abs(mse)) > 0)
+    assert np.all(np.abs(ce) > np.abs(mse))
+    # Largest |δ_MSE| for y = 1 is 4/27 (where a = 1/3), exercise 2.
     fine = oe.output_errors(np.linspace(-10, 10, 20001), 1.0)
-    assert np.max(np.abs(fine.delta_mse)) == pytest.approx(4 / 27, abs=1e-6)
+    assert np.max(np.abs(fine.delta)) == pytest.approx(4 / 27, abs=1e-6)
 
 
 def test_vectorised_values_keep_the_shape_of_z():
     z = np.array([[-1.0, 0.0], [2.0, 3.0]])
-    s = oe.output_errors(z, 0.5)
-    for v in (
-        s.a,
-        s.dsigma,
-        s.delta_mse,
-        s.delta_ce,
-        s.cost_mse,
-        s.cost_ce,
-    ):
-        assert v.shape == z.shape
+    for pairing in oe.PAIRINGS:
+        s = oe.output_errors(z, 0.5, pairing)
+        for v in (s.a, s.factor, s.delta, s.cost):
+            assert v.shape == z.shape
 
 
 def test_extremes_are_finite_and_silent():
@@ -109,22 +123,11 @@ def test_extremes_are_finite_and_silent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(all="raise"):
-            for y in (0.0, 0.5, 1.0):
-                s = oe.output_errors(z, y)
-                for v in (
-                    s.a,
-                    s.dsigma,
-                    s.delta_mse,
-                    s.delta_ce,
-                    s.cost_mse,
-                    s.cost_ce,
-                ):
-                    assert np.all(np.isfinite(v))
-                for end in oe.Z_RANGE:
-                    t = oe.output_errors(end, y)
-                    assert np.isfinite(float(t.cost_ce)) and np.isfinite(
-                        float(t.delta_mse)
-                    )
+            for pairing in oe.PAIRINGS:
+                for y in (0.0, 0.5, 1.0):
+                    s = oe.output_errors(z, y, pairing)
+                    for v in (s.a, s.factor, s.delta, s.cost):
+                        assert np.all(np.isfinite(v))
 
 
 def test_bad_input_gets_a_clear_error():
@@ -134,76 +137,45 @@ def test_bad_input_gets_a_clear_error():
         oe.output_errors(np.nan, 0.5)
     with pytest.raises(TypeError):
         oe.output_errors(0.0, "one")
+    with pytest.raises(ValueError, match="pairing"):
+        oe.output_errors(0.0, 0.5, "relu_mse")
 
 
-def test_sliders_drive_the_state_and_the_image():
-    ex = oe.OutputErrorExplorer(z=-4.0, y=1.0)
-    first = ex.image.value
-    ex.z.value = -8.0
-    assert float(ex.state.z) == -8.0
-    assert float(ex.state.delta_mse) == pytest.approx(
-        (logistic(-8) - 1) * logistic(-8) * (1 - logistic(-8))
-    )
-    assert float(ex.state.delta_ce) == pytest.approx(logistic(-8) - 1)
-    assert ex.image.value != first
-    assert "-8.0" in ex.readout.value
-    ex.y.value = 0.0  # now the output a ≈ 0 is right: both errors ≈ 0
-    assert ex.state.y == 0.0
-    assert abs(float(ex.state.delta_ce)) < 1e-3
-    for end in (ex.z.min, ex.z.max):  # slider extremes
-        ex.z.value = end
-        assert np.isfinite(float(ex.state.delta_mse)) and np.isfinite(
-            float(ex.state.delta_ce)
-        )
+def test_controls_drive_the_state():
+    ex = oe.show(z=-4.0, y=1.0)
+    assert ex.state["z"] == -4.0 and ex.state["first"] == "sigmoid_mse"
+    before = ex.state["first_point"]["delta"]
+    ex.set_controls(z=2.0, y=0.0, second="tanh_mse")
+    s = ex.state
+    assert s["z"] == 2.0 and s["second"] == "tanh_mse"
+    a = logistic(2.0)
+    assert s["first_point"]["delta"] == pytest.approx(a * a * (1 - a))
+    assert s["second_point"]["a"] == pytest.approx(math.tanh(2.0))
+    assert s["first_point"]["delta"] != before
+    # The curves are the same function at every z of the config's grid.
+    zs = np.linspace(*oe.Z_RANGE, oe.N_CURVE)
+    want = [
+        (logistic(t) - 0.0) * logistic(t) * (1 - logistic(t)) for t in zs
+    ]
+    np.testing.assert_allclose(s["first_curve"]["delta"], want, atol=1e-15)
 
 
-def test_the_plot_moves_its_artists_in_place():
-    plot = oe.OutputErrorPlot(-4.0, 1.0)
-    fig, lines = plot.fig, len(plot.right.lines)
-    plot.update(3.0, 0.5)
-    assert plot.fig is fig and len(plot.right.lines) == lines
-    assert plot.mse_dot.get_xdata()[0] == 3.0
-    expected = (logistic(3.0) - 0.5) * logistic(3.0) * (1 - logistic(3.0))
-    assert plot.mse_dot.get_ydata()[0] == pytest.approx(expected)
-    # the curves follow y: the orange one is a − y on the whole grid
-    expected = [logistic(z) - 0.5 for z in plot.ce_curve.get_xdata()]
-    np.testing.assert_allclose(
-        plot.ce_curve.get_ydata(), expected, atol=1e-14
-    )
+def test_state_is_json_without_nan_or_null():
+    ex = oe.show(z=oe.Z_RANGE[0], y=1.0)
+    text = json.dumps(ex.state, allow_nan=False)
+    assert "null" not in text
 
 
-def test_blitted_frames_equal_a_full_redraw():
-    # A plot moved from z = −4 to z = 2 (markers blitted over the saved background)
-    # must give exactly the pixels of a plot drawn at z = 2 from scratch: no stale markers.
-    moved = oe.OutputErrorPlot(-4.0, 1.0)
-    first = moved.png()
-    moved.update(2.0, 1.0)
-    assert moved.png() != first
-    fresh = oe.OutputErrorPlot(2.0, 1.0)
-    assert moved.png() == fresh.png()
-    moved.update(2.0, 0.3)  # a y move redraws the still parts too
-    assert moved.png() == oe.OutputErrorPlot(2.0, 0.3).png()
-
-
-def test_dual_view_carries_frames_and_no_widget_text():
-    view = oe.show(z=-4.0, y=1.0)
-    bundle = view._repr_mimebundle_()
+def test_book_view_holds_the_state_a_fallback_and_one_inline_module():
+    ex = oe.show(z=-4.0, y=1.0)
+    bundle = ex._repr_mimebundle_()
+    assert WIDGET_VIEW in bundle  # JupyterLab's live widget
     html = bundle["text/html"]
-    assert "bp-frames" in html
-    assert (
-        html.count("data:image/png;base64,") == len(oe.BOOK_ZS) + 1
-    )  # frame 0 is also the <img> src
-    assert "VBox(" not in bundle["text/plain"] and "VBox(" not in repr(view)
-    assert WIDGET_VIEW in bundle
-
-
-def test_palette_frames_are_smaller_and_still_pngs():
-    plot = oe.OutputErrorPlot(-4.0, 1.0)
-    raw, small = plot.png(), plot.png(colors=64)
-    assert raw[:8] == small[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(small) < len(raw) / 2
-    from backprop.frames import figure_to_png
-
-    assert (
-        oe.compact_png(figure_to_png(plot.fig))[:8] == b"\x89PNG\r\n\x1a\n"
-    )
+    assert 'data-explorer="output_error"' in html
+    assert html.count('<script type="module">') == 1
+    assert "<noscript>" in html and "needs JavaScript" in html
+    assert "data:image/png;base64," in html  # the starting picture
+    # No fetch, no import of other files: file:// forbids both.
+    assert not re.search(r"\bfetch\(|^\s*import\b", html, re.M)
+    assert "rules.output_error" in html  # the engine is inlined
+    assert "VBox" not in bundle["text/plain"]

@@ -3,6 +3,10 @@
 A deep, square network (every layer `width` units wide) gets weights with
 entries drawn from N(0, g²/n), g the weight scale and n the width, zero
 biases, an identity output with the mean squared error, and a random batch.
+The normal numbers come from `host.normals` (a hash of seed, stream and
+index, then Box–Muller), which the book's page reproduces in JavaScript, so
+the page and the package draw the same network; W^l is stream l, X stream
+1001 and Y stream 1002, so a deeper network keeps the layers it had.
 Rule 1 gives δ^L and rule 2 carries it down, layer by layer:
 
     δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ σ'(z^l).
@@ -28,11 +32,10 @@ Three layers, as for every explorer of the book:
 - `delta_norms(activation, depth, scale)` is the pure function: it returns a
   `HiddenErrorState` with the norms, the ratios, the measured gains and the
   predicted ones. No widgets, no Matplotlib; the tests pin it.
-- `HiddenErrorPlot` draws states on ONE Matplotlib figure (log scale) and moves
-  its artists in place.
-- `HiddenErrorExplorer` holds the depth and scale sliders and the activation
-  dropdown, and an `ipywidgets.Image` with the figure's PNG; `show()` returns a
-  `backprop.frames.DualView` whose book view steps through frames along g.
+- `state(config, controls)` is everything the view shows, as JSON;
+- `HiddenErrorExplorer` is the explorer (view: web/hidden_error.js: the
+  activation, depth, weight scale, width and random draw); `show()` returns
+  it. In the book web/engine.js computes the same numbers.
 """
 
 from __future__ import annotations
@@ -42,25 +45,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .figure import (
-    BlittedFigure,
-    LiveExplorer,
-    code_html,
-    controls_row,
-    image_widget,
-)
+from .host import Explorer, normals
 
 __all__ = [
     "HiddenErrorState",
     "build_problem",
     "delta_norms",
-    "HiddenErrorPlot",
+    "state",
     "HiddenErrorExplorer",
+    "EXPLORER",
     "show",
     "ACTIVATIONS",
     "DEPTH_RANGE",
     "SCALE_RANGE",
-    "BOOK_SCALES",
+    "WIDTHS",
 ]
 
 #: The hidden activations compared (the dropdown's choices); the pure function also accepts "identity".
@@ -69,22 +67,10 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 DEPTH_RANGE = (2, 20)
 #: Weight scales g the slider offers; the pure function accepts 0.01..10.
 SCALE_RANGE = (0.25, 4.0)
-#: The weight scales of the book's frames, from 1/4 to 4 through 1 (tanh's edge) and √2 (ReLU's).
-BOOK_SCALES = (
-    0.25,
-    0.35,
-    0.5,
-    0.6,
-    0.7,
-    0.85,
-    1.0,
-    1.2,
-    float(np.sqrt(2.0)),
-    1.7,
-    2.0,
-    2.8,
-    4.0,
-)
+#: Widths (units per layer) the view offers.
+WIDTHS = (16, 32, 64)
+#: Random draws (seeds) the view offers: 0..N_SEEDS − 1.
+N_SEEDS = 10
 
 _LABELS = {
     "sigmoid": "sigmoid",
@@ -92,7 +78,6 @@ _LABELS = {
     "relu": "ReLU",
     "identity": "identity",
 }
-_COLORS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "identity": "C4"}
 
 
 @dataclass(frozen=True)
@@ -170,13 +155,14 @@ def build_problem(
         loss="mse",
         seed=seed,
     )
-    rng = np.random.default_rng(seed)
     net.weights = [
-        scale * rng.normal(size=(width, width)) / np.sqrt(width)
-        for _ in range(depth)
-    ]
-    X = rng.normal(size=(width, m))
-    Y = rng.normal(size=(width, m))
+        scale
+        * normals(seed, l, width * width).reshape(width, width)
+        / np.sqrt(width)
+        for l in range(1, depth + 1)
+    ]  # row-major: W^l[j, k] is entry j * width + k of stream l
+    X = normals(seed, 1001, width * m).reshape(width, m)
+    Y = normals(seed, 1002, width * m).reshape(width, m)
     return net, X, Y
 
 
@@ -246,251 +232,173 @@ def y_limits(depth):
     )
 
 
-# -- drawing -------------------------------------------------------------------
+# -- the explorer ----------------------------------------------------------------
 
 
-class HiddenErrorPlot(BlittedFigure):
-    """One Matplotlib figure: ‖δ^l‖/‖δ^L‖ per layer on a log scale; update(...) moves its artists.
-
-    The curves and the title move; the axes (set by the depth) are still parts,
-    redrawn only when the depth changes, and the legend (set by the selected
-    activation) is slow: drawn over them only when the activation changes.
-    """
-
-    def __init__(self, figsize=(7.6, 3.4)):
-        """Create the figure and its artists (outside pyplot, so no cell shows it by itself)."""
-        super().__init__(figsize)
-        # Fixed margins rather than a layout engine, which would rerun on every full draw.
-        self.fig.subplots_adjust(left=0.1, right=0.72, bottom=0.14, top=0.9)
-        self.ax = ax = self.fig.add_subplot()
-        ax.set_yscale("log")
-        # Plain-text tick labels ("1e-12"): mathtext labels ("10^{-12}") cost most of a redraw.
-        from matplotlib.ticker import FuncFormatter, NullLocator
-
-        ax.yaxis.set_major_formatter(
-            FuncFormatter(
-                lambda v, _: f"1e{round(np.log10(v)):d}" if v > 0 else ""
-            )
-        )
-        ax.yaxis.set_minor_locator(NullLocator())
-        self.lines = {}
-        for name in ACTIVATIONS:
-            (self.lines[name],) = ax.plot(
-                [1, 2], [1, 1], color=_COLORS[name], label=_LABELS[name]
-            )
-        (self.prediction,) = ax.plot(
-            [1, 2],
-            [1, 1],
-            color="k",
-            lw=1.2,
-            ls="--",
-            label="predicted",
-            zorder=4,
-        )  # on top of the bold curve it predicts
-        one = ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
-        ax.set_xlabel("layer $l$ (the output layer $L$ is on the right)")
-        ax.set_ylabel(r"$\Vert\delta^l\Vert \,/\, \Vert\delta^L\Vert$")
-        ax.grid(True, which="major", axis="y", color="0.92")
-        self.title = ax.set_title("", fontsize=10)
-        # The line at 1 and the frame are drawn per frame, to stay on top of the faint curves.
-        self.animate(
-            *self.lines.values(),
-            self.prediction,
-            one,
-            *ax.spines.values(),
-            self.title,
-        )
-        self._depth = self._selected = (
-            None  # what the axes and the legend show
-        )
-
-    def update(self, states, selected):
-        """Show the states (a dict activation -> HiddenErrorState), `selected` in bold; return self."""
-        s = states[selected]
-        for name, line in self.lines.items():
-            t = states[name]
-            line.set_data(t.layers, t.ratios)
-            bold = name == selected
-            line.set_linewidth(2.4 if bold else 1.2)
-            line.set_alpha(1.0 if bold else 0.35)
-            line.set_marker("o" if bold else "")
-            line.set_markersize(4)
-            line.set_zorder(3 if bold else 2)
-        self.prediction.set_data(s.layers, s.predicted_ratios)
-        # Plain text, no $...$: a title that changes at every move would be parsed as mathtext every time.
-        self.title.set_text(
-            f"g = {s.scale:.2f}, {s.depth} layers of {s.width} units; "
-            f"{_LABELS[selected]}: gain per layer {s.mean_gain:.2f}"
-        )
-        if self._selected != selected:
-            self._set_legend(selected)
-        if self._depth != s.depth:
-            self._set_axes(s.depth)
-        return self
-
-    def _set_legend(self, selected):
-        """Make the legend for `selected`, a slow artist: the axes stay as they are."""
-        if self.ax.legend_ is not None:
-            self.forget(self.ax.legend_)
-        self.prediction.set_label(
-            f"{_LABELS[selected]}, predicted:\nproduct of g · rms σ'(zᵏ)"
-        )
-        legend = self.ax.legend(
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-            fontsize=8,
-            frameon=False,
-        )
-        self.animate(legend, slow=True)
-        self._selected = selected
-        self.invalidate(slow_only=True)
-
-    def _set_axes(self, depth):
-        """Set the limits and ticks of the axes for `depth`: the still parts."""
-        self.ax.set_xlim(0.5, depth + 0.5)
-        low, high = y_limits(depth)
-        self.ax.set_ylim(low, high)
-        # At most about 8 labelled decades, always including 1e0.
-        e_low, e_high = round(np.log10(low)), round(np.log10(high))
-        step = max(1, int(np.ceil((e_high - e_low) / 8)))
-        self.ax.set_yticks(
-            10.0
-            ** np.arange(
-                int(np.ceil(e_low / step)) * step, e_high + 1, step
-            )
-        )
-        self._depth = depth
-        self.invalidate()
-
-
-def all_states(depth, scale, **kwargs):
-    """Return {activation: HiddenErrorState} for every activation of the explorer."""
+def default_config():
+    """Return the view's config: choices and ranges of every control."""
     return {
-        name: delta_norms(name, depth, scale, **kwargs)
-        for name in ACTIVATIONS
+        "activations": [[a, _LABELS[a]] for a in ACTIVATIONS],
+        "depth_range": list(DEPTH_RANGE),
+        "scale_range": list(SCALE_RANGE),
+        "log2_step": 0.05,
+        "widths": list(WIDTHS),
+        "n_seeds": N_SEEDS,
+        "m": 32,
     }
 
 
-# -- the live explorer ---------------------------------------------------------
+def _curve(s):
+    return {
+        "norms": s.norms.tolist(),
+        "ratios": s.ratios.tolist(),
+        "gains": s.gains.tolist(),
+        "predicted_gains": s.predicted_gains.tolist(),
+        "predicted_ratios": s.predicted_ratios.tolist(),
+        "mean_gain": s.mean_gain,
+        "mean_predicted_gain": s.mean_predicted_gain,
+    }
 
 
-class HiddenErrorExplorer(LiveExplorer):
-    """The live view: depth and scale sliders, an activation dropdown, and the figure as an Image."""
+def state(config, controls):
+    """Return what the view shows at controls {activation, depth, scale, width, seed}.
 
-    def __init__(self, activation="tanh", depth=15, scale=1.0):
-        """Build the widgets and the figure."""
-        import ipywidgets as widgets
+    The curves of every activation (the chosen one is drawn in bold).
+    """
+    depth, scale = int(controls["depth"]), float(controls["scale"])
+    width, seed = int(controls["width"]), int(controls["seed"])
+    m = int(config["m"])
+    out = {
+        "activation": controls["activation"],
+        "depth": depth,
+        "scale": scale,
+        "width": width,
+        "seed": seed,
+        "m": m,
+        "y_limits": [float(v) for v in y_limits(depth)],
+    }
+    for name in ACTIVATIONS:
+        s = delta_norms(name, depth, scale, width=width, m=m, seed=seed)
+        out[name] = _curve(s)
+    return out
 
-        activation, depth, scale, _, _ = _check(
-            activation, depth, scale, 1, 1
+
+class HiddenErrorExplorer(Explorer):
+    """The hidden-error explorer (view: web/hidden_error.js)."""
+
+    name = "hidden_error"
+    view = "hidden_error"
+    compare_atol = 0.0  # the ratios reach 1e-25: compare them relatively
+
+    def __init__(
+        self, activation="tanh", depth=15, scale=1.0, width=32, seed=0
+    ):
+        """Start with activation, depth L, weight scale g, width and draw seed."""
+        activation, depth, scale, width, _ = _check(
+            activation, depth, scale, width, 1
         )
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"the explorer compares {list(ACTIVATIONS)}; got {activation!r}"
             )
-        style = {"description_width": "initial"}
-        self.activation = widgets.Dropdown(
-            options=[(_LABELS[a], a) for a in ACTIVATIONS],
-            value=activation,
-            description="activation σ",
-            style=style,
-            description_allow_html=False,
-        )
-        self.depth = widgets.IntSlider(
-            value=int(np.clip(depth, *DEPTH_RANGE)),
-            min=DEPTH_RANGE[0],
-            max=DEPTH_RANGE[1],
-            step=1,
-            description="depth L (layers)",
-            continuous_update=True,
-            style=style,
-            description_allow_html=False,
-        )
-        self.scale = widgets.FloatLogSlider(
-            value=float(np.clip(scale, *SCALE_RANGE)),
-            base=2,
-            min=np.log2(SCALE_RANGE[0]),
-            max=np.log2(SCALE_RANGE[1]),
-            step=0.05,
-            description="weight scale g",
-            readout_format=".2f",
-            continuous_update=True,
-            style=style,
-            description_allow_html=False,
-        )
-        self.states = all_states(self.depth.value, self.scale.value)
-        self.plot = HiddenErrorPlot()
-        self.plot.update(self.states, self.activation.value)
-        self.image = image_widget(self.plot.png())
-        self.readout = widgets.HTML(value=self._readout())
-        self.activation.observe(self._on_activation, names="value")
-        self.depth.observe(self._on_change, names="value")
-        self.scale.observe(self._on_change, names="value")
-        self.widget = widgets.VBox(
-            [
-                controls_row(self.activation, self.depth, self.scale),
-                self.readout,
-                self.image,
-            ]
+        if width not in WIDTHS:
+            raise ValueError(f"width must be one of {WIDTHS}; got {width}")
+        if not 0 <= int(seed) < N_SEEDS:
+            raise ValueError(
+                f"seed must be in 0..{N_SEEDS - 1}; got {seed}"
+            )
+        super().__init__(
+            default_config(),
+            {
+                "activation": activation,
+                "depth": int(np.clip(depth, *DEPTH_RANGE)),
+                "scale": float(np.clip(scale, *SCALE_RANGE)),
+                "width": width,
+                "seed": int(seed),
+            },
         )
 
-    @property
-    def state(self):
-        """Return the HiddenErrorState of the selected activation."""
-        return self.states[self.activation.value]
+    def compute_state(self, config, controls):
+        """Return state(config, controls), computed with the package."""
+        return state(config, controls)
 
-    def _readout(self):
-        return code_html(label(self.state))
+    def sample_controls(self, rng):
+        """Return random controls (for the engine tests)."""
+        lo, hi = np.log2(SCALE_RANGE)
+        steps = int(round((hi - lo) / 0.05))
+        return {
+            "activation": ACTIVATIONS[rng.integers(len(ACTIVATIONS))],
+            "depth": int(rng.integers(DEPTH_RANGE[0], DEPTH_RANGE[1] + 1)),
+            "scale": float(2.0 ** (lo + 0.05 * rng.integers(steps + 1))),
+            "width": int(WIDTHS[rng.integers(len(WIDTHS))]),
+            "seed": int(rng.integers(N_SEEDS)),
+        }
 
-    def redraw(self):
-        """Redraw the figure into the Image widget (and the readout) from the current states."""
-        self.plot.update(self.states, self.activation.value)
-        self.readout.value = self._readout()
-        self.image.value = self.plot.png()
+    def extreme_controls(self):
+        """Return every control at its extremes (for the engine tests)."""
+        return [
+            {
+                "activation": a,
+                "depth": d,
+                "scale": g,
+                "width": w,
+                "seed": seed,
+            }
+            for a, d, g, w, seed in (
+                ("sigmoid", DEPTH_RANGE[1], SCALE_RANGE[0], 64, 0),
+                ("relu", DEPTH_RANGE[1], SCALE_RANGE[1], 64, N_SEEDS - 1),
+                ("tanh", DEPTH_RANGE[0], SCALE_RANGE[0], 16, 0),
+                ("tanh", DEPTH_RANGE[0], SCALE_RANGE[1], 16, N_SEEDS - 1),
+            )
+        ]
 
-    def refresh(self):
-        """Recompute the states for the current depth and scale, then redraw."""
-        self.states = all_states(self.depth.value, self.scale.value)
-        self.redraw()
+    def fallback_html(self):
+        """Return the starting picture as a PNG (Matplotlib, drawn once)."""
+        import matplotlib.pyplot as plt
 
-    def _on_activation(self, change):
-        self.redraw()  # the states of every activation are computed already
+        from .host import png_data_uri
 
-    def _on_change(self, change):
-        self.refresh()
-
-    def book_view(self, scales=BOOK_SCALES):
-        """Return the frames HTML along the weight scale g, for the current activation and depth."""
-        from ..frames import frames_html
-
-        selected, depth = self.activation.value, self.depth.value
-        plot = HiddenErrorPlot()
-        states = [all_states(depth, g) for g in scales]
-        images = [plot.update(st, selected).book_png() for st in states]
-        return frames_html(
-            images,
-            [label(st[selected]) for st in states],
-            title=f"‖δˡ‖ / ‖δᴸ‖ per layer in a {depth}-layer network as the weight scale g grows "
-            f"({_LABELS[selected]} in bold, the other activations faint)",
-            slider_label="weight scale g",
-            alt=(
-                "A log-scale plot of the ratio of each layer's error norm to the output layer's, against the "
-                "layer index, for sigmoid, tanh and ReLU networks, with a dashed line for the predicted "
-                f"product of g times the root mean square of σ'(z) for {_LABELS[selected]}. At small g every "
-                "curve falls steeply towards the input layer (vanishing gradients); as g grows, tanh and "
-                "ReLU level off near g = 1 and g = √2 and then rise towards the input (exploding "
-                "gradients), while the sigmoid still falls."
-            ),
+        s = self.state
+        layers = np.arange(1, s["depth"] + 1)
+        fig, ax = plt.subplots(figsize=(5.0, 2.8))
+        for i, name in enumerate(ACTIVATIONS):
+            bold = name == s["activation"]
+            ax.semilogy(
+                layers,
+                s[name]["ratios"],
+                "o-",
+                color=f"C{i}",
+                lw=2 if bold else 1,
+                alpha=1 if bold else 0.4,
+                label=_LABELS[name],
+            )
+        chosen = s[s["activation"]]["predicted_ratios"]
+        ax.semilogy(layers, chosen, "k--", lw=1, label="estimate")
+        ax.set_xlabel("layer l", fontsize=8)
+        ax.set_ylabel("‖δˡ‖ / ‖δᴸ‖", fontsize=8)
+        ax.legend(fontsize=7)
+        ax.tick_params(labelsize=7)
+        fig.tight_layout()
+        alt = (
+            f"‖δˡ‖/‖δᴸ‖ per layer of a {s['depth']}-layer network with weight "
+            f"scale g = {s['scale']:.2f}, on a log scale, for sigmoid, tanh "
+            f"and ReLU; for {_LABELS[s['activation']]} ‖δ¹‖/‖δᴸ‖ = "
+            f"{s[s['activation']]['ratios'][0]:.1e}."
         )
+        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
 
     def summary(self):
         """Return what the explorer shows, in one line of plain text."""
+        c = self.controls
         return (
-            f"Hidden-error explorer: ‖δ^l‖ per layer, {_LABELS[self.activation.value]}, "
-            f"depth {self.depth.value}, weight scale g = {self.scale.value:.2f}"
+            f"Hidden-error explorer: ‖δˡ‖ per layer, {_LABELS[c['activation']]}, "
+            f"depth {c['depth']}, weight scale g = {c['scale']:.2f}"
         )
 
 
-def show(activation="tanh", depth=15, scale=1.0):
-    """Return the hidden-error explorer as a DualView (live sliders in Jupyter, frames along g in the book)."""
-    return HiddenErrorExplorer(activation, depth, scale).dual_view()
+EXPLORER = HiddenErrorExplorer
+
+
+def show(activation="tanh", depth=15, scale=1.0, width=32, seed=0):
+    """Return the hidden-error explorer (activation, depth, scale, width, draw)."""
+    return HiddenErrorExplorer(activation, depth, scale, width, seed)

@@ -40,6 +40,7 @@ __all__ = [
     "book_html",
     "json_safe",
     "uniforms",
+    "normals",
     "png_data_uri",
 ]
 
@@ -260,6 +261,25 @@ def _hash32(x):
     x = x ^ (x >> np.uint64(15))
     x = (x * np.uint64(0x846CA68B)) & _M32
     return x ^ (x >> np.uint64(16))
+
+
+def _uniforms01(seed, stream, n):
+    h = int(_hash32(np.array([seed & 0xFFFFFFFF]))[0])
+    mix = ((stream + 1) * 0x9E3779B9) & 0xFFFFFFFF
+    key = int(_hash32(np.array([h ^ mix]))[0])
+    i = np.arange(n, dtype=np.uint64)
+    return (_hash32(np.uint64(key) ^ i).astype(np.float64) + 0.5) / 2.0**32
+
+
+def normals(seed, stream, n):
+    """Return n standard normal numbers: engine.js's normals (Box–Muller)."""
+    u = _uniforms01(seed, stream, n + (n % 2))
+    r = np.sqrt(-2.0 * np.log(u[0::2]))
+    t = 2.0 * np.pi * u[1::2]
+    out = np.empty(n + (n % 2))
+    out[0::2] = r * np.cos(t)
+    out[1::2] = r * np.sin(t)
+    return out[:n]
 
 
 def uniforms(seed, stream, n):

@@ -13,12 +13,10 @@ Three layers, as for every explorer of the book:
 - `nudge(net, X, Y, weight, dw, w=None)` is the pure function: it returns a
   `NudgeState` with the cost curve around w₀, the backprop slope, the actual
   and predicted ΔC. No widgets, no Matplotlib; the tests pin it.
-- `NudgePlot` draws a state on ONE Matplotlib figure and updates its artists
-  in place (no new figures per move); a Δw move redraws only what moves.
-- `NudgeExplorer` holds the widgets (a dropdown for the weight, sliders for
-  its value w and for Δw) and an `ipywidgets.Image` showing the figure's PNG;
-  `show()` returns a `backprop.frames.DualView` whose book view steps through
-  frames along Δw.
+- `state(config, controls)` is everything the view shows, as JSON;
+- `NudgeExplorer` is the explorer (view: web/nudge.js, a weight selector and
+  sliders for w₀ and Δw); `show()` returns it. In JupyterLab the package
+  computes the state; in the book web/engine.js computes the same numbers.
 
 Weights are named by (l, j, k) with l = 1..L the layer and j, k the NumPy
 (0-based) row and column of W^l; labels print them 1-based, as the text does:
@@ -32,14 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .figure import (
-    BlittedFigure,
-    LabelledLines,
-    LiveExplorer,
-    compact_png,  # noqa: F401  (its home was here: keep nudge.compact_png working)
-    controls_row,
-    image_widget,
-)
+from .host import Explorer
 
 __all__ = [
     "NudgeState",
@@ -47,37 +38,18 @@ __all__ = [
     "default_problem",
     "weight_choices",
     "weight_label",
-    "NudgePlot",
+    "state",
     "NudgeExplorer",
+    "EXPLORER",
     "show",
-    "compact_png",
     "DW_RANGE",
     "W_RANGE",
-    "BOOK_DWS",
 ]
 
 #: Range of the Δw slider, and of the window of the cost curve on each side of w₀.
 DW_RANGE = (-2.0, 2.0)
 #: Range of the slider for the weight's current value w₀.
 W_RANGE = (-3.0, 3.0)
-#: Δw of the book's precomputed frames: denser near 0, where ΔC and ∂C/∂w·Δw meet.
-BOOK_DWS = (
-    -2.0,
-    -1.0,
-    -0.5,
-    -0.2,
-    -0.1,
-    -0.05,
-    -0.02,
-    0.0,
-    0.02,
-    0.05,
-    0.1,
-    0.2,
-    0.5,
-    1.0,
-    2.0,
-)
 
 
 @dataclass(frozen=True)
@@ -225,350 +197,200 @@ def nudge(net, X, Y, weight=(1, 0, 0), dw=0.5, w=None, n_points=161):
     )
 
 
-# -- drawing -------------------------------------------------------------------
+# -- the explorer ----------------------------------------------------------------
 
-#: The labels of the text box beside the bars, padded to one width: the values line up.
-_INFO_LABELS = (
-    "slope ∂C/∂w (backprop) ",
-    "actual ΔC              ",
-    "predicted ∂C/∂w·Δw     ",
-    "error |ΔC − pred.|     ",
-    "predicted / actual     ",
-    "error / Δw²            ",
-)
+#: Points of the drawn cost curve C(w) around w₀.
+N_CURVE = 161
 
 
-class NudgePlot(BlittedFigure):
-    """One Matplotlib figure showing a NudgeState; update(state) moves its artists in place.
+def weight_key(weight):
+    """Return the view's key of weight (l, j, k): 'l,j,k' (0-based j, k)."""
+    return ",".join(str(int(i)) for i in weight)
 
-    The cost curve, the tangent and the axes around them are slow: they change
-    with the weight and w₀, not with Δw. The segments and points at w₀ + Δw,
-    the title, the values of the text, the bars and the bar chart's y axis
-    (whose scale follows Δw) move.
+
+def parse_weight_key(key):
+    """Return (l, j, k) from the view's key 'l,j,k'."""
+    try:
+        l, j, k = (int(i) for i in str(key).split(","))
+    except ValueError:
+        raise ValueError(
+            f"weight key must be 'l,j,k' (three integers); got {key!r}"
+        ) from None
+    return l, j, k
+
+
+def config_for(net, X, Y):
+    """Return the view's config: the network, its batch, ranges, choices."""
+    X = net.check_X(X)
+    Y = net.check_Y(Y, X.shape[1])
+    return {
+        "sizes": list(net.sizes),
+        "hidden": net.hidden.name,
+        "output": net.output.name,
+        "loss": net.loss_name,
+        "weights": [W.tolist() for W in net.weights],
+        "biases": [b.tolist() for b in net.biases],
+        "X": X.tolist(),
+        "Y": Y.tolist(),
+        "dw_range": list(DW_RANGE),
+        "w_range": list(W_RANGE),
+        "step": 0.01,
+        "n_curve": N_CURVE,
+        "choices": [
+            [weight_key(w), label] for label, w in weight_choices(net)
+        ],
+    }
+
+
+def net_from(config):
+    """Return (net, X, Y) rebuilt from a config (see config_for)."""
+    net = MLP(
+        config["sizes"],
+        hidden=config["hidden"],
+        output=config["output"],
+        loss=config["loss"],
+    )
+    net.weights = [np.array(W, dtype=np.float64) for W in config["weights"]]
+    net.biases = [np.array(b, dtype=np.float64) for b in config["biases"]]
+    return net, np.array(config["X"]), np.array(config["Y"])
+
+
+def state(config, controls):
+    """Return what the view shows at controls {weight, w0, dw} (JSON-safe).
+
+    The network explorers' keys (sizes ... weights with w₀ in place, X, Y,
+    C, dW, db at w₀) come with the nudge: C1, slope, the curve, the bars.
     """
-
-    def __init__(self, state=None, figsize=(7.6, 3.3)):
-        """Create the figure and its artists (outside pyplot, so no cell shows it by itself)."""
-        super().__init__(figsize)
-        # A fixed layout: a layout engine would rerun on every full draw.
-        grid = self.fig.add_gridspec(
-            2,
-            2,
-            width_ratios=[1.9, 1],
-            height_ratios=[1.5, 1],
-            left=0.085,
-            right=0.985,
-            bottom=0.14,
-            top=0.92,
-            wspace=0.22,
-            hspace=0.5,
-        )
-        self.ax = ax = self.fig.add_subplot(grid[:, 0])
-        self.bar_ax = bar_ax = self.fig.add_subplot(grid[0, 1])
-        text_ax = self.fig.add_subplot(grid[1, 1])
-        text_ax.set_axis_off()
-        (self.curve,) = ax.plot(
-            [], [], color="C0", lw=2, label="cost $C(w)$"
-        )
-        (self.tangent,) = ax.plot(
-            [],
-            [],
-            color="C1",
-            lw=1.5,
-            ls="--",
-            label=r"tangent, slope $\partial C/\partial w$",
-        )
-        (self.base,) = ax.plot([], [], color="0.5", lw=1, ls=":")
-        (self.actual_seg,) = ax.plot(
-            [], [], color="C0", lw=3, solid_capstyle="butt"
-        )
-        (self.pred_seg,) = ax.plot(
-            [], [], color="C1", lw=3, solid_capstyle="butt"
-        )
-        (self.p0,) = ax.plot([], [], "o", color="k", ms=5)
-        (self.p1,) = ax.plot([], [], "o", color="C0", ms=6)
-        (self.pt,) = ax.plot([], [], "s", color="C1", ms=5)
-        ax.set_ylabel("cost $C$")
-        ax.legend(loc="upper center", fontsize=8, framealpha=0.85)
-        self.bars = bar_ax.bar(
-            [0, 1], [0, 0], color=["C0", "C1"], width=0.6
-        )
-        bar_ax.set_xticks(
-            [0, 1], ["actual\nΔC", "predicted\n∂C/∂w · Δw"], fontsize=8
-        )
-        self.bar_zero = bar_ax.axhline(0, color="0.3", lw=0.8)
-        bar_ax.set_title("the change in cost", fontsize=10)
-        bar_ax.set_xlim(-0.6, 1.6)
-        bar_ax.tick_params(axis="y", labelsize=7)
-        self.bar_text = [
-            bar_ax.text(i, 0, "", ha="center", fontsize=8) for i in (0, 1)
-        ]
-        self.info = text_ax.text(
-            0.5,
-            0.5,
-            "",
-            transform=text_ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=8,
-            family="monospace",
-            multialignment="left",
-        )
-        self.info_lines = LabelledLines(self, self.info, _INFO_LABELS)
-        # The frame goes with the curves, and the legend with the segments, to stay on top
-        # of them as in a full draw. Of the bar chart, whose scale follows Δw, only the title
-        # and the x axis are still (its frame moves, to stay on top of the zero line).
-        self.animate(
-            ax.xaxis,
-            ax.yaxis,
-            self.curve,
-            self.tangent,
-            *ax.spines.values(),
-            slow=True,
-        )
-        self.animate(
-            self.base,
-            self.actual_seg,
-            self.pred_seg,
-            self.p0,
-            self.p1,
-            self.pt,
-            ax.title,
-            ax.legend_,
-            *self.bars,
-            self.bar_zero,
-            *bar_ax.spines.values(),
-            bar_ax.yaxis,
-            *self.bar_text,
-        )
-        self._shown = None  # what the slow parts show, see _slow_key
-        if state is not None:
-            self.update(state)
-
-    @staticmethod
-    def _slow_key(s):
-        """Return what the slow parts of state s depend on: the curve, the tangent, the limits, the label."""
-        return (
-            s.label,
-            s.w0,
-            s.C0,
-            s.slope,
-            s.bar_limit,
-            s.ws.tobytes(),
-            s.Cs.tobytes(),
-        )
-
-    def _set_curve(self, s):
-        """Set the slow parts (curve, tangent, limits, axis label) for state s."""
-        self.curve.set_data(s.ws, s.Cs)
-        self.tangent.set_data(s.ws, s.tangent)
-        ax = self.ax
-        ax.set_xlim(s.ws[0], s.ws[-1])
-        lo, hi = float(s.Cs.min()), float(s.Cs.max())
-        lo, hi = min(lo, s.C0 - s.bar_limit), max(hi, s.C0 + s.bar_limit)
-        pad = 0.08 * max(hi - lo, 1e-6)
-        ax.set_ylim(lo - pad, hi + 2.5 * pad)
-        ax.set_xlabel(
-            f"weight {s.label}   (current value w₀ = {s.w0:+.2f})"
-        )
-        self._shown = self._slow_key(s)
-        self.invalidate(slow_only=True)
-
-    def update(self, s):
-        """Move every artist to show state s; return self."""
-        if self._shown != self._slow_key(s):
-            self._set_curve(s)
-        x1 = s.w0 + s.dw
-        self.base.set_data([min(s.w0, x1), max(s.w0, x1)], [s.C0, s.C0])
-        # The two changes as vertical segments at w₀ + Δw, side by side.
-        off = 0.012 * (s.ws[-1] - s.ws[0])
-        self.actual_seg.set_data([x1 - off, x1 - off], [s.C0, s.C1])
-        self.pred_seg.set_data(
-            [x1 + off, x1 + off], [s.C0, s.C0 + s.predicted]
-        )
-        self.p0.set_data([s.w0], [s.C0])
-        self.p1.set_data([x1], [s.C1])
-        self.pt.set_data([x1], [s.C0 + s.predicted])
-        # Plain text, not mathtext: a title that changes with every move
-        # would be parsed again on every draw, which costs more than the rest.
-        self.ax.set_title(
-            f"nudging {s.label} by Δw = {s.dw:+.2f}", fontsize=10
-        )
-        ratio = "—" if s.ratio is None else f"{s.ratio:.4f}"
-        per_dw2 = (
-            "—" if s.error_over_dw2 is None else f"{s.error_over_dw2:.2e}"
-        )
-        self.info_lines.set_values(
-            [
-                f"{s.slope:+.5f}",
-                f"{s.actual:+.5f}",
-                f"{s.predicted + 0.0:+.5f}",
-                f"{s.error:.1e}",
-                ratio,
-                per_dw2,
-            ]
-        )
-        # The bar axis follows the current changes, so that they can be
-        # compared at every size; at Δw = 0 both are 0 and the axis keeps a
-        # fixed, small scale.
-        size = max(abs(s.actual), abs(s.predicted))
-        limit = 1.3 * (size if size > 0 else 0.01 * max(s.bar_limit, 1e-6))
-        for bar, text, value in zip(
-            self.bars, self.bar_text, (s.actual, s.predicted)
-        ):
-            value += (
-                0.0  # no "-0" label when Δw = 0 and the slope is negative
-            )
-            bar.set_height(value)
-            text.set_position(
-                (
-                    bar.get_x() + bar.get_width() / 2,
-                    value + (0.03 if value >= 0 else -0.03) * limit,
-                )
-            )
-            text.set_va("bottom" if value >= 0 else "top")
-            text.set_text(
-                f"{value:+.2e}"
-                if 0 < abs(value) < 1e-3
-                else f"{value:+.4f}"
-            )
-        self.bar_ax.set_ylim(-limit, limit)
-        return self
+    net, X, Y = net_from(config)
+    l, j, k = parse_weight_key(controls["weight"])
+    s = nudge(
+        net,
+        X,
+        Y,
+        (l, j, k),
+        controls["dw"],
+        w=controls["w0"],
+        n_points=int(config["n_curve"]),
+    )
+    net.weights[l - 1][j, k] = s.w0
+    dWs, dbs = net.gradients(X, Y)
+    return {
+        "weight": controls["weight"],
+        "w0": s.w0,
+        "dw": s.dw,
+        "label": s.label,
+        "sizes": config["sizes"],
+        "hidden": config["hidden"],
+        "output": config["output"],
+        "loss": config["loss"],
+        "weights": [W.tolist() for W in net.weights],
+        "biases": [b.tolist() for b in net.biases],
+        "X": config["X"],
+        "Y": config["Y"],
+        "C": s.C0,
+        "dW": [d.tolist() for d in dWs],
+        "db": [d.tolist() for d in dbs],
+        "C1": s.C1,
+        "slope": s.slope,
+        "actual": s.actual,
+        "predicted": s.predicted,
+        "error": s.error,
+        "curve_w": s.ws.tolist(),
+        "curve_C": s.Cs.tolist(),
+        "bar_limit": s.bar_limit,
+    }
 
 
-# -- the live explorer ---------------------------------------------------------
+class NudgeExplorer(Explorer):
+    """The nudge explorer (view: web/nudge.js)."""
 
-
-class NudgeExplorer(LiveExplorer):
-    """The live view: a weight dropdown, sliders for w and Δw, and the figure as an Image."""
+    name = "nudge"
+    view = "nudge"
 
     def __init__(self, net=None, X=None, Y=None, weight=None, dw=0.5):
-        """Build the widgets for net, X, Y (default_problem() if net is None)."""
-        import ipywidgets as widgets
-
+        """Start on net, X, Y (default_problem() if net is None) at weight, dw."""
         if net is None:
             net, X, Y = default_problem()
         elif X is None or Y is None:
             raise ValueError(
                 "pass X and Y together with net (or none of the three)"
             )
-        self.net, self.X, self.Y = net.copy(), X, Y
-        choices = weight_choices(self.net)
-        weight = (
-            choices[0][1]
-            if weight is None
-            else _check_weight(self.net, weight)
-        )
-        style = {"description_width": "initial"}
-        self.weight = widgets.Dropdown(
-            options=choices,
-            value=weight,
-            description="weight",
-            style=style,
-            description_allow_html=False,
-        )
-        self.w = widgets.FloatSlider(
-            value=self._value_of(weight),
-            min=W_RANGE[0],
-            max=W_RANGE[1],
-            step=0.01,
-            description="its value w₀",
-            readout_format="+.2f",
-            continuous_update=True,
-            style=style,
-            description_allow_html=False,
-        )
-        self.dw = widgets.FloatSlider(
-            value=float(np.clip(dw, *DW_RANGE)),
-            min=DW_RANGE[0],
-            max=DW_RANGE[1],
-            step=0.01,
-            description="nudge Δw",
-            readout_format="+.2f",
-            continuous_update=True,
-            style=style,
-            description_allow_html=False,
-        )
-        self.state = self.compute()
-        self.plot = NudgePlot(self.state)
-        self.image = image_widget(self.plot.png())
-        self.weight.observe(self._on_weight, names="value")
-        self.w.observe(self._on_change, names="value")
-        self.dw.observe(self._on_change, names="value")
-        self.widget = widgets.VBox(
-            [controls_row(self.weight, self.w, self.dw), self.image]
+        weight = (1, 0, 0) if weight is None else weight
+        l, j, k = _check_weight(net, weight)
+        w0 = float(np.clip(net.weights[l - 1][j, k], *W_RANGE))
+        dw = float(np.clip(_finite("dw", dw), *DW_RANGE))
+        super().__init__(
+            config_for(net, X, Y),
+            {"weight": weight_key((l, j, k)), "w0": w0, "dw": dw},
         )
 
-    def _value_of(self, weight):
-        l, j, k = weight
-        return float(np.clip(self.net.weights[l - 1][j, k], *W_RANGE))
+    def compute_state(self, config, controls):
+        """Return state(config, controls), computed with the package."""
+        return state(config, controls)
 
-    def compute(self):
-        """Return the NudgeState for the widgets' current values."""
-        return nudge(
-            self.net,
-            self.X,
-            self.Y,
-            self.weight.value,
-            self.dw.value,
-            w=self.w.value,
-        )
+    def sample_controls(self, rng):
+        """Return random controls (for the engine tests)."""
+        keys = [c[0] for c in self.config["choices"]]
+        return {
+            "weight": keys[rng.integers(len(keys))],
+            "w0": float(rng.uniform(*W_RANGE)),
+            "dw": float(rng.uniform(*DW_RANGE)),
+        }
 
-    def refresh(self):
-        """Recompute the state and redraw the figure into the Image widget."""
-        self.state = self.compute()
-        self.plot.update(self.state)
-        self.image.value = self.plot.png()
-
-    def _on_weight(self, change):
-        # A new weight starts from its value in the network; hold the redraw
-        # until both the weight and its value are set.
-        self._holding = True
-        try:
-            self.w.value = self._value_of(change["new"])
-        finally:
-            self._holding = False
-        self.refresh()
-
-    def _on_change(self, change):
-        if not getattr(self, "_holding", False):
-            self.refresh()
-
-    def book_view(self, dws=BOOK_DWS):
-        """Return the frames HTML along Δw for the current weight and value."""
-        from ..frames import frames_html
-
-        weight, w0 = self.weight.value, self.w.value
-        plot = NudgePlot()
-        images = [
-            plot.update(
-                nudge(self.net, self.X, self.Y, weight, dw, w=w0)
-            ).book_png()
-            for dw in dws
+    def extreme_controls(self):
+        """Return every control at its extremes (for the engine tests)."""
+        keys = [c[0] for c in self.config["choices"]]
+        return [
+            {"weight": key, "w0": w0, "dw": dw}
+            for key in (keys[0], keys[-1])
+            for w0 in W_RANGE
+            for dw in (*DW_RANGE, 0.0)
         ]
-        labels = [f"Δw = {dw:+.2f}" for dw in dws]
-        label = weight_label(weight)
-        return frames_html(
-            images,
-            labels,
-            title=f"Nudge the weight {label} (w₀ = {w0:+.2f}) by Δw: actual ΔC against the prediction ∂C/∂w · Δw",
-            slider_label="nudge Δw",
-            alt=(
-                f"Left: the cost C as a function of the weight {label}, with the tangent line of slope ∂C/∂w "
-                "from backprop at the current value; at w₀ + Δw a blue segment shows the actual change of "
-                "the cost and an orange one the change the tangent predicts. Right: the two changes as bars. "
-                "As Δw shrinks towards 0 the two agree ever more closely."
-            ),
+
+    def fallback_html(self):
+        """Return the starting picture as a PNG (Matplotlib, drawn once)."""
+        import matplotlib.pyplot as plt
+
+        from .host import png_data_uri
+
+        s = self.state
+        ws, Cs = np.array(s["curve_w"]), np.array(s["curve_C"])
+        fig, ax = plt.subplots(figsize=(5.0, 2.8))
+        ax.plot(ws, Cs, color="k", label="cost C(w)")
+        ax.plot(
+            ws,
+            s["C"] + s["slope"] * (ws - s["w0"]),
+            color="C1",
+            ls="--",
+            label="tangent, slope ∂C/∂w",
         )
+        ax.plot([s["w0"]], [s["C"]], "o", color="k")
+        ax.plot([s["w0"] + s["dw"]], [s["C1"]], "o", color="C0")
+        ax.set_xlabel(f"weight {s['label']}", fontsize=8)
+        ax.legend(fontsize=7)
+        ax.tick_params(labelsize=7)
+        fig.tight_layout()
+        alt = (
+            f"The cost C as the weight {s['label']} varies around "
+            f"w₀ = {s['w0']:+.2f}, with its tangent line; ΔC = "
+            f"{s['actual']:+.4f} against the prediction "
+            f"{s['predicted']:+.4f} for Δw = {s['dw']:+.2f}."
+        )
+        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
 
     def summary(self):
         """Return what the explorer shows, in one line of plain text."""
+        l, j, k = parse_weight_key(self.controls["weight"])
+        sizes = "-".join(map(str, self.config["sizes"]))
         return (
-            f"Nudge explorer: the weight {weight_label(self.weight.value)} of a "
-            f"{'-'.join(map(str, self.net.sizes))} network, nudged by Δw"
+            f"Nudge explorer: the weight {weight_label((l, j, k))} of a "
+            f"{sizes} network, nudged by Δw = {self.controls['dw']:+.2f}"
         )
 
 
+EXPLORER = NudgeExplorer
+
+
 def show(net=None, X=None, Y=None, weight=None, dw=0.5):
-    """Return the nudge explorer for net, X, Y (a small default network if none) as a DualView."""
-    return NudgeExplorer(net, X, Y, weight=weight, dw=dw).dual_view()
+    """Return the nudge explorer for net, X, Y (a small default network if none)."""
+    return NudgeExplorer(net, X, Y, weight=weight, dw=dw)

@@ -214,3 +214,18 @@ function uniforms(seed, stream, n) {
   }
   return out;
 }
+// Return n standard normal numbers of stream (seed, stream): Box–Muller on
+// pairs of uniforms in (0, 1); the same as host.normals up to the last bit
+// of log, cos and sin.
+function normals(seed, stream, n) {
+  const key = hash32((hash32(seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0);
+  const out = new Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u1 = (hash32((key ^ i) >>> 0) + 0.5) / 4294967296;
+    const u2 = (hash32((key ^ (i + 1)) >>> 0) + 0.5) / 4294967296;
+    const r = Math.sqrt(-2 * Math.log(u1)), t = 2 * Math.PI * u2;
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}

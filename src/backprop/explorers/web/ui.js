@@ -130,10 +130,11 @@ const ui = {
   // dot(key, x, y, attrs), segment(key, x0, y0, x1, y1, attrs), setY([lo, hi])}.
   // Scales are linear, or logarithmic with ylog; drawn elements are kept by
   // key and moved in place.
-  chart({ width = 380, height = 240, x, y, ylog = false, xlabel = "", ylabel = "", title = "" }) {
+  chart({ width = 380, height = 240, x, y, ylog = false, xlabel = "", ylabel = "", title = "", xticks = null }) {
     const m = { l: 52, r: 10, t: title ? 22 : 8, b: 38 };
     const root = ui.svg("svg", {
       viewBox: `0 0 ${width} ${height}`, class: "bp-chart", role: "img",
+      style: `flex:1 1 ${width}px;max-width:${Math.round(width * 1.5)}px`,
       "aria-label": title || ylabel,
     });
     const axes = ui.svg("g", { class: "bp-axes" });
@@ -166,9 +167,10 @@ const ui = {
       axes.replaceChildren();
       const x0 = m.l, x1 = width - m.r, y0 = height - m.b, y1 = m.t;
       axes.append(ui.svg("rect", { x: x0, y: y1, width: x1 - x0, height: y0 - y1, class: "bp-frame" }));
-      for (const v of ticks(c.xr[0], c.xr[1], false)) {
+      const xt = xticks || ticks(c.xr[0], c.xr[1], false).map((v) => [v, tickText(v, false)]);
+      for (const [v, t] of xt) {
         axes.append(ui.svg("line", { x1: c.x(v), x2: c.x(v), y1: y0, y2: y0 + 4, class: "bp-tick" }));
-        axes.append(ui.svg("text", { x: c.x(v), y: y0 + 15, "text-anchor": "middle", text: tickText(v, false) }));
+        axes.append(ui.svg("text", { x: c.x(v), y: y0 + 15, "text-anchor": "middle", text: t }));
       }
       for (const v of ticks(c.yr[0], c.yr[1], ylog)) {
         axes.append(ui.svg("line", { x1: x0 - 4, x2: x1, y1: c.y(v), y2: c.y(v), class: "bp-grid" }));

@@ -1,0 +1,134 @@
+// hidden_error.js: the hidden-error explorer (chapter 4). Python twin:
+// backprop/explorers/hidden_error.py (build_problem, delta_norms, state).
+
+const HE_ACTIVATIONS = ["sigmoid", "tanh", "relu"];
+const heBase = {}; // (seed, width) -> {W: [W^1 ...] unscaled, X, Y}
+
+// Row-major reshape of a flat array into n rows of m.
+function rows(flat, n, m) {
+  return Array.from({ length: n }, (_, i) => flat.slice(i * m, (i + 1) * m));
+}
+
+// The standard normal draws of build_problem for layers 1..depth (cached).
+function heDraws(seed, width, m, depth) {
+  const key = `${seed},${width},${m}`;
+  const base = (heBase[key] ||= {
+    W: [], X: rows(normals(seed, 1001, width * m), width, m),
+    Y: rows(normals(seed, 1002, width * m), width, m),
+  });
+  for (let l = base.W.length + 1; l <= depth; l++) {
+    base.W.push(rows(normals(seed, l, width * width), width, width)); // stream l is W^l
+  }
+  return base;
+}
+
+// ‖δ^l‖ of every layer: mirrors delta_norms (rule 1 at the output, then rule 2).
+function deltaNorms(activation, depth, scale, width, m, seed) {
+  const base = heDraws(seed, width, m, depth);
+  const W = base.W.slice(0, depth).map((B) => mat.map(B, (v) => (scale * v) / Math.sqrt(width)));
+  const sigma = activations[activation];
+  const z = [null], a = [base.X];
+  for (let l = 1; l <= depth; l++) {
+    z.push(mat.matmul(W[l - 1], a[l - 1])); // the biases are 0
+    a.push(l === depth ? z[l] : sigma.f(z[l])); // identity output
+  }
+  const dsigma = z.map((zl, l) => (l >= 1 && l < depth ? sigma.prime(zl) : null)); // σ'(z^l)
+  const deltas = [];
+  deltas[depth] = rules.output_error(losses.mse_grad(a[depth], base.Y), activations.identity.prime(z[depth])); // rule 1
+  for (let l = depth - 1; l >= 1; l--) {
+    deltas[l] = rules.hidden_error(W[l], deltas[l + 1], dsigma[l]); // rule 2
+  }
+  // Root mean square over the batch of the column norms.
+  const norms = deltas.slice(1).map((d) => {
+    let t = 0;
+    for (let j = 0; j < m; j++) { let s = 0; for (const row of d) s += row[j] * row[j]; t += s; }
+    return Math.sqrt(t / m);
+  });
+  const predicted_gains = [];
+  for (let l = 1; l < depth; l++) {
+    const p = dsigma[l];
+    predicted_gains.push(scale * Math.sqrt(mat.sum(mat.map(p, (v) => v * v)) / (width * m)));
+  }
+  const predicted_ratios = new Array(depth).fill(1);
+  let r = 1;
+  for (let i = depth - 2; i >= 0; i--) { r *= predicted_gains[i]; predicted_ratios[i] = r; }
+  const gains = norms.slice(0, -1).map((v, i) => v / norms[i + 1]);
+  const gmean = (v) => Math.exp(v.reduce((s, x) => s + Math.log(x), 0) / v.length);
+  return {
+    norms, ratios: norms.map((v) => v / norms[depth - 1]), gains, predicted_gains, predicted_ratios,
+    mean_gain: gmean(gains), mean_predicted_gain: gmean(predicted_gains),
+  };
+}
+
+// Fixed log-axis limits for a depth: mirrors hidden_error.y_limits.
+function heLimits(config, depth) {
+  const [g0, g1] = config.scale_range;
+  const low = (g0 / 4) ** (depth - 1), high = ((1.15 * g1) / Math.sqrt(2)) ** (depth - 1);
+  return [10 ** (Math.floor(Math.log10(low)) - 1), 10 ** (Math.ceil(Math.log10(high)) + 1)];
+}
+
+let heLast = { key: null, curves: null }; // the curves do not depend on the chosen activation
+
+function compute(config, controls) {
+  const { activation, depth, scale, width, seed } = controls;
+  const key = JSON.stringify([depth, scale, width, seed, config.m]);
+  if (heLast.key !== key) {
+    heDraws(seed, width, config.m, config.depth_range[1]); // every layer the slider can reach
+    const curves = {};
+    for (const name of HE_ACTIVATIONS) curves[name] = deltaNorms(name, depth, scale, width, config.m, seed);
+    heLast = { key, curves };
+  }
+  return { activation, depth, scale, width, seed, m: config.m, y_limits: heLimits(config, depth), ...heLast.curves };
+}
+
+function render({ model, el }) {
+  return ui.mount({ model, el, name: "hidden_error", build(root) {
+    const config = model.get("config"), c0 = model.get("controls");
+    const names = Object.fromEntries(config.activations);
+    const set = (patch) => ui.setControls(model, patch);
+    const act = ui.select({ label: "activation σ", key: "activation", options: config.activations,
+      value: c0.activation, onChange: (v) => set({ activation: v }) });
+    const depth = ui.slider({ label: "depth L (layers)", key: "depth", min: config.depth_range[0],
+      max: config.depth_range[1], step: 1, value: c0.depth, format: String,
+      onInput: (v) => set({ depth: v }) });
+    const [lo, hi] = config.scale_range.map(Math.log2);
+    const scale = ui.slider({ label: "weight scale g", key: "scale", min: lo, max: hi,
+      step: config.log2_step, value: c0.scale, format: (v) => ui.fixed(v, 2),
+      toValue: (p) => 2 ** p, fromValue: (v) => Math.log2(v), onInput: (v) => set({ scale: v }) });
+    const width = ui.select({ label: "units per layer", key: "width",
+      options: config.widths.map((w) => [w, String(w)]), value: c0.width,
+      onChange: (v) => set({ width: Number(v) }) });
+    const seed = ui.slider({ label: "random draw", key: "seed", min: 0, max: config.n_seeds - 1,
+      step: 1, value: c0.seed, format: (v) => `#${v}`, onInput: (v) => set({ seed: v }) });
+    const chart = ui.chart({ width: 560, height: 280, x: [1, c0.depth], y: [1e-3, 1e3], ylog: true,
+      xlabel: "layer l", ylabel: "‖δˡ‖ / ‖δᴸ‖", title: "error norm per layer, relative to the output layer" });
+    const legend = ui.el("div");
+    const table = ui.el("div", { "aria-live": "polite" });
+    root.append(ui.el("div", { class: "bp-controls" }, act.root, depth.root, scale.root, width.root, seed.root),
+      legend, ui.el("div", { class: "bp-charts" }, chart.root), table);
+    return (s) => {
+      const layers = Array.from({ length: s.depth }, (_, i) => i + 1);
+      chart.setX([1, s.depth]);
+      chart.setY(s.y_limits);
+      chart.segment("one", 1, 1, s.depth, 1, { class: "bp-grid" });
+      HE_ACTIVATIONS.forEach((name, i) => {
+        const bold = name === s.activation;
+        const cls = `bp-c${i}${bold ? "" : " bp-faint"}`;
+        chart.line(name, layers, s[name].ratios, { class: cls, "stroke-width": bold ? 3 : 1.5 });
+      });
+      chart.line("estimate", layers, s[s.activation].predicted_ratios, { class: "bp-ck bp-dash", "stroke-width": 1.5 });
+      act.set(s.activation); depth.set(s.depth); scale.set(s.scale); width.set(s.width); seed.set(s.seed);
+      legend.replaceChildren(ui.legend([...HE_ACTIVATIONS.map((n, i) => [names[n] + (n === s.activation ? " (chosen)" : ""), `bp-c${i}`]),
+        [`estimate ∏ g·rms σ′ for ${names[s.activation]}`, "bp-ck"]]));
+      const head = ["activation", "‖δ¹‖ / ‖δᴸ‖", "gain per layer", "estimate g·rms σ′"];
+      table.replaceChildren(ui.el("table", { class: "bp-readout" },
+        ui.el("caption", { text: `L = ${s.depth} layers of ${s.width} units, g = ${ui.fixed(s.scale, 2)}, draw #${s.seed}` }),
+        ui.el("thead", {}, ui.el("tr", {}, head.map((h) => ui.el("th", { scope: "col", text: h })))),
+        ui.el("tbody", {}, HE_ACTIVATIONS.map((n) => ui.el("tr", {},
+          ui.el("th", { scope: "row", text: names[n] + (n === s.activation ? " (chosen)" : "") }),
+          ui.el("td", { text: ui.fmt(s[n].ratios[0], 3) }),
+          ui.el("td", { text: ui.fmt(s[n].mean_gain, 3) }),
+          ui.el("td", { text: ui.fmt(s[n].mean_predicted_gain, 3) }))))));
+    };
+  } });
+}
