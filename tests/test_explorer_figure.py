@@ -16,11 +16,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-# nudge, output_error and hidden_error draw in JavaScript now (web/); the
-# weights and training explorers still use this module until they move too.
+# nudge, output_error, hidden_error and training draw in JavaScript now
+# (web/); the weights explorer still uses this module until it moves too.
 from backprop.explorers import (  # noqa: E402
     figure,
-    training,
     weights,
 )
 
@@ -87,13 +86,6 @@ def weights_plot():
     ]
 
 
-def training_plot():
-    ex = training.TrainingExplorer()
-    return ex.view, [
-        lambda e=e: ex.view.update(e) for e in (0, 5, training.EPOCHS_MAX)
-    ]
-
-
 @pytest.mark.parametrize(
     "make",
     [weights_plot],
@@ -106,18 +98,3 @@ def test_blitted_frames_equal_a_full_draw(make):
         np.testing.assert_array_equal(
             np.asarray(plot.render()), full_draw(plot)
         )
-
-
-def test_training_frames_equal_a_full_draw_but_where_ticks_meet_the_frame():
-    # The axes of the map are still and the map moves: only the pixel where each
-    # tick meets the frame is blended in another order.
-    plot, steps = training_plot()
-    for step in steps:
-        step()
-        differ = np.any(
-            np.asarray(plot.render()) != full_draw(plot), axis=2
-        )
-        assert differ.sum() <= 10
-        assert (
-            len(set(np.nonzero(differ)[1])) <= 1
-        )  # one column: the left frame
