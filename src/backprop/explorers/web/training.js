@@ -391,6 +391,8 @@ function render({ model, el }) {
         width: 380, height: 300, x: [0, E], y: [0.01, 1], ylog: true,
         xlabel: "epoch", ylabel: "training loss C", title: "",
       });
+      const settings = ui.svg("text", { x: 366, y: 22, "text-anchor": "end", class: "bp-label" });
+      chart.root.append(settings);
       const panels = ui.el("div", { class: "bp-panels" },
         ui.el("figure", { class: "bp-panel" }, plane,
           ui.legend([["class 0 (circles, red)", "bp-class0"], ["class 1 (squares, blue)", "bp-class1"], ["boundary P = ½", "bp-line"]])),
@@ -410,8 +412,14 @@ function render({ model, el }) {
           `with the decision boundary: ${(100 * s.accuracy).toFixed(1)}% of the ${s.labels.length} training points on the right side.`);
         // The loss curve: the whole run in grey, up to the epoch shown in colour.
         const curve = s.curve, top = s.diverged_at ? config.divergence_factor * curve[0] : Math.max(...curve);
-        chart.setY([Math.max(Math.min(...curve) / 1.6, 1e-4), top * 1.6]);
+        const yr = [Math.max(Math.min(...curve) / 1.6, 1e-4), top * 1.6];
+        chart.setY(yr);
         const epochs = curve.map((_, e) => e);
+        // The epochs asked for (dashed), which a diverged run cannot reach,
+        // and the settings of the run, in the chart itself.
+        chart.segment("asked", s.epochs, yr[0], s.epochs, yr[1],
+          { stroke: "#888", "stroke-dasharray": "4 3", "stroke-width": 1 });
+        settings.textContent = `η = ${s.lr}, batch size ${s.batch_size}, ${s.epochs} epochs`;
         chart.line("run", epochs, curve, { class: "bp-run", stroke: "#bbb", "stroke-width": 1.5 });
         chart.line("sofar", epochs.slice(0, s.epoch + 1), curve.slice(0, s.epoch + 1),
           { class: "bp-sofar", stroke: "rebeccapurple", "stroke-width": 2.2 });
