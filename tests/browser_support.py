@@ -904,23 +904,13 @@ def compare_states(got, want, atol=ATOL) -> list[str]:
     return out
 
 
-class launch_chromium:
-    """Context manager: a headless Chromium (Debian's, or Playwright's own)."""
-
-    def __enter__(self):
-        from playwright.sync_api import sync_playwright
-
-        path = find_chromium()
-        self._pw = sync_playwright().start()
-        kwargs = {"args": CHROMIUM_ARGS, "headless": True}
-        if path is not None:
-            kwargs["executable_path"] = str(path)
-        self.browser = self._pw.chromium.launch(**kwargs)
-        return self.browser
-
-    def __exit__(self, *exc):
-        self.browser.close()
-        self._pw.stop()
+def launch_chromium(playwright):
+    """Return a headless Chromium (Debian's, or Playwright's own)."""
+    path = find_chromium()
+    kwargs = {"args": CHROMIUM_ARGS, "headless": True}
+    if path is not None:
+        kwargs["executable_path"] = str(path)
+    return playwright.chromium.launch(**kwargs)
 
 
 def explorer_page(browser, folder: Path, explorer, replace=None):

@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from hypothesis import settings
 
 # ---------------------------------------------------------------------------
@@ -45,3 +46,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     out = support.screenshot_dir(support.book_html_dir())
     if out.is_dir():
         (out / "browser-findings.txt").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="session")
+def playwright_session():
+    """One Playwright for the whole run (a second sync one cannot start)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw

@@ -121,13 +121,10 @@ def server(book):
 
 
 @pytest.fixture(scope="session")
-def book_browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = BookBrowser(pw, chromium)
-        yield browser
-        browser.close()
+def book_browser(chromium, playwright_session):
+    browser = BookBrowser(playwright_session, chromium)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -32,9 +32,10 @@ EXPLORERS = engine_explorers()
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with launch_chromium() as b:
-        yield b
+def browser(playwright_session):
+    b = launch_chromium(playwright_session)
+    yield b
+    b.close()
 
 
 def _settings(explorer, seed):

@@ -134,7 +134,7 @@ const ui = {
     const m = { l: 52, r: 10, t: title ? 22 : 8, b: 38 };
     const root = ui.svg("svg", {
       viewBox: `0 0 ${width} ${height}`, class: "bp-chart", role: "img",
-      style: `flex:1 1 ${width}px;max-width:${Math.round(width * 1.5)}px`,
+      style: `flex:1 1 ${width}px;max-width:min(100%, ${Math.round(width * 1.5)}px)`,
       "aria-label": title || ylabel,
     });
     const axes = ui.svg("g", { class: "bp-axes" });
