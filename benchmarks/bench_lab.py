@@ -17,10 +17,15 @@ retrains 60 epochs in Python (a new setting each move: the values spread
 over the range rarely repeat, so the kernel's cache of runs seldom helps);
 its main control, the one a reader drags, is epochs.
 
+It first times the book's side of the training explorer: one retrain (60
+epochs) in the page, by batch size, on the explorer's 150 points and on 200
+(target: at most 100 ms).
+
 Run from the repository root on an otherwise idle machine:
 
     .venv/bin/python benchmarks/bench_lab.py
     .venv/bin/python benchmarks/bench_lab.py --moves 10 --only training
+    .venv/bin/python benchmarks/bench_lab.py --retrain-only
 """
 
 import argparse
@@ -106,6 +111,8 @@ def _open_and_run(page, base, token, name):
 
 def measure(explorers, moves):
     """Return rows (explorer, control, update ms list, frame ms list)."""
+    from playwright.sync_api import sync_playwright
+
     from browser_support import launch_chromium
     from test_lab import running_lab
 
@@ -119,8 +126,9 @@ def measure(explorers, moves):
         extra = [f"--LabApp.workspaces_dir={folder / 'workspaces'}"]
         with (
             running_lab(folder, extra) as (base, token),
-            launch_chromium() as browser,
+            sync_playwright() as pw,
         ):
+            browser = launch_chromium(pw)
             for name in explorers:
                 page = browser.new_page(
                     viewport={"width": 1280, "height": 900}
@@ -145,12 +153,81 @@ def measure(explorers, moves):
     return rows
 
 
+JS_RETRAIN = """
+([config, sizes, n]) => {
+  const out = {};
+  for (const b of sizes) {
+    window.trainRun(config, "moons", 0.1, b); // warm up
+    const t = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      window.trainRun(config, "moons", 0.1, b);
+      t.push(performance.now() - t0);
+    }
+    out[b] = t;
+  }
+  return out;
+}
+"""
+
+
+def retrain_times(m, n=10):
+    """Return {batch size: ms list} of the page's 60-epoch retrain on m points."""
+    from playwright.sync_api import sync_playwright
+
+    from backprop.explorers import training
+    from browser_support import launch_chromium
+
+    config = training.make_config(m=m)
+    ex = training.show()
+    # The view's functions live in a module script: expose trainRun.
+    html = ex.book_html().replace(
+        'ui.boot("', 'window.trainRun = trainRun; ui.boot("', 1
+    )
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        path = Path(tmp) / "training.html"
+        path.write_text(
+            f"<!doctype html><meta charset='utf-8'><body>{html}</body>",
+            encoding="utf-8",
+        )
+        browser = launch_chromium(pw)
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        page.wait_for_selector(".bp-live[data-explorer]")
+        sizes = [1, 8, 32, m]
+        times = page.evaluate(JS_RETRAIN, [config, sizes, n])
+        browser.close()
+    return {int(k): v for k, v in times.items()}
+
+
 def main():
     """Print the latency table of every explorer control in JupyterLab."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--moves", type=int, default=20)
     parser.add_argument("--only", nargs="*", help="explorer names")
+    parser.add_argument(
+        "--retrain-only",
+        action="store_true",
+        help="only the book's in-page retrain of the training explorer",
+    )
     args = parser.parse_args()
+    print(
+        "Book, in the page: one retrain of the training explorer, 60 "
+        "epochs at learning rate 0.1, ms (headless Chromium; target 100)"
+    )
+    print(
+        f"{'points':>6} {'batch':>5} {'median':>7} {'p90':>7} {'med/100':>7}"
+    )
+    for m in (150, 200):
+        for b, t in retrain_times(m).items():
+            med = statistics.median(t)
+            print(
+                f"{m:>6} {b:>5} {med:7.1f} {quantile(t, 0.9):7.1f} "
+                f"{med / 100:7.2f}"
+            )
+    if args.retrain_only:
+        return
+    print()
     rows = measure(_explorers(args.only), args.moves)
     print(
         f"JupyterLab: control move -> kernel -> redrawn view, "

@@ -256,11 +256,12 @@ browser = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def chromium(playwright_session):
     from browser_support import launch_chromium
 
-    with launch_chromium() as b:
-        yield b
+    b = launch_chromium(playwright_session)
+    yield b
+    b.close()
 
 
 # Makes the view's top-level functions reachable from the test (a module

@@ -53,7 +53,7 @@ def _expected(state):
 
 
 @pytest.fixture(scope="module")
-def lab_page(tmp_path_factory):
+def lab_page(tmp_path_factory, playwright_session):
     # JupyterLab saves what it runs (jupytext writes the .md back): serve a
     # copy of the chapters, never the book's own files.
     folder = tmp_path_factory.mktemp("lab")
@@ -61,10 +61,8 @@ def lab_page(tmp_path_factory):
     # Its own workspaces, too: JupyterLab reopens the last session's tabs
     # from ~/.jupyter/lab/workspaces, which another run may have left.
     workspaces = f"--LabApp.workspaces_dir={folder / 'workspaces'}"
-    with (
-        running_lab(folder, [workspaces]) as (base, token),
-        launch_chromium() as browser,
-    ):
+    browser = launch_chromium(playwright_session)
+    with running_lab(folder, [workspaces]) as (base, token):
         context = browser.new_context(
             viewport={"width": 1280, "height": 900}
         )
@@ -104,6 +102,7 @@ def lab_page(tmp_path_factory):
         )
         yield page, outside, errors
         context.close()
+    browser.close()
 
 
 def test_the_chapter_runs_and_the_explorer_shows_the_packages_numbers(

@@ -136,13 +136,14 @@ def _rows(A):
     return [[float(v) for v in row] for row in np.asarray(A)]
 
 
-def make_config(seed=0):
+def make_config(seed=0, m=M):
     """Return the explorer's static config: data, initial weights, grid, ranges.
 
     Everything either engine needs: both data sets (X with one example per
     column, as rows; labels), the network's shape and initial W^l, b^l
     (MLP(SIZES, seed=seed)), the grid of the plane, the slider ranges and the
-    seed of the shuffles.
+    seed of the shuffles. m is the number of points per data set (the
+    explorer's M; the benchmarks also time larger ones).
     """
     net = MLP(
         SIZES,
@@ -153,7 +154,7 @@ def make_config(seed=0):
     )
     datasets = {}
     for name in DATASETS:
-        X, labels = make_problem(name, seed=seed)
+        X, labels = make_problem(name, seed=seed, m=m)
         datasets[name] = {
             "X": _rows(X),
             "labels": [int(k) for k in labels],
@@ -166,7 +167,7 @@ def make_config(seed=0):
         "weights": [_rows(W) for W in net.weights],
         "biases": [_rows(b) for b in net.biases],
         "datasets": datasets,
-        "m": M,
+        "m": m,
         "grid": [float(v) for v in np.linspace(*LIMITS, GRID)],
         "epochs_max": EPOCHS_MAX,
         "learning_rates": list(LEARNING_RATES),
