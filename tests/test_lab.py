@@ -5,6 +5,7 @@ local port, then asks the server what a double-click would use for Markdown
 files and whether a chapter loads as a notebook.
 """
 
+import contextlib
 import json
 import shlex
 import socket
@@ -48,19 +49,32 @@ def _get(url):
         return json.load(response)
 
 
-@pytest.fixture(scope="module")
-def lab_server():
+@contextlib.contextmanager
+def running_lab(cwd=ROOT, extra=()):
+    """Run `make lab`'s command on a free local port; yield (base URL, token).
+
+    The command serves `chapters` under cwd: a test that runs and saves
+    notebooks passes a folder holding a copy, so the book's sources are
+    never rewritten; extra are more options for the server. The server's kernels inherit this process's
+    environment (PYTHONPATH included), so they import the backprop under
+    test.
+    """
     port, token = _free_port(), "book-test"
-    command = _lab_command() + [
+    command = _lab_command()
+    # The Makefile names its programs relative to the repository (.venv/bin).
+    if not Path(command[0]).is_absolute():
+        command[0] = str(ROOT / command[0])
+    command += [
         "--no-browser",
         f"--port={port}",
         "--ServerApp.ip=127.0.0.1",
         f"--IdentityProvider.token={token}",
         "--ServerApp.open_browser=False",
+        *extra,
     ]
     proc = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -70,7 +84,8 @@ def lab_server():
         for _ in range(120):
             if proc.poll() is not None:
                 pytest.fail(
-                    f"jupyter lab exited with {proc.returncode}: {proc.stderr.read()[-2000:]}"
+                    f"jupyter lab exited with {proc.returncode}: "
+                    f"{proc.stderr.read()[-2000:]}"
                 )
             try:
                 _get(f"{base}/api/status?token={token}")
@@ -82,7 +97,17 @@ def lab_server():
         yield base, token
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def lab_server():
+    with running_lab() as server:
+        yield server
 
 
 def test_markdown_and_myst_open_as_notebooks_by_default(lab_server):
@@ -106,3 +131,16 @@ def test_a_chapter_loads_as_a_notebook_with_its_code_cells(lab_server):
         c["cell_type"] == "code" and "import backprop as bp" in c["source"]
         for c in cells
     )
+
+
+def test_jupyter_news_is_off(lab_server):
+    # The news pop-up asks on first start whether to fetch news from the
+    # internet; the project's settings (lab/overrides.json) answer never.
+    base, token = lab_server
+    plugin = _get(
+        f"{base}/lab/api/settings/@jupyterlab/apputils-extension:"
+        f"notification?token={token}"
+    )
+    props = plugin["schema"]["properties"]
+    assert props["fetchNews"]["default"] == "false"
+    assert props["checkForUpdates"]["default"] is False

@@ -28,7 +28,6 @@ __all__ = [
 
 _LAZY = {
     "symbolic",
-    "frames",
     "explorers",
     "data",
     "training",

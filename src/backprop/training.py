@@ -274,6 +274,7 @@ def train(
     progress=True,
     callback=None,
     divergence_factor=None,
+    orders=None,
 ):
     """Train net in place by minibatch SGD on X (n_0, m), Y (n_L, m); return the History per epoch.
 
@@ -291,6 +292,11 @@ def train(
     as they were at that moment). A cross-entropy computed from the logits
     rarely reaches inf: with divergence_factor = k, a training loss above k
     times the loss before training also counts as divergence.
+
+    orders(epoch), if given, returns the order in which epoch 1..epochs
+    visits the columns (a permutation of 0..m−1) instead of the seeded
+    shuffle: the training explorer (chapter 10) passes the shuffles its
+    in-page twin makes, so that both runs take the same steps.
     """
     X = net.check_X(X)
     Y = net.check_Y(Y, X.shape[1])
@@ -333,7 +339,10 @@ def train(
             ),
         ):
             for epoch in range(1, epochs + 1):
-                order = rng.permutation(m)
+                if orders is None:
+                    order = rng.permutation(m)
+                else:
+                    order = _check_order(orders(epoch), m, epoch)
                 for step, first in enumerate(
                     range(0, m, batch_size), start=1
                 ):
@@ -385,6 +394,21 @@ def train(
     finally:
         bar.close()
     return history
+
+
+def _check_order(order, m, epoch):
+    """Return orders(epoch) as an int array (m,), or raise if it is no permutation."""
+    order = np.asarray(order)
+    if (
+        order.shape != (m,)
+        or not np.issubdtype(order.dtype, np.integer)
+        or not np.array_equal(np.sort(order), np.arange(m))
+    ):
+        raise ValueError(
+            f"orders({epoch}) must be a permutation of 0..{m - 1} "
+            f"(the m = {m} columns); got {order!r}"
+        )
+    return order
 
 
 def _diverged(epoch, epochs, lr, history, what):
