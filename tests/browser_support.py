@@ -745,9 +745,16 @@ class BookBrowser:
         report = PageReport(url=url)
         page = self.contexts[viewport].new_page()
 
+        pending: list[str] = []
+
         def on_request(request):
+            pending.append(request.url)
             if not is_local_url(request.url):
                 report.external_requests.append(short(request.url))
+
+        def on_done(request):
+            if request.url in pending:
+                pending.remove(request.url)
 
         def on_websocket(ws):
             # Never connected to a server: a silent, mocked socket.
@@ -781,6 +788,8 @@ class BookBrowser:
         )
         page.route_web_socket(NON_LOCAL_WS, on_websocket)
         page.on("request", on_request)
+        page.on("requestfinished", on_done)
+        page.on("requestfailed", on_done)
         page.on("requestfailed", on_failed)
         page.on("response", on_response)
         page.on("console", on_console)
@@ -822,7 +831,17 @@ class BookBrowser:
                 report.action = action(page)
             if checks:
                 # Anything the page still fetches late is recorded above.
-                page.wait_for_load_state("networkidle")
+                try:
+                    page.wait_for_load_state("networkidle")
+                except Exception:  # noqa: BLE001 - Playwright's TimeoutError
+                    # Name what is still loading instead of a bare timeout.
+                    report.failed_local.append(
+                        "network not idle after 20 s; in flight: "
+                        + (
+                            ", ".join(short(u) for u in pending)
+                            or "nothing"
+                        )
+                    )
         finally:
             page.close()
         return report
