@@ -8,7 +8,7 @@ Used by ``tests/test_browser.py``:
   read the built files with BeautifulSoup (no browser needed);
 * :class:`BookBrowser` drives one Chromium for the whole session, blocks and
   counts every request to a non-local host, and records console errors,
-  failed local requests, math, images, sliders, axe results and screenshots
+  failed local requests, math, images, explorers, axe results and screenshots
   for each page it visits (each page is loaded once per origin and viewport,
   the tests then assert on the recorded :class:`PageReport`).
 """
@@ -123,12 +123,6 @@ def is_chapter_page(book: Path, rel: str) -> bool:
 def explorer_count(book: Path, rel: str) -> int:
     """Return how many explorer roots ([data-explorer]) the built page has."""
     return len(_soup(book / rel).select("[data-explorer]"))
-
-
-def page_has_slider(book: Path, rel: str) -> bool:
-    return (
-        _soup(book / rel).select_one("input.bp-frames-slider") is not None
-    )
 
 
 @functools.cache
@@ -257,7 +251,6 @@ class PageReport:
     console_errors: list[str] = field(default_factory=list)
     math: dict = field(default_factory=dict)
     images: list[dict] = field(default_factory=list)
-    sliders: list[dict] = field(default_factory=list)
     explorers: list[dict] = field(default_factory=list)
     axe_violations: list[dict] = field(default_factory=list)
     overflow_px: int = 0
@@ -392,115 +385,6 @@ def describe_wide_blocks(blocks: list[dict]) -> list[str]:
             f"{widest['need']} px in {widest['have']} px, #{widest['section']})"
         )
     return lines
-
-
-JS_SLIDER_STATE = """
-(fig) => {
-  const im = fig.querySelector("img.bp-frames-image");
-  const out = fig.querySelector("output.bp-frames-value");
-  const s = fig.querySelector('input[type="range"].bp-frames-slider');
-  return {
-    src: im ? im.getAttribute("src") : null,
-    natural_width: im ? im.naturalWidth : 0,
-    output: out ? out.textContent.trim() : null,
-    value: s ? s.value : null,
-    min: s ? s.min : null,
-    max: s ? s.max : null,
-  };
-}
-"""
-
-JS_SET_SLIDER = """
-(fig, value) => {
-  const s = fig.querySelector('input[type="range"].bp-frames-slider');
-  s.value = value;
-  s.dispatchEvent(new Event("input", {bubbles: true}));
-}
-"""
-
-JS_IMAGE_SETTLED = """
-async (fig) => {
-  const im = fig.querySelector("img.bp-frames-image");
-  await Promise.race([im.decode().catch(() => null),
-                      new Promise(r => setTimeout(r, 5000))]);
-  return im.naturalWidth;
-}
-"""
-
-
-def check_sliders(page) -> list[dict]:
-    """Move every ``figure.bp-frames`` slider two ways; report what changed.
-
-    1. focus the slider and press ArrowRight (ArrowLeft if at its maximum);
-    2. set its value to another end of the range and dispatch ``input``.
-    Each step must change the image ``src`` and the ``<output>`` text, and
-    the new image must load.
-    """
-    results = []
-    figures = page.locator("figure.bp-frames")
-    for i in range(figures.count()):
-        fig = figures.nth(i)
-        problems = []
-        parts = {
-            "slider": 'input[type="range"].bp-frames-slider',
-            "image": "img.bp-frames-image",
-            "output": "output.bp-frames-value",
-        }
-        for name, selector in parts.items():
-            if fig.locator(selector).count() != 1:
-                problems.append(f"needs exactly one {name} ({selector})")
-        if problems:
-            results.append({"index": i, "problems": problems})
-            continue
-        before = fig.evaluate(JS_SLIDER_STATE)
-        slider = fig.locator(parts["slider"])
-        slider.scroll_into_view_if_needed()
-        slider.focus()
-        at_max = float(before["value"]) >= float(before["max"] or 100)
-        slider.press("ArrowLeft" if at_max else "ArrowRight")
-        after_key = fig.evaluate(JS_SLIDER_STATE)
-        after_key["natural_width"] = fig.evaluate(JS_IMAGE_SETTLED)
-        if after_key["value"] == before["value"]:
-            problems.append("ArrowRight/ArrowLeft did not move the slider")
-        else:
-            if after_key["src"] == before["src"]:
-                problems.append("keyboard: image src did not change")
-            if after_key["output"] == before["output"]:
-                problems.append("keyboard: output text did not change")
-            if not after_key["natural_width"]:
-                problems.append("keyboard: new image did not load")
-        target = (
-            before["min"]
-            if after_key["value"] != before["min"]
-            else before["max"]
-        )
-        fig.evaluate(JS_SET_SLIDER, target)
-        after_set = fig.evaluate(JS_SLIDER_STATE)
-        after_set["natural_width"] = fig.evaluate(JS_IMAGE_SETTLED)
-        if after_set["src"] == after_key["src"]:
-            problems.append(
-                f"input event to {target}: image src did not change"
-            )
-        if after_set["output"] == after_key["output"]:
-            problems.append(
-                f"input event to {target}: output text did not change"
-            )
-        if not after_set["natural_width"]:
-            problems.append(
-                f"input event to {target}: new image did not load"
-            )
-        results.append(
-            {
-                "index": i,
-                "problems": problems,
-                "outputs": [
-                    before["output"],
-                    after_key["output"],
-                    after_set["output"],
-                ],
-            }
-        )
-    return results
 
 
 # One explorer's snapshot: its data-state, whether it is finite and null-free,
@@ -824,8 +708,7 @@ class BookBrowser:
                 result = self.axe.run(page, options=AXE_OPTIONS)
                 report.axe_violations = result.response["violations"]
             if checks:
-                # Last: moving sliders and explorers changes the page.
-                report.sliders = check_sliders(page)
+                # Last: moving the explorers changes the page.
                 report.explorers = check_explorers(page)
             if action is not None:
                 report.action = action(page)

@@ -26,8 +26,6 @@ skip with one line saying why, unless ``CI`` is set, when they fail.
 
 from __future__ import annotations
 
-import html
-import json
 import re
 import urllib.parse
 
@@ -45,7 +43,6 @@ from browser_support import (
     find_chromium,
     is_chapter_page,
     link_problems,
-    page_has_slider,
     redirect_target,
     screenshot_dir,
 )
@@ -60,7 +57,6 @@ ORIGINS = ["http", "file"]
 REDIRECTS = [p for p in PAGES if redirect_target(BOOK, p)]
 CONTENT = [p for p in PAGES if p not in REDIRECTS]
 CHAPTERS = [p for p in CONTENT if is_chapter_page(BOOK, p)]
-SLIDER_PAGES = [p for p in CONTENT if page_has_slider(BOOK, p)]
 EXPLORER_PAGES = [p for p in CONTENT if explorer_count(BOOK, p)]
 
 
@@ -289,34 +285,6 @@ def test_images_load_and_have_alt_text(reports, origin, page):
     assert not problems, f"{page} ({origin}) images:{_listing(problems)}"
 
 
-def _slider_params():
-    if SLIDER_PAGES or not PAGES:
-        return _origin_params(SLIDER_PAGES)
-    return [
-        pytest.param(
-            None,
-            None,
-            id="no-slider-pages",
-            marks=pytest.mark.skip(
-                reason="no page of the built book has a bp-frames slider yet "
-                "(test_slider_check_on_contract_fixture still checks the contract)"
-            ),
-        )
-    ]
-
-
-@pytest.mark.parametrize(("origin", "page"), _slider_params())
-def test_sliders_move(reports, origin, page):
-    sliders = reports(origin, page).sliders
-    assert sliders, (
-        f"{page} has a bp-frames slider in its HTML but none was found"
-    )
-    problems = [
-        f"slider {s['index']}: {p}" for s in sliders for p in s["problems"]
-    ]
-    assert not problems, f"{page} ({origin}):{_listing(problems)}"
-
-
 @pytest.mark.parametrize(
     ("origin", "page"), _or_missing_origins(EXPLORER_PAGES)
 )
@@ -482,68 +450,6 @@ def test_search_works_offline(book, server, book_browser, origin):
 # --------------------------------------------------------------------------
 # The checks themselves, on pages made here, on a page made here that follows the contract
 # --------------------------------------------------------------------------
-
-
-def _svg(text: str) -> str:
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40">'
-        f'<text x="10" y="25">{text}</text></svg>'
-    )
-    return "data:image/svg+xml," + urllib.parse.quote(svg)
-
-
-def _explorer_html(frames: list[str], wired: bool) -> str:
-    script = """
-<script>
-document.querySelectorAll("figure.bp-frames").forEach(function (fig) {
-  var s = fig.querySelector(".bp-frames-slider"),
-      im = fig.querySelector(".bp-frames-image"),
-      out = fig.querySelector(".bp-frames-value"),
-      frames = JSON.parse(fig.dataset.frames);
-  s.addEventListener("input", function () {
-    im.src = frames[+s.value]; out.textContent = "w = " + s.value;
-  });
-});
-</script>"""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Explorer contract</title></head>
-<body><main>
-<figure class="bp-frames" data-frames="{html.escape(json.dumps(frames))}">
-  <img class="bp-frames-image" src="{frames[0]}" alt="Loss for weight w">
-  <label>w <input type="range" class="bp-frames-slider"
-         min="0" max="{len(frames) - 1}" step="1" value="0"></label>
-  <output class="bp-frames-value">w = 0</output>
-  <figcaption>Move the slider.</figcaption>
-</figure>
-{script if wired else ""}
-</main></body></html>"""
-
-
-def test_slider_check_on_contract_fixture(book_browser, tmp_path):
-    frames = [_svg(f"frame {k}") for k in range(4)]
-    good = tmp_path / "good.html"
-    good.write_text(_explorer_html(frames, wired=True), encoding="utf-8")
-    dead = tmp_path / "dead.html"
-    dead.write_text(_explorer_html(frames, wired=False), encoding="utf-8")
-
-    report = book_browser.visit(good.as_uri(), axe=True)
-    assert len(report.sliders) == 1
-    assert report.sliders[0]["problems"] == []
-    assert report.sliders[0]["outputs"] == ["w = 0", "w = 1", "w = 0"]
-    assert not report.console_errors and not report.external_requests
-    assert not [
-        v
-        for v in report.axe_violations
-        if v["impact"] in ("serious", "critical")
-    ]
-
-    # The check must notice a slider whose script is missing.
-    report = book_browser.visit(dead.as_uri())
-    problems = report.sliders[0]["problems"]
-    assert any("src did not change" in p for p in problems), problems
-    assert any("output text did not change" in p for p in problems), (
-        problems
-    )
 
 
 def _explorer_page(tmp_path, name, body):
