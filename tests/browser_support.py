@@ -714,20 +714,32 @@ class BookBrowser:
                 report.action = action(page)
             if checks:
                 # Anything the page still fetches late is recorded above.
-                try:
-                    page.wait_for_load_state("networkidle")
-                except Exception:  # noqa: BLE001 - Playwright's TimeoutError
-                    # Name what is still loading instead of a bare timeout.
+                # Wait until no request of ours has been in flight for
+                # QUIET_MS (Playwright's own "networkidle" sometimes never
+                # fired on a busy machine with nothing in flight).
+                if not wait_until_quiet(page, pending):
                     report.failed_local.append(
-                        "network not idle after 20 s; in flight: "
-                        + (
-                            ", ".join(short(u) for u in pending)
-                            or "nothing"
-                        )
+                        f"network not quiet after {TIMEOUT_MS // 1000} s; "
+                        "in flight: " + ", ".join(short(u) for u in pending)
                     )
         finally:
             page.close()
         return report
+
+
+QUIET_MS = 500
+
+
+def wait_until_quiet(page, pending: list[str]) -> bool:
+    """Return True once `pending` has stayed empty for QUIET_MS, False after TIMEOUT_MS."""
+    quiet, waited, step = 0, 0, 50
+    while waited < TIMEOUT_MS:
+        page.wait_for_timeout(step)  # lets Playwright deliver events
+        waited += step
+        quiet = quiet + step if not pending else 0
+        if quiet >= QUIET_MS:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------
