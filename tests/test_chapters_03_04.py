@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from chapter_support import execute_chapters
 
 
 def logistic(z):
@@ -335,20 +336,7 @@ CHAPTER_FILES = {
 @pytest.fixture(scope="module")
 def executed():
     """Execute chapters 3 and 4 in a fresh kernel started in chapters/."""
-    import jupytext
-    import nbclient
-
-    notebooks = {}
-    for number, path in CHAPTER_FILES.items():
-        nb = jupytext.read(path)
-        nbclient.NotebookClient(
-            nb,
-            timeout=300,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        ).execute()
-        notebooks[number] = nb
-    return notebooks
+    return execute_chapters(CHAPTER_FILES)
 
 
 def glued(nb):

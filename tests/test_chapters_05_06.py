@@ -15,6 +15,7 @@ import pytest
 
 import backprop as bp
 from backprop import symbolic
+from chapter_support import execute_chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {
@@ -368,20 +369,7 @@ def test_exercise_6_4_identical_units_stay_identical():
 @pytest.fixture(scope="module")
 def executed():
     """Execute both chapters in a fresh kernel started in chapters/, as the book build does."""
-    import jupytext
-    import nbclient
-
-    notebooks = {}
-    for number, path in CHAPTERS.items():
-        nb = jupytext.read(path)
-        nbclient.NotebookClient(
-            nb,
-            timeout=300,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        ).execute()
-        notebooks[number] = nb
-    return notebooks
+    return execute_chapters(CHAPTERS)
 
 
 def outputs(nb):

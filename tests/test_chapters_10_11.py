@@ -17,22 +17,7 @@ import sympy as sp
 
 import backprop as bp
 from backprop import gradcheck
-
-
-def centred_differences(cost, arrays, eps=1e-6):
-    out = []
-    for P in arrays:
-        G = np.zeros_like(P)
-        for idx in np.ndindex(P.shape):
-            old = P[idx]
-            P[idx] = old + eps
-            up = cost()
-            P[idx] = old - eps
-            down = cost()
-            P[idx] = old
-            G[idx] = (up - down) / (2 * eps)
-        out.append(G)
-    return out
+from chapter_support import centred_differences
 
 
 def test_digit_classifier_size_by_hand():

@@ -14,6 +14,7 @@ import pytest
 
 import backprop as bp
 from backprop import gradcheck, mistakes
+from chapter_support import centred_differences
 
 KEYS = list(mistakes.MISTAKES)
 
@@ -246,19 +247,7 @@ def test_sigma_prime_of_a_is_harmless_for_relu_and_identity_hidden_layers():
 
 def numerical_gradient_of(cost, net, eps=1e-6):
     """Centred differences of cost() over every weight and bias of net."""
-    out = []
-    for P in [*net.weights, *net.biases]:
-        G = np.zeros_like(P)
-        for idx in np.ndindex(P.shape):
-            old = P[idx]
-            P[idx] = old + eps
-            up = cost()
-            P[idx] = old - eps
-            down = cost()
-            P[idx] = old
-            G[idx] = (up - down) / (2 * eps)
-        out.append(G)
-    return out
+    return centred_differences(cost, [*net.weights, *net.biases], eps)
 
 
 def test_accumulated_gradients_pass_once_then_double():
