@@ -458,10 +458,17 @@ def answers(problem):
     return [values[f"{names[q]}{layer}"] for q, layer in problem.asks]
 
 
+#: Mistakes that change one quantity only: key -> that [quantity, layer].
+ONLY = {"output_error_in_first_layer": ["dW", 1]}
+
+
 def recognised(problem):
-    """Return, for each ask, the keys of VARIANTS it recognises (KINDS)."""
+    """Return, for each ask, the keys of VARIANTS it recognises (KINDS, ONLY)."""
     lists = KINDS[problem.kind]["mistakes"]
-    return [list(keys) for keys in lists]
+    return [
+        [k for k in keys if ONLY.get(k, list(ask)) == list(ask)]
+        for ask, keys in zip(problem.asks, lists)
+    ]
 
 
 def mistake_answers(problem):
@@ -667,6 +674,7 @@ def config(kind):
         "m": spec["m"],
         "asks": spec["asks"],
         "mistakes": spec["mistakes"],
+        "only": ONLY,
         "variants": {
             key: {
                 "id": v.id,

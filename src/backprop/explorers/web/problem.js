@@ -68,12 +68,20 @@ const problems = {
     if (q === "dW") return dWs[layer - 1];
     return dbs[layer - 1]; // with m = 1 the bias gradient is δ
   },
+  // The keys of the mistakes ask number s recognises (config.mistakes,
+  // config.only): recognised.
+  recognised(config, ask, s) {
+    return config.mistakes[s].filter((k) => {
+      const only = config.only[k];
+      return !only || (only[0] === ask[0] && only[1] === ask[1]);
+    });
+  },
   // For each ask, {variant key: that mistake's numbers}: mistake_answers.
   mistakeAnswers(problem, config) {
     const done = {};
     return problem.asks.map((ask, s) => {
       const numbers = {};
-      for (const key of config.mistakes[s]) {
+      for (const key of problems.recognised(config, ask, s)) {
         done[key] ||= mistakes[key](problem, problem.X, problem.Y);
         numbers[key] = problems.pick(ask, done[key]);
       }
