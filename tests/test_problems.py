@@ -21,7 +21,9 @@ from backprop import mistakes, problems
 from chapter_support import centred_differences
 
 CHAPTER_9 = (
-    Path(__file__).resolve().parents[1] / "chapters" / "09_common_mistakes.md"
+    Path(__file__).resolve().parents[1]
+    / "chapters"
+    / "09_common_mistakes.md"
 )
 KINDS = list(problems.KINDS)
 SEEDS = [0, 1, 7, 123, 2**31, 2**32 - 1]
@@ -59,7 +61,10 @@ def fmt(values, digits):
 def test_draw_is_reproducible_and_short(kind):
     for seed in SEEDS:
         p, q = problems.draw(kind, seed), problems.draw(kind, seed)
-        for A, B in zip([*p.weights, *p.biases, p.X, p.Y], [*q.weights, *q.biases, q.X, q.Y]):
+        for A, B in zip(
+            [*p.weights, *p.biases, p.X, p.Y],
+            [*q.weights, *q.biases, q.X, q.Y],
+        ):
             assert np.array_equal(A, B)
         for W in p.weights:
             assert W.shape == (2, 2)
@@ -71,21 +76,33 @@ def test_draw_is_reproducible_and_short(kind):
         assert p.X.shape == (2, problems.KINDS[kind]["m"])
         assert np.allclose(p.X * 10, np.round(p.X * 10), atol=1e-12)
         assert np.all(p.X != 0)
-        assert np.all(p.Y.sum(axis=0) == 1) and set(np.unique(p.Y)) <= {0, 1}
+        assert np.all(p.Y.sum(axis=0) == 1) and set(np.unique(p.Y)) <= {
+            0,
+            1,
+        }
         assert all(1 <= layer <= 2 for _, layer in p.asks)
-        assert all(np.all(np.abs(v) >= problems.SMALLEST) for v in problems.answers(p))
+        assert all(
+            np.all(np.abs(v) >= problems.SMALLEST)
+            for v in problems.answers(p)
+        )
 
 
 def test_seeds_give_different_problems():
     drawn = {
-        tuple(np.concatenate([W.ravel() for W in problems.draw("backward", s).weights]))
+        tuple(
+            np.concatenate(
+                [W.ravel() for W in problems.draw("backward", s).weights]
+            )
+        )
         for s in range(20)
     }
     assert len(drawn) >= 18
 
 
 def test_weight_gradient_asks_both_layers():
-    layers = {problems.draw("weight_gradient", s).asks[0][1] for s in range(30)}
+    layers = {
+        problems.draw("weight_gradient", s).asks[0][1] for s in range(30)
+    }
     assert layers == {1, 2}
 
 
@@ -112,8 +129,12 @@ def test_answers_equal_centred_differences(kind):
     for seed in SEEDS:
         p = problems.draw(kind, seed)
         net = p.network()
-        dWs = centred_differences(lambda: net.loss(p.X, p.Y), net.weights)
-        dbs = centred_differences(lambda: net.loss(p.X, p.Y), net.biases)
+
+        def cost(net=net, p=p):
+            return net.loss(p.X, p.Y)
+
+        dWs = centred_differences(cost, net.weights)
+        dbs = centred_differences(cost, net.biases)
         for (quantity, layer), got in zip(p.asks, problems.answers(p)):
             # δˡ = ∂Cₓ/∂zˡ = ∂Cₓ/∂bˡ for one example (z = W a + b)
             want = dWs[layer - 1] if quantity == "dW" else dbs[layer - 1]
@@ -139,7 +160,9 @@ def hand_mistakes(p, ask):
         "output_sigma_prime_of_activation": (a2 - Y) * sigmoid_prime(a2),
         "cached_output_changed_in_place": c * c * (1 - c),
     }
-    wrong_d1 = {k: (W2.T @ v) * sigmoid_prime(z1) for k, v in wrong_d2.items()}
+    wrong_d1 = {
+        k: (W2.T @ v) * sigmoid_prime(z1) for k, v in wrong_d2.items()
+    }
     wrong_d1["missing_transpose"] = (W2 @ d2) * sigmoid_prime(z1)
     wrong_d1["sigma_prime_of_activation"] = (W2.T @ d2) * sigmoid_prime(a1)
     delta = {1: d1, 2: d2}[layer]
@@ -149,9 +172,13 @@ def hand_mistakes(p, ask):
     if quantity == "delta":
         out.update(wrong_delta)
     elif quantity == "db":
-        out = {k: v.mean(axis=1, keepdims=True) for k, v in wrong_delta.items()}
+        out = {
+            k: v.mean(axis=1, keepdims=True) for k, v in wrong_delta.items()
+        }
         out["bias_averaged_twice"] = delta.mean(axis=1, keepdims=True) / m
-        out["bias_gradient_without_1_over_m"] = delta.sum(axis=1, keepdims=True)
+        out["bias_gradient_without_1_over_m"] = delta.sum(
+            axis=1, keepdims=True
+        )
     else:
         out = {k: v @ a_prev.T / m for k, v in wrong_delta.items()}
         out["weight_gradient_without_1_over_m"] = delta @ a_prev.T
@@ -170,8 +197,12 @@ def test_mistake_numbers_equal_the_wrong_formulas(kind):
             hand = hand_mistakes(p, ask)
             assert numbers, ask
             for key, values in numbers.items():
-                assert key in hand, f"{kind} {ask}: no hand formula for {key}"
-                np.testing.assert_allclose(values, hand[key], rtol=1e-12, atol=1e-15)
+                assert key in hand, (
+                    f"{kind} {ask}: no hand formula for {key}"
+                )
+                np.testing.assert_allclose(
+                    values, hand[key], rtol=1e-12, atol=1e-15
+                )
 
 
 def test_mistakes_come_from_the_catalogue():
@@ -212,13 +243,21 @@ def test_each_mistake_is_named(kind):
                 ids = {
                     problems.VARIANTS[k].id
                     for k in problems.recognised(p)[step]
-                    if np.all(np.abs(np.array([float(t) for t in typed.values()]) - hand[k].ravel())
-                              <= 0.01 * np.abs(hand[k].ravel()) + 1e-12)
+                    if np.all(
+                        np.abs(
+                            np.array([float(t) for t in typed.values()])
+                            - hand[k].ravel()
+                        )
+                        <= 0.01 * np.abs(hand[k].ravel()) + 1e-12
+                    )
                 }
                 assert got["verdict"] in ids, (seed, step, key, got)
                 shared += len(ids) > 1
                 v = problems.VARIANTS[got["variant"]]
-                assert got["anchor"] == v.anchor and got["section"] == v.section
+                assert (
+                    got["anchor"] == v.anchor
+                    and got["section"] == v.section
+                )
     print(f"\n{kind}: {shared} typed mistakes matched two ids")
 
 
@@ -269,7 +308,16 @@ def test_minus_signs_and_commas_are_read():
     assert problems.parse_entry(" -0,25 ") == -0.25
     assert problems.parse_entry("+.5e-1") == 0.05
     assert problems.parse_entry("1e-3") == 0.001
-    for bad in ["", "e3", "--1", "1 2", "0x10", "1_000", None, float("nan")]:
+    for bad in [
+        "",
+        "e3",
+        "--1",
+        "1 2",
+        "0x10",
+        "1_000",
+        None,
+        float("nan"),
+    ]:
         assert problems.parse_entry(bad) is None
 
 
@@ -311,7 +359,9 @@ def chapter_9_sections():
         },
     )
     return {
-        i: s[0].astext() for s in doc.findall(nodes.section) for i in s["ids"]
+        i: s[0].astext()
+        for s in doc.findall(nodes.section)
+        for i in s["ids"]
     }
 
 
@@ -325,7 +375,18 @@ def test_every_link_points_at_its_section_of_chapter_9():
 
 # -- state, widget, book HTML ------------------------------------------------------------
 
-CONTRACT = {"sizes", "hidden", "output", "loss", "weights", "biases", "X", "Y", "seed", "ask"}
+CONTRACT = {
+    "sizes",
+    "hidden",
+    "output",
+    "loss",
+    "weights",
+    "biases",
+    "X",
+    "Y",
+    "seed",
+    "ask",
+}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -341,7 +402,10 @@ def test_state_keeps_the_contract(kind):
     html = w.book_html()
     assert f'data-problem="{kind}"' in html
     assert html.count("<script") == 2
-    assert "</script" not in html.split('class="bp-data">', 1)[1].split("</script>", 1)[0]
+    assert (
+        "</script"
+        not in html.split('class="bp-data">', 1)[1].split("</script>", 1)[0]
+    )
 
 
 def test_backward_asks_four_quantities_in_turn():
@@ -349,9 +413,16 @@ def test_backward_asks_four_quantities_in_turn():
     p = w.problem
     names = []
     for step, right in enumerate(problems.answers(p)):
-        w.controls = {**w.controls, "step": step, "entries": {}, "checked": False}
+        w.controls = {
+            **w.controls,
+            "step": step,
+            "entries": {},
+            "checked": False,
+        }
         names.append((w.state["ask"]["quantity"], w.state["ask"]["layer"]))
-        assert len(w.state["given"]) == 10 + step  # solved quantities join the givens
+        assert (
+            len(w.state["given"]) == 10 + step
+        )  # solved quantities join the givens
         assert w.check(fmt(right, 4))["verdict"] == "correct"
     assert names == [("delta", 2), ("dW", 2), ("delta", 1), ("dW", 1)]
 
@@ -360,9 +431,15 @@ def test_widget_check_and_repr():
     w = problems.show("bias_gradient", seed=11)
     right = problems.answers(w.problem)[0]
     assert w.check(fmt(right / 2, 4))["verdict"] == "bias_averaged_twice"
-    assert w.check(fmt(right * 2, 4))["verdict"] == "bias_gradient_without_1_over_m"
+    assert (
+        w.check(fmt(right * 2, 4))["verdict"]
+        == "bias_gradient_without_1_over_m"
+    )
     assert w.state["checked"] is True
-    assert repr(w) == "Practice problem (bias_gradient, seed 11): compute ∂C/∂b²"
+    assert (
+        repr(w)
+        == "Practice problem (bias_gradient, seed 11): compute ∂C/∂b²"
+    )
     bundle = w._repr_mimebundle_()
     assert "text/html" in bundle and bundle["text/plain"] == repr(w)
 

@@ -43,7 +43,9 @@ def browser(playwright_session):
 
 
 def _write_page(folder, replace=None):
-    parts = [problems.show(kind, seed=1).book_html() for kind in problems.KINDS]
+    parts = [
+        problems.show(kind, seed=1).book_html() for kind in problems.KINDS
+    ]
     text = "\n".join(parts)
     if replace is not None:
         old, new = replace
@@ -241,13 +243,15 @@ def test_typed_answers_get_their_verdicts(page, kind):
     got = page.evaluate(JS_TYPE, [kind, jobs, N_STATES])
     counts = {"mistake": 0, "shared": 0, "same as right": 0}
     states = 0
-    for n, (job, exp_seed, got_seed) in enumerate(zip(jobs, expected, got)):
+    for job, exp_seed, got_seed in zip(jobs, expected, got):
         for s, (exp_step, got_step) in enumerate(zip(exp_seed, got_seed)):
             for entries, (what, key, ids), result in zip(
                 job["steps"][s], exp_step, got_step
             ):
                 where = f"{kind} seed {job['seed']} step {s} {what} {key}"
-                assert result["verdict"] in ids, f"{where}: {result['verdict']}"
+                assert result["verdict"] in ids, (
+                    f"{where}: {result['verdict']}"
+                )
                 if what == "mistake":
                     counts["mistake"] += 1
                     counts["shared"] += len(ids) > 1
@@ -330,7 +334,10 @@ def test_broken_engine_rule_is_caught(browser, tmp_path):
     finally:
         context.close()
     mismatches = sum(
-        not _close(g["answers"][0], problems.answers(problems.draw("hidden_error", s))[0])
+        not _close(
+            g["answers"][0],
+            problems.answers(problems.draw("hidden_error", s))[0],
+        )
         for s, g in zip(seeds, got)
         if g["attempt"] == problems.draw("hidden_error", s).attempt
     )

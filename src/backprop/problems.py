@@ -74,7 +74,10 @@ _OUTPUT = [
     "cached_output_changed_in_place",
 ]
 _HIDDEN = ["missing_transpose", "sigma_prime_of_activation"]
-_WEIGHT = ["row_convention_weight_gradient", "activation_for_the_layer_input"]
+_WEIGHT = [
+    "row_convention_weight_gradient",
+    "activation_for_the_layer_input",
+]
 
 #: kind -> m, the asked quantities [quantity, layer] (layer 0: drawn,
 #: 1 or 2), the mistakes recognised for each, and the chapter.
@@ -344,9 +347,7 @@ class Problem:
 
 def _check_kind(kind):
     if kind not in KINDS:
-        raise ValueError(
-            f"kind must be one of {list(KINDS)}; got {kind!r}"
-        )
+        raise ValueError(f"kind must be one of {list(KINDS)}; got {kind!r}")
 
 
 def _check_seed(seed):
@@ -587,9 +588,15 @@ def judge(problem, entries, step=0):
                 "anchor": v.anchor,
                 "section": v.section,
             }
-    wrong = [k for k, x in zip(keys, np.ravel(right)) if not close(typed[k], x)]
+    wrong = [
+        k for k, x in zip(keys, np.ravel(right)) if not close(typed[k], x)
+    ]
     ok = [k for k in keys if k not in wrong]
-    rest = f"; {_listing(ok)} {'is' if len(ok) == 1 else 'are'} right" if ok else ""
+    rest = (
+        f"; {_listing(ok)} {'is' if len(ok) == 1 else 'are'} right"
+        if ok
+        else ""
+    )
     return {
         "verdict": "unknown",
         "message": f"{'Entry' if len(wrong) == 1 else 'Entries'} "
@@ -697,7 +704,12 @@ def config(kind):
 
 def default_controls(seed=0):
     """Return the controls of a fresh problem: seed, first step, nothing typed."""
-    return {"seed": _check_seed(seed), "step": 0, "entries": {}, "checked": False}
+    return {
+        "seed": _check_seed(seed),
+        "step": 0,
+        "entries": {},
+        "checked": False,
+    }
 
 
 def _values(problem):
@@ -786,7 +798,10 @@ def _script_text(text):
 
 
 def _matrix_text(values):
-    rows = ["  ".join(f"{v:.5g}".replace("-", "−") for v in row) for row in values]
+    rows = [
+        "  ".join(f"{v:.5g}".replace("-", "−") for v in row)
+        for row in values
+    ]
     return " ; ".join(rows)
 
 
