@@ -81,6 +81,7 @@ def test_draw_is_reproducible_and_short(kind):
             1,
         }
         assert all(1 <= layer <= 2 for _, layer in p.asks)
+        assert p.weights[1][0, 1] != p.weights[1][1, 0]  # W² not symmetric
         assert all(
             np.all(np.abs(v) >= problems.SMALLEST)
             for v in problems.answers(p)

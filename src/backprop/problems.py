@@ -403,13 +403,17 @@ def draw(kind, seed):
     """Return the Problem of kind drawn from seed (the page draws the same).
 
     Attempts follow one another until every entry of every answer is at
-    least SMALLEST in size (so that 1 % of it is more than rounding).
+    least SMALLEST in size (so that 1 % of it is more than rounding) and
+    W² is not symmetric (else W² δ² = (W²)ᵀ δ² hides a missing transpose).
     """
     _check_kind(kind)
     seed = _check_seed(seed)
     for a in range(ATTEMPTS):
         problem = _attempt(kind, seed, a)
-        if all(np.all(np.abs(v) >= SMALLEST) for v in answers(problem)):
+        W2 = problem.weights[1]
+        if W2[0, 1] != W2[1, 0] and all(
+            np.all(np.abs(v) >= SMALLEST) for v in answers(problem)
+        ):
             return problem
     return problem
 

@@ -45,7 +45,8 @@ const problems = {
     let problem;
     for (let a = 0; a < config.attempts; a++) {
       problem = problems.attempt(config, seed, a);
-      const ok = problems.answers(problem).every((v) =>
+      const W2 = problem.weights[1];
+      const ok = W2[0][1] !== W2[1][0] && problems.answers(problem).every((v) =>
         v.every((row) => row.every((x) => Math.abs(x) >= config.smallest)));
       if (ok) return problem;
     }
