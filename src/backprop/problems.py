@@ -20,6 +20,19 @@ typed entries are right, which mistake they show, or which are wrong.
 `show(kind, seed)` returns the widget: one view (web/problem.js) that the
 package feeds in JupyterLab and that web/engine.js and web/mistakes.js
 feed in the HTML book.
+
+The page's contract (issue 17), for tests and readers' tools: the root
+element carries `data-problem` (the kind) and `data-state`, the JSON of
+`state(config, controls)`: `sizes`, `hidden`, `output`, `loss`, `weights`,
+`biases` (lists of rows), `X`, `Y` (one example per column), `seed`,
+`ask` = {"quantity": "delta" | "db" | "dW", "layer": l} (1-based; in a
+backward pass the quantity asked now), the given values and, after a
+check, `verdict`. Each answer field is an `input[data-entry="i,j"]`
+(1-based row and column; a vector's are "i,1"); the buttons carry
+`data-action="check"`, `"new"` (the next seed) and, in a backward pass
+once a quantity is right, `"next"`. After a check the root carries
+`data-verdict`: "correct", the id of the mistake recognised, "unknown" or
+"invalid".
 """
 
 from __future__ import annotations
@@ -457,7 +470,7 @@ def _pick(ask, dWs, dbs, m):
 
 
 def answers(problem):
-    """Return the right answer of each ask, in order (arrays), by the rules."""
+    """Return the right answer of each ask, in order (arrays), by the rules (chapters 3-6)."""
     values = backward_values(problem)
     names = {"delta": "delta", "db": "db", "dW": "dW"}
     return [values[f"{names[q]}{layer}"] for q, layer in problem.asks]
@@ -478,7 +491,11 @@ def recognised(problem):
 
 def mistake_answers(problem):
     """Return, for each ask, {variant key: the numbers that mistake gives},
-    each computed by the catalogue's wrong gradient function (chapter 9)."""
+    each computed by the catalogue's wrong gradient function (chapter 9).
+
+    With m = 1 a δ is read from the mistake's bias gradient (the mean of
+    one column is the column); ∂C/∂b and ∂C/∂W are read directly.
+    """
     net = problem.network()
     out = []
     cache = {}
