@@ -6,6 +6,7 @@
     network       MLP: forward pass and the rules composed   (chapters 1, 7)
     gradcheck     centered finite differences                (chapter 8)
     symbolic      SymPy verification of every rule           (chapters 2-8)
+    problems      practice problems that name the mistake    (chapters 3-7, 9)
 
 Heavier modules (plots, explorers, data, training, ...) load on first use,
 so `import backprop` stays quick.
@@ -37,6 +38,7 @@ _LAZY = {
     "row_convention",
     "tables",
     "worked_example",
+    "problems",
 }
 
 
