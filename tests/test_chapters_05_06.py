@@ -430,7 +430,8 @@ def test_chapter_sympy_summary_table(executed, number, column, entries):
     folded = [
         c
         for c in executed[number].cells
-        if c.cell_type == "code" and "hide-cell" in c.metadata.get("tags", [])
+        if c.cell_type == "code"
+        and "hide-cell" in c.metadata.get("tags", [])
     ]
     assert any(
         "**rule" in o.get("data", {}).get("text/markdown", "")
