@@ -239,7 +239,7 @@ def cost_from_layer_by_hand(net, l, Z, Y):
 def test_batch_errors_are_m_times_the_gradient_of_the_mean_cost(
     sizes, hidden, output, loss
 ):
-    """Chapter 1: Δ^l = m ∂C/∂Z^l, with ∂C/∂Z^l by centred differences."""
+    """Chapter 2: Δ^l = m ∂C/∂Z^l, with ∂C/∂Z^l by centred differences."""
     net = randomise(
         bp.MLP(sizes, hidden=hidden, output=output, loss=loss, seed=0),
         seed=5,
@@ -334,10 +334,37 @@ def test_two_routes_are_summed():
 
 
 def test_cross_entropy_cancels_sigma_prime():
+    """Chapter 3, exercise 3 (it was chapter 2's exercise 1 too)."""
     b, w, x, y = sp.symbols("b w x y", real=True)
     a = 1 / (1 + sp.exp(-(w * x + b)))
     C = -(y * sp.log(a) + (1 - y) * sp.log(1 - a))
     assert sp.simplify(sp.diff(C, b) - (a - y)) == 0
+
+
+def test_max_node_routes_the_gradient():
+    """Chapter 2, exercise 1: max sends g to the larger input, 0 to the other."""
+    rng = np.random.default_rng(8)
+    h = 1e-6
+    for _ in range(50):
+        z = rng.normal(size=2)
+        if abs(z[0] - z[1]) < 1e-3:
+            continue  # a tie: no derivative
+        y = rng.normal()
+
+        def C(v, y=y):
+            return 0.5 * (np.max(v) - y) ** 2
+
+        g = np.max(z) - y  # upstream gradient ∂C/∂u
+        fd = [(C(z + h * e) - C(z - h * e)) / (2 * h) for e in np.eye(2)]
+        routed = [g * (z[0] > z[1]), g * (z[1] > z[0])]
+        np.testing.assert_allclose(fd, routed, atol=1e-8)
+        # a wrong rule that splits g between the inputs fails
+        assert not np.allclose(fd, [g / 2, g / 2], atol=1e-8)
+    # ReLU is max(z, 0): its local gradient is the package's σ'
+    z = np.linspace(-3, 3, 60)
+    np.testing.assert_array_equal(
+        bp.activations.relu_prime(z), (z > 0).astype(float)
+    )
 
 
 def numerical(net, X, Y, h=1e-6):
@@ -547,6 +574,80 @@ def test_glue_names_in_the_prose_are_glued_in_a_cell():
         used = set(re.findall(r"\{glue:text\}`([a-z_0-9]+)", text))
         glued = set(re.findall(r'glue\(\s*"([a-z_0-9]+)"', text))
         assert used and used <= glued, (name, used - glued)
+
+
+def test_the_factor_m_is_derived_once_in_chapter_2():
+    """W2: chapter 1 only points to it; chapters 3, 5, 6 reference it."""
+    one = (CHAPTERS / "01_notation_forward.md").read_text()
+    two = (CHAPTERS / "02_chain_rule.md").read_text()
+    assert "factor $m$" not in one and "net.backward" not in one
+    assert "### The errors of a batch, and a factor $m$" in two
+    displayed = r"\Delta^l = m\,\frac{\partial C}{\partial Z^l}"
+    for name in sorted(CHAPTERS.glob("0[1-6]_*.md")):
+        count = name.read_text().count(displayed)
+        assert count == (1 if name.name.startswith("02") else 0), name
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in CHAPTERS.glob("0[1-6]_*.md"))
+)
+def test_pytorch_z_grad_comes_with_retain_grad(name):
+    """E4: Z is a non-leaf tensor; without retain_grad() its .grad is None."""
+    for paragraph in (CHAPTERS / name).read_text().split("\n\n"):
+        if re.search(r"`[Zz]\.grad`", paragraph) and "PyTorch" in paragraph:
+            assert "retain_grad()" in paragraph, paragraph[:80]
+
+
+@pytest.fixture(scope="module")
+def chapter_2():
+    from chapter_support import execute_chapters
+
+    return execute_chapters({2: CHAPTERS / "02_chain_rule.md"})[2]
+
+
+def glued_values(nb):
+    import ast
+
+    values = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                text = o["data"]["application/papermill.record/text/plain"]
+                values[name] = ast.literal_eval(text)
+    return values
+
+
+def test_chapter_2_factor_m_check_against_an_own_backward_pass(chapter_2):
+    """The moved cell: Δ^l from a hand backward pass, ∂C/∂Z by differences."""
+    g = glued_values(chapter_2)
+    net = bp.MLP([2, 3, 2], hidden="sigmoid", output="identity", seed=0)
+    net.biases = [
+        np.array([[0.1], [-0.2], [0.3]]),
+        np.array([[0.5], [-0.5]]),
+    ]
+    X = np.array([[0.5, -1.0, 2.0, 0.0], [1.5, 0.3, -0.7, -1.0]])
+    Y = np.array([[1.0, 0.0, 0.5, -1.0], [0.0, 1.0, 0.5, 1.0]])
+    z, a = forward_by_hand(net, X)
+    D = {2: a[2] - Y}
+    D[1] = (net.weights[1].T @ D[2]) * a[1] * (1 - a[1])
+    h = 1e-6
+    for l in (1, 2):
+        fd = np.zeros_like(z[l])
+        for idx in np.ndindex(z[l].shape):
+            E = np.zeros_like(z[l])
+            E[idx] = h
+            fd[idx] = (
+                cost_from_layer_by_hand(net, l, z[l] + E, Y)
+                - cost_from_layer_by_hand(net, l, z[l] - E, Y)
+            ) / (2 * h)
+        np.testing.assert_allclose(D[l] / fd, 4.0, rtol=1e-5)
+    assert g["batch_m"] == 4
+    assert g["delta_m_ratio"] == pytest.approx(4.0, rel=1e-5)
+    assert g["delta_m_gap"] < 1e-6
+    # the merging sums: both match, one path or one column alone does not
+    assert g["merge_gap"] < 1e-6
+    assert g["one_path_off"] > 1e-3 and g["one_column_off"] > 1e-3
 
 
 def test_chapter_2_places_the_explorer_under_its_heading():

@@ -404,6 +404,42 @@ def test_chapter_shows_sympy_verdicts(executed, number, rule, entries):
     assert sum(int(s.split(" of ")[1].split()[0]) for s in shown) == entries
 
 
+@pytest.mark.parametrize(
+    "number,column,entries",
+    [(5, "biases equal to", 10), (6, "weights equal to", 24)],
+)
+def test_chapter_sympy_summary_table(executed, number, column, entries):
+    """N12: one summary table says what the folded details say."""
+    tables = [
+        o["data"]["text/markdown"]
+        for o in outputs(executed[number])
+        if column in o.get("data", {}).get("text/markdown", "")
+    ]
+    assert len(tables) == 1
+    rows = [r for r in tables[0].splitlines()[2:] if r.startswith("|")]
+    assert len(rows) == 2
+    total = 0
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        verified, of = re.fullmatch(r"(\d+) of (\d+)", cells[1]).groups()
+        assert verified == of
+        total += int(of)
+        assert float(cells[2].split()[0]) < 1e-12 and "correct" in cells[2]
+    assert total == entries
+    # the details are folded away, not shown next to the summary
+    folded = [
+        c
+        for c in executed[number].cells
+        if c.cell_type == "code"
+        and "hide-cell" in c.metadata.get("tags", [])
+    ]
+    assert any(
+        "**rule" in o.get("data", {}).get("text/markdown", "")
+        for c in folded
+        for o in c.get("outputs", [])
+    )
+
+
 @pytest.mark.parametrize("number", [5, 6])
 def test_chapter_numbers_agree(executed, number):
     text = "".join(
