@@ -11,7 +11,7 @@ What is left out before searching: code (``code``, ``pre``), scripts and
 styles, and math (``math`` elements and the elements of class ``math``,
 whose ``\\(..\\)`` and ``\\[..\\]`` MathJax typesets in the browser). What is
 searched for: ``$..$`` and ``$$``, a ``$`` before a TeX command, a
-TeX command (``\\delta``) or a ``^{`` or ``_{`` outside math, ``\\(``,
+TeX command (``\\delta``) outside math, ``\\(``,
 ``\\[``, ``:::``, the roles ``{glue``, ``{ref}``, ``{doc}``, ``{eval}``, ``{math}``, ``{numref}``, and
 a directive fence ``````{``.
 
@@ -43,7 +43,6 @@ SOURCE = [
     ),
     ("a dollar opening TeX", re.compile(r"\$\\[A-Za-z]")),
     ("a TeX command outside math", re.compile(r"\\[A-Za-z]{2,}")),
-    ("a TeX sub- or superscript", re.compile(r"[\^_]\{")),
     ("a TeX inline-math opener \\(", re.compile(r"\\\(")),
     ("a TeX display-math opener \\[", re.compile(r"\\\[")),
     ("a MyST colon fence :::", re.compile(r":::")),

@@ -21,6 +21,7 @@ to the update p − η g.
 import difflib
 import html
 import inspect
+import re
 import textwrap
 import warnings
 from collections.abc import Callable
@@ -1026,8 +1027,7 @@ def _compare(grad, net, X, Y, nWs, nbs, calls=1):
             for _ in range(calls):
                 dWs, dbs = grad(net, X, Y)
     except ValueError as err:
-        first = str(err).splitlines()[0]
-        return Comparison({}, None, f"shape error: {first}")
+        return Comparison({}, None, f"shape error: {_short_error(err)}")
     got, ref = [*dWs, *dbs], [*nWs, *nbs]
     errors, shapes = {}, {}
     for name, g, r in zip(names, got, ref):
@@ -1053,6 +1053,15 @@ def _compare(grad, net, X, Y, nWs, nbs, calls=1):
     if not np.isfinite(overall):
         return Comparison(errors, overall, "NaN in the gradient")
     return Comparison(errors, overall)
+
+
+def _short_error(err):
+    """Return the first line of a NumPy shape error, matmul's shortened."""
+    first = str(err).splitlines()[0]
+    sizes = re.search(r"\(size \d+ is different from \d+\)", first)
+    if first.startswith("matmul") and sizes:
+        return f"matmul refuses the shapes {sizes.group(0)}"
+    return first
 
 
 def _describe(net, m):
