@@ -787,3 +787,24 @@ def test_a_large_cost_puts_the_fix_in_the_grey_zone_by_rounding(key):
     # with a larger step the rounding term shrinks and the row passes
     coarse = gradcheck.numerical_gradients(net, X, Y, eps=1e-4)[0][1]
     assert gradcheck.relative_error(dW2, coarse) < gradcheck.GOOD
+
+
+def test_row_convention_twins_run_only_when_a_width_equals_m():
+    """Mistake 11's twins: dZ @ A and W.T @ dZ in row-convention code."""
+    rng = np.random.default_rng(0)
+    n_prev, n_l = 3, 4
+    W = rng.normal(size=(n_prev, n_l))  # the row convention's W
+    for m in (3, 4, 5):
+        A, dZ = rng.normal(size=(m, n_prev)), rng.normal(size=(m, n_l))
+        assert (A.T @ dZ).shape == W.shape  # rule 4, right
+        assert (dZ @ W.T).shape == A.shape  # rule 2, right
+        if m == n_l:  # rule 4 swapped runs, with the wrong shape
+            assert (dZ @ A).shape != W.shape
+        else:
+            with pytest.raises(ValueError):
+                dZ @ A
+        if m == n_prev:  # the column habit in rule 2 runs, wrongly shaped
+            assert (W.T @ dZ).shape != A.shape
+        else:
+            with pytest.raises(ValueError):
+                W.T @ dZ
