@@ -121,3 +121,66 @@ def test_nearest_neighbour_on_the_codes_names_most_digits(digits):
         for c in test.T
     ]
     assert np.mean(np.array(nearest) == digits.y_test) > 0.9
+
+
+@pytest.mark.slow
+def test_the_code_keeps_about_what_8_principal_components_keep(digits):
+    """11, W4: the codes against two baselines computed by scikit-learn."""
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import KNeighborsClassifier
+
+    def one_nn(train, test):  # samples in rows for scikit-learn
+        knn = KNeighborsClassifier(n_neighbors=1).fit(train, digits.y_train)
+        return np.mean(knn.predict(test) == digits.y_test)
+
+    X, X_test = digits.X_train, digits.X_test
+    pca = PCA(n_components=8).fit(X.T)
+    on_pca = one_nn(pca.transform(X.T), pca.transform(X_test.T))
+    on_pixels = one_nn(X.T, X_test.T)
+    net = autoencoder("sigmoid")
+    bp.training.train(net, X, X, 60, 32, 0.5, seed=0, progress=False)
+    codes = lambda A: net.forward(A, return_cache=True).a[2].T
+    on_codes = one_nn(codes(X), codes(X_test))
+    # "about as much class information as 8 principal components"
+    assert abs(on_codes - on_pca) < 0.02
+    assert on_codes <= on_pca + 0.005  # "no better than the linear one"
+    # "and less than the pixels"
+    assert on_pixels > max(on_codes, on_pca) + 0.02
+
+
+@pytest.mark.slow
+def test_the_activations_are_not_ranked_by_a_paired_comparison():
+    """10, N15: McNemar's exact test (scipy) on the digits the nets split."""
+    from scipy.stats import binomtest
+
+    split = bp.data.load_digits(test_fraction=0.2, seed=1)
+    right = {}
+    for hidden, seed in (("tanh", 0), ("sigmoid", None), ("relu", None)):
+        net = bp.MLP(
+            list(bp.data.DIGITS_SIZES),
+            hidden=hidden,
+            output="softmax",
+            loss="cross_entropy",
+            seed=0,
+        )
+        kwargs = {} if seed is None else {"seed": seed}
+        bp.training.train(
+            net,
+            split.X_train,
+            split.Y_train,
+            epochs=40,
+            batch_size=32,
+            lr=0.5,
+            progress=False,
+            **kwargs,
+        )
+        right[hidden] = net.predict(split.X_test) == split.y_test
+    accuracy = {k: v.mean() for k, v in right.items()}
+    best = max(accuracy, key=accuracy.get)
+    worst = min(accuracy, key=accuracy.get)
+    b = int(np.sum(right[best] & ~right[worst]))
+    c = int(np.sum(right[worst] & ~right[best]))
+    assert b + c > 0
+    # the chapter's z = (b − c)/√(b + c) is below 2; the exact test agrees
+    assert (b - c) / np.sqrt(b + c) < 2
+    assert binomtest(b, b + c, 0.5).pvalue > 0.05

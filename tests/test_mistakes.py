@@ -29,6 +29,8 @@ def reference(mistake, sizes=None, m=None, seed=0):
 FAILS_BY = {
     "bias_gradient_without_keepdims": "shape error",
     "log_of_softmax_probabilities": "NaN in the gradient",
+    "softmax_without_max": "NaN in the gradient",
+    "targets_as_a_column": "shape error",
 }
 
 
@@ -51,6 +53,14 @@ def test_there_are_the_mistakes_the_chapter_promises():
         "update_before_rule_2",
         "activation_for_the_layer_input",
         "sigmoid_output_with_a_minus_y",
+        # the second review's classic mistakes (issue 19, item 2)
+        "a_form_derivative_of_z",
+        "output_sigma_prime_in_hidden_layer",
+        "one_unit_sigma_prime_for_all",
+        "gradients_overwritten",
+        "targets_as_a_column",
+        "integer_labels",
+        "softmax_without_max",
     ]:
         assert key in mistakes.MISTAKES
 
@@ -578,3 +588,223 @@ def test_chapter_9_check_claims():
     # mistake 14: the second layer passes, the first fails
     e = errors("update_before_rule_2")
     assert e["W^2"] < 1e-7 and e["W^1"] > 1e-4
+
+
+# -- the classic mistakes of issue 19, each against its own reference --------
+
+
+def test_a_form_derivative_of_z_uses_z_one_minus_z_and_fails_only_below():
+    mk = mistakes.MISTAKES["a_form_derivative_of_z"]
+    net, X, Y, (nWs, nbs) = reference(mk)
+    cache = net.forward(X, return_cache=True)
+    z1, a2 = cache.z[1], cache.a[2]
+    W2, m = net.weights[1], X.shape[1]
+    dWs, dbs = mk.wrong(net, X, Y)
+    # hand-derived: δ¹ = (W²)ᵀ δ² ⊙ z¹(1 − z¹), δ² = a² − y (identity)
+    d1 = (W2.T @ (a2 - Y)) * z1 * (1 - z1)
+    np.testing.assert_allclose(dWs[0], d1 @ X.T / m, rtol=1e-12)
+    assert gradcheck.relative_error(dWs[1], nWs[1]) < 1e-7
+    assert gradcheck.relative_error(dWs[0], nWs[0]) > 0.1
+    # the a-form is right when it gets a: the fix against the differences
+    fWs, fbs = mk.fix(net, X, Y)
+    assert gradcheck.relative_error(fWs[0], nWs[0]) < 1e-7
+    assert np.any(z1 * (1 - z1) < 0)  # a negative "derivative"
+
+
+def test_tanh_a_form_on_z_differs_by_about_two_thirds_z_to_the_fourth():
+    z = np.array([1e-2, 3e-2, 0.1])
+    gap = (1 - z**2) - (1 - np.tanh(z) ** 2)
+    np.testing.assert_allclose(np.abs(gap), 2 / 3 * z**4, rtol=0.02)
+
+
+def test_output_sigma_prime_in_hidden_layer_hides_when_activations_agree():
+    mk = mistakes.MISTAKES["output_sigma_prime_in_hidden_layer"]
+    errors = mistakes.check(mk).wrong.errors
+    assert errors["W^1"] > 1e-2 and errors["b^1"] > 1e-2
+    assert errors["W^2"] < 1e-7 and errors["b^2"] < 1e-7
+    same = dataclasses.replace(mk, hidden="sigmoid")
+    assert mistakes.check(same).wrong.passes
+
+
+def test_one_unit_sigma_prime_broadcasts_and_hides_with_one_hidden_unit():
+    mk = mistakes.MISTAKES["one_unit_sigma_prime_for_all"]
+    net, X, Y, (nWs, nbs) = reference(mk)
+    dWs, dbs = mk.wrong(net, X, Y)
+    assert dWs[0].shape == nWs[0].shape  # the (m,) row broadcast
+    assert gradcheck.relative_error(dWs[0], nWs[0]) > 1e-2
+    assert gradcheck.relative_error(dWs[1], nWs[1]) < 1e-7
+    assert mistakes.check(mk, sizes=(3, 1, 2)).wrong.passes
+
+
+def test_overwritten_gradient_is_the_last_example_divided_by_m():
+    mk = mistakes.MISTAKES["gradients_overwritten"]
+    net, X, Y, _ = reference(mk)
+    m = X.shape[1]
+    dWs, dbs = mk.wrong(net, X, Y)
+    # reference: finite differences of the last example's cost alone
+    lWs, lbs = gradcheck.numerical_gradients(net, X[:, -1:], Y[:, -1:])
+    np.testing.assert_allclose(
+        gradcheck.flatten(dWs, dbs),
+        gradcheck.flatten(lWs, lbs) / m,
+        rtol=1e-5,
+        atol=1e-10,
+    )
+    assert mistakes.check(mk, m=1).wrong.passes
+    assert not mistakes.check(mk, m=2).wrong.passes
+
+
+def test_targets_as_a_column_broadcast_to_m_by_m_and_hide_with_m_1():
+    mk = mistakes.MISTAKES["targets_as_a_column"]
+    net, X, Y, _ = reference(mk)
+    a = net.forward(X)
+    assert (a - Y.reshape(-1, 1)).shape == (6, 6)
+    with pytest.raises(ValueError):
+        mk.wrong(net, X, Y)
+    assert mistakes.check(mk, m=1).wrong.passes
+    curves = mistakes.train(mk, steps=5)
+    assert curves.crashed
+    # the broadcast cost averages every output against every target
+    y = Y.ravel()
+    pairs = np.mean(
+        [
+            np.mean([(a[0, k] - y[i]) ** 2 for i in range(6)])
+            for k in range(6)
+        ]
+    )
+    wrong = 0.5 * np.mean(np.sum((a - y.reshape(-1, 1)) ** 2, axis=0))
+    assert wrong == pytest.approx(0.5 * 6 * pairs)
+    assert wrong != pytest.approx(net.loss(X, Y))
+
+
+def test_integer_labels_broadcast_a_minus_label_into_every_row():
+    mk = mistakes.MISTAKES["integer_labels"]
+    net, X, Y, (nWs, nbs) = reference(mk)
+    cache = net.forward(X, return_cache=True)
+    a1, a2, m = cache.a[1], cache.a[2], X.shape[1]
+    labels = np.argmax(Y, axis=0)
+    d2 = a2 - labels[None, :]  # hand-built: row j holds a_j − label
+    dWs, _ = mk.wrong(net, X, Y)
+    np.testing.assert_allclose(dWs[1], d2 @ a1.T / m, rtol=1e-12)
+    assert gradcheck.relative_error(dWs[1], nWs[1]) > 0.1
+    found = mistakes.hiding(mk)
+    assert {status for status, _ in found.values()} == {"caught"}
+
+
+def test_softmax_without_max_overflows_past_ln_of_the_largest_double():
+    assert np.isfinite(np.exp(709.0))
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.exp(710.0))
+    assert np.log(np.finfo(np.float64).max) == pytest.approx(709.78, 1e-4)
+    mk = mistakes.MISTAKES["softmax_without_max"]
+    net, X, Y, _ = reference(mk)
+    assert net.forward(X, return_cache=True).z[2].max() > 710
+    moderate = dataclasses.replace(mk, weight_scale=1.0)
+    assert mistakes.check(moderate).wrong.passes  # the formula is exact
+
+
+def test_new_mistakes_in_training():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = {
+            key: mistakes.train(key)
+            for key in [
+                "a_form_derivative_of_z",
+                "output_sigma_prime_in_hidden_layer",
+                "one_unit_sigma_prime_for_all",
+                "gradients_overwritten",
+                "integer_labels",
+                "softmax_without_max",
+            ]
+        }
+    loud = {key: mistakes.loudness(v) for key, v in c.items()}
+    assert c["a_form_derivative_of_z"].diverged  # "the run diverges"
+    assert c["softmax_without_max"].diverged
+    assert loud["output_sigma_prime_in_hidden_layer"] == "silent"
+    for key in [
+        "one_unit_sigma_prime_for_all",
+        "gradients_overwritten",
+        "integer_labels",
+    ]:
+        assert loud[key] != "silent", key  # "levels off above the fix's"
+        assert c[key].wrong[-1] > c[key].fixed[-1]
+
+
+# -- chapter 9: one labelled section per mistake ----------------------------
+
+
+def test_every_mistake_has_a_labelled_section_in_chapter_9():
+    from pathlib import Path
+
+    text = (
+        Path(__file__).parents[1] / "chapters" / "09_common_mistakes.md"
+    ).read_text()
+    lines = text.splitlines()
+    labels = [
+        (i, line[len("(mistake-") : -2])
+        for i, line in enumerate(lines)
+        if line.startswith("(mistake-") and line.endswith(")=")
+    ]
+    assert [key for _, key in labels] == KEYS  # catalogue order
+    numbers = []
+    for i, key in labels:
+        assert lines[i + 1].startswith("### Mistake "), key
+        numbers.append(int(lines[i + 1].split()[2].rstrip(":")))
+        assert f'"{key}"' in text[text.index(lines[i + 1]) :], key
+    assert numbers == list(range(1, len(KEYS) + 1))
+
+
+def test_symptom_panels_show_one_picture_per_mistake_with_alt_text():
+    curves = [
+        mistakes.train(key, steps=10)
+        for key in ["sign_flipped", "bias_gradient_without_keepdims"]
+    ]
+    page = mistakes.SymptomPanels(curves)._repr_html_()
+    assert page.count("<img") == 2
+    assert "flex-wrap: wrap" in page
+    assert (
+        "stops with an error" in page and "y − a instead of a − y" in page
+    )
+
+
+@pytest.mark.parametrize(
+    "key", ["log_of_softmax_probabilities", "softmax_without_max"]
+)
+def test_a_large_cost_puts_the_fix_in_the_grey_zone_by_rounding(key):
+    """W3: the fix's W² row sits between 1e-7 and 1e-4 because u|C|/ε is large."""
+    mk = mistakes.MISTAKES[key]
+    net, X, Y, (nWs, nbs) = reference(mk)
+    dW2 = mk.fix(net, X, Y)[0][1]
+    # the estimate's error is of the size of the rounding term u|C|/ε
+    C = net.loss(X, Y)
+    u, eps = np.finfo(np.float64).eps / 2, 1e-6
+    gap = np.linalg.norm(dW2 - nWs[1])
+    assert (
+        gap < 10 * np.sqrt(dW2.size) * u * C / eps
+    )  # rounding explains it
+    fixed = mistakes.check(mk).fixed
+    assert gradcheck.GOOD < fixed.errors["W^2"] < gradcheck.SUSPECT
+    assert fixed.passes  # overall still "correct"
+    # with a larger step the rounding term shrinks and the row passes
+    coarse = gradcheck.numerical_gradients(net, X, Y, eps=1e-4)[0][1]
+    assert gradcheck.relative_error(dW2, coarse) < gradcheck.GOOD
+
+
+def test_row_convention_twins_run_only_when_a_width_equals_m():
+    """Mistake 11's twins: dZ @ A and W.T @ dZ in row-convention code."""
+    rng = np.random.default_rng(0)
+    n_prev, n_l = 3, 4
+    W = rng.normal(size=(n_prev, n_l))  # the row convention's W
+    for m in (3, 4, 5):
+        A, dZ = rng.normal(size=(m, n_prev)), rng.normal(size=(m, n_l))
+        assert (A.T @ dZ).shape == W.shape  # rule 4, right
+        assert (dZ @ W.T).shape == A.shape  # rule 2, right
+        if m == n_l:  # rule 4 swapped runs, with the wrong shape
+            assert (dZ @ A).shape != W.shape
+        else:
+            with pytest.raises(ValueError):
+                dZ @ A
+        if m == n_prev:  # the column habit in rule 2 runs, wrongly shaped
+            assert (W.T @ dZ).shape != A.shape
+        else:
+            with pytest.raises(ValueError):
+                W.T @ dZ

@@ -21,6 +21,7 @@ to the update p − η g.
 import difflib
 import html
 import inspect
+import re
 import textwrap
 import warnings
 from collections.abc import Callable
@@ -286,6 +287,190 @@ def cached_output_copied(net, X, Y):
     return [dW1, dW2], [db1, db2]
 
 
+def a_form_derivative_of_z(net, X, Y):
+    """Rule 2 with the sigmoid's a-form derivative, a(1 − a), applied to z¹."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * z1 * (1 - z1)  # ✗ a(1 − a) with z¹ for a¹
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def a_form_derivative_of_a(net, X, Y):
+    """Rule 2 with the sigmoid's derivative in its a-form, a¹(1 − a¹)."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * a1 * (1 - a1)  # ✓ σ′(z¹) = a¹(1 − a¹)
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def output_sigma_prime_in_hidden_layer(net, X, Y):
+    """Rule 2 with the output layer's σ′ where the hidden layer's belongs."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.output.prime(z1)  # ✗ the output layer's σ′
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def one_unit_sigma_prime_for_all(net, X, Y):
+    """Rule 2 with the first hidden unit's σ′ broadcast to every unit."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1[0])  # ✗ unit 1's σ′, shape (m,)
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def gradients_overwritten(net, X, Y):
+    """Backprop one example at a time that assigns where it should add."""
+    W1, W2 = net.weights
+    b1, b2 = net.biases
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    dW1, dW2 = np.zeros_like(W1), np.zeros_like(W2)
+    db1, db2 = np.zeros_like(b1), np.zeros_like(b2)
+    for i in range(m):  # column i is example i; [i] keeps it a column
+        d2 = (a2[:, [i]] - Y[:, [i]]) * net.output.prime(z2[:, [i]])
+        d1 = (W2.T @ d2) * net.hidden.prime(z1[:, [i]])
+        dW1 = d1 @ X[:, [i]].T / m  # ✗ = keeps only the last example
+        dW2 = d2 @ a1[:, [i]].T / m  # ✗
+        db1 = d1 / m  # ✗
+        db2 = d2 / m  # ✗
+    return [dW1, dW2], [db1, db2]
+
+
+def gradients_added_up(net, X, Y):
+    """Backprop one example at a time that adds each example's share."""
+    W1, W2 = net.weights
+    b1, b2 = net.biases
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    dW1, dW2 = np.zeros_like(W1), np.zeros_like(W2)
+    db1, db2 = np.zeros_like(b1), np.zeros_like(b2)
+    for i in range(m):  # column i is example i; [i] keeps it a column
+        d2 = (a2[:, [i]] - Y[:, [i]]) * net.output.prime(z2[:, [i]])
+        d1 = (W2.T @ d2) * net.hidden.prime(z1[:, [i]])
+        dW1 += d1 @ X[:, [i]].T / m  # ✓ the sum over the examples
+        dW2 += d2 @ a1[:, [i]].T / m  # ✓
+        db1 += d1 / m  # ✓
+        db2 += d2 / m  # ✓
+    return [dW1, dW2], [db1, db2]
+
+
+def targets_as_a_column(net, X, Y):
+    """Rule 1 with the targets of a single output stored as a column (m, 1)."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    y = Y.reshape(-1, 1)  # ✗ (m, 1): a² − y is then (m, m)
+    d2 = (a2 - y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def targets_as_a_row(net, X, Y):
+    """Rule 1 with the targets of a single output as a row (1, m), like a."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    y = Y.reshape(1, -1)  # ✓ one column per example, like a²
+    d2 = (a2 - y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def integer_labels(net, X, Y):
+    """Softmax with cross-entropy, and rule 1 with the class labels for y."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    labels = Y.argmax(axis=0)  # the class of each example, shape (m,)
+    d2 = a2 - labels  # ✗ (K, m) − (m,): a − label in every row
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def one_hot_labels(net, X, Y):
+    """Softmax with cross-entropy, and rule 1 with one-hot targets (K, m)."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    labels = Y.argmax(axis=0)  # the class of each example, shape (m,)
+    d2 = a2 - np.eye(a2.shape[0])[:, labels]  # ✓ one-hot, shape (K, m)
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def softmax_without_max(net, X, Y):
+    """Softmax computed as exp(z) / Σ exp(z), without subtracting max z."""
+    W2 = net.weights[1]
+    z1, a1, z2, _ = _forward(net, X)
+    m = X.shape[1]
+    e = np.exp(z2)  # ✗ inf once z passes about 709; inf / inf is NaN
+    a2 = e / e.sum(axis=0, keepdims=True)  # softmax(z²)
+    d2 = a2 - Y  # rule 1, softmax with cross-entropy
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def softmax_with_max(net, X, Y):
+    """Softmax computed as exp(z − max z) / Σ exp(z − max z)."""
+    W2 = net.weights[1]
+    z1, a1, z2, _ = _forward(net, X)
+    m = X.shape[1]
+    e = np.exp(z2 - z2.max(axis=0, keepdims=True))  # ✓ every exp ≤ 1
+    a2 = e / e.sum(axis=0, keepdims=True)  # softmax(z²)
+    d2 = a2 - Y  # rule 1, softmax with cross-entropy
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
 class AccumulatedGradients:
     """Backprop that keeps dW and db on the object and adds into them."""
 
@@ -511,6 +696,23 @@ MISTAKES = {
             weight_scale=1000.0,
         ),
         Mistake(
+            "softmax_without_max",
+            "Softmax without subtracting the largest logit",
+            "exp(z) without max z",
+            softmax_without_max,
+            softmax_with_max,
+            "a = exp(z) / Σₖ exp(zₖ)",
+            "a = exp(z − max z) / Σₖ exp(zₖ − max z)",
+            "NaN as soon as a logit passes about 709 (88 in float32)",
+            "the logits stay moderate: the formula is exact, only "
+            "floating point breaks it",
+            sizes=(3, 4, 3),
+            output="softmax",
+            loss="cross_entropy",
+            lr=0.003,  # small steps: the weights are large
+            weight_scale=3000.0,  # logits past 709
+        ),
+        Mistake(
             "sign_flipped",
             "Using y − a instead of a − y",
             "y − a instead of a − y",
@@ -591,6 +793,46 @@ MISTAKES = {
             "ReLU or identity hidden layers, where σ′(σ(z)) = σ′(z)",
         ),
         Mistake(
+            "a_form_derivative_of_z",
+            "The a-form of σ′ applied to z",
+            "z(1 − z) for σ′(z)",
+            a_form_derivative_of_z,
+            a_form_derivative_of_a,
+            "δ¹ = (W²)ᵀ δ² ⊙ z¹(1 − z¹)",
+            "δ¹ = (W²)ᵀ δ² ⊙ a¹(1 − a¹)",
+            "training diverges: z(1 − z) is negative outside 0 < z < 1, "
+            "so there the error is pushed the wrong way",
+            "never: z(1 − z) is far from σ′(z) = a(1 − a) at every z",
+        ),
+        Mistake(
+            "output_sigma_prime_in_hidden_layer",
+            "The output layer's σ′ in a hidden layer",
+            "Output σ′ in the hidden layer",
+            output_sigma_prime_in_hidden_layer,
+            correct,
+            "δ¹ = (W²)ᵀ δ² ⊙ σ′_out(z¹)",
+            "δ¹ = (W²)ᵀ δ² ⊙ σ′_hid(z¹)",
+            "training works: σ′ and tanh′ are both positive, so the "
+            "steps still go downhill, and only a gradient check finds it",
+            "hidden and output layers share one activation",
+            hidden="tanh",
+            output="sigmoid",
+            lr=2.0,
+        ),
+        Mistake(
+            "one_unit_sigma_prime_for_all",
+            "One unit's σ′ used for every unit of the layer",
+            "One unit's σ′ for all units",
+            one_unit_sigma_prime_for_all,
+            correct,
+            "δ¹ⱼ = ((W²)ᵀ δ²)ⱼ σ′(z¹₁) for every j",
+            "δ¹ⱼ = ((W²)ᵀ δ²)ⱼ σ′(z¹ⱼ)",
+            "no error, no crash: every hidden unit learns at the rate "
+            "of unit 1, and the cost levels off above the fix's",
+            "a hidden layer of one unit, n₁ = 1",
+            hidden="tanh",
+        ),
+        Mistake(
             "bias_gradient_without_keepdims",
             "A bias gradient of shape (n,) from a mean without keepdims",
             "(n,) bias gradient",
@@ -601,6 +843,35 @@ MISTAKES = {
             "the update b = b − η ∂C/∂b broadcasts (n, 1) against (n,) "
             "into an (n, n) matrix",
             "n_l = 1: (1, 1) − (1,) stays (1, 1)",
+        ),
+        Mistake(
+            "targets_as_a_column",
+            "Targets of shape (m, 1) against outputs of shape (1, m)",
+            "(m, 1) targets for (1, m) outputs",
+            targets_as_a_column,
+            targets_as_a_row,
+            "δᴸ from a (1, m) − y (m, 1), shape (m, m)",
+            "δᴸ from a (1, m) − y (1, m), shape (1, m)",
+            "a shape error in rule 2; a cost computed with the same "
+            "broadcast runs and prints a number that means nothing",
+            "m = 1: (1, 1) − (1, 1) stays (1, 1)",
+            sizes=(3, 4, 1),
+        ),
+        Mistake(
+            "integer_labels",
+            "Integer class labels where one-hot targets belong",
+            "Labels for one-hot targets",
+            integer_labels,
+            one_hot_labels,
+            "δᴸ = a − label, label ∈ {0, …, K − 1}, shape (m,)",
+            "δᴸ = a − y, y one-hot, shape (K, m)",
+            "no error, no crash: every output is pulled towards the "
+            "label's value, and the cost levels off high",
+            "never: (K, m) − (m,) always broadcasts",
+            sizes=(3, 4, 3),
+            output="softmax",
+            loss="cross_entropy",
+            lr=2.0,
         ),
         Mistake(
             "cached_output_changed_in_place",
@@ -630,6 +901,18 @@ MISTAKES = {
             kind="stateful",
             calls=2,
             lr=0.5,
+        ),
+        Mistake(
+            "gradients_overwritten",
+            "Gradients overwritten in a loop over the examples",
+            "dW = … where dW += … belongs",
+            gradients_overwritten,
+            gradients_added_up,
+            "dW = δ_x (aˡ⁻¹_x)ᵀ / m for each x in turn",
+            "dW += δ_x (aˡ⁻¹_x)ᵀ / m for each x in turn",
+            "no error, no crash: each step learns the batch's last "
+            "example, at 1/m of the step, and the cost levels off",
+            "m = 1: the last example is the only one",
         ),
         Mistake(
             "update_before_rule_2",
@@ -744,8 +1027,7 @@ def _compare(grad, net, X, Y, nWs, nbs, calls=1):
             for _ in range(calls):
                 dWs, dbs = grad(net, X, Y)
     except ValueError as err:
-        first = str(err).splitlines()[0]
-        return Comparison({}, None, f"shape error: {first}")
+        return Comparison({}, None, f"shape error: {_short_error(err)}")
     got, ref = [*dWs, *dbs], [*nWs, *nbs]
     errors, shapes = {}, {}
     for name, g, r in zip(names, got, ref):
@@ -771,6 +1053,15 @@ def _compare(grad, net, X, Y, nWs, nbs, calls=1):
     if not np.isfinite(overall):
         return Comparison(errors, overall, "NaN in the gradient")
     return Comparison(errors, overall)
+
+
+def _short_error(err):
+    """Return the first line of a NumPy shape error, matmul's shortened."""
+    first = str(err).splitlines()[0]
+    sizes = re.search(r"\(size \d+ is different from \d+\)", first)
+    if first.startswith("matmul") and sizes:
+        return f"matmul refuses the shapes {sizes.group(0)}"
+    return first
 
 
 def _describe(net, m):
@@ -1143,44 +1434,111 @@ def loudness(curves):
     return "silent"
 
 
-def plot_symptoms(all_curves, ncols=4):
-    """Return a Figure with one small panel per mistake: the cost during training, wrong against fixed."""
+def _draw_symptom(ax, curves, fontsize=8):
+    """Draw one mistake's training curves, wrong against fixed, on ax."""
+    ax.plot(curves.fixed, color="#1f77b4", label="fixed")
+    ax.plot(curves.wrong, color="#d62728", linestyle="--", label="mistake")
+    if curves.diverged or curves.crashed:
+        ax.plot(
+            len(curves.wrong) - 1,
+            curves.wrong[-1],
+            "x",
+            color="#d62728",
+            markersize=fontsize + 2,
+        )
+        ax.annotate(
+            "diverged" if curves.diverged else "crashed",
+            (len(curves.wrong) - 1, curves.wrong[-1]),
+            textcoords="offset points",
+            xytext=(4, -12),
+            fontsize=fontsize - 1,
+            color="#d62728",
+        )
+    ax.set_yscale("log")
+    ax.set_title(textwrap.fill(curves.mistake.short, 34), fontsize=fontsize)
+    ax.tick_params(labelsize=fontsize - 1)
+
+
+def plot_symptoms(all_curves, ncols=3, fontsize=11):
+    """Return a Figure with one panel per mistake: the cost during training, wrong against fixed."""
     import matplotlib.pyplot as plt
 
     rows = -(-len(all_curves) // ncols)
     fig, axes = plt.subplots(
-        rows, ncols, figsize=(2.6 * ncols, 2.1 * rows), squeeze=False
+        rows, ncols, figsize=(3.6 * ncols, 3.0 * rows), squeeze=False
     )
     for ax, curves in zip(axes.flat, all_curves):
-        ax.plot(curves.fixed, color="#1f77b4", label="fixed")
-        ax.plot(
-            curves.wrong, color="#d62728", linestyle="--", label="mistake"
-        )
-        if curves.diverged or curves.crashed:
-            ax.plot(
-                len(curves.wrong) - 1,
-                curves.wrong[-1],
-                "x",
-                color="#d62728",
-                markersize=8,
-            )
-            ax.annotate(
-                "diverged" if curves.diverged else "crashed",
-                (len(curves.wrong) - 1, curves.wrong[-1]),
-                textcoords="offset points",
-                xytext=(4, -10),
-                fontsize=7,
-                color="#d62728",
-            )
-        ax.set_yscale("log")
-        ax.set_title(curves.mistake.short, fontsize=8)
-        ax.tick_params(labelsize=7)
+        _draw_symptom(ax, curves, fontsize)
     for ax in axes.flat[len(all_curves) :]:
         ax.axis("off")
     for ax in axes[-1]:
-        ax.set_xlabel("step", fontsize=8)
+        ax.set_xlabel("step", fontsize=fontsize - 1)
     for ax in axes[:, 0]:
-        ax.set_ylabel("cost C", fontsize=8)
-    axes.flat[0].legend(fontsize=7)
+        ax.set_ylabel("cost C", fontsize=fontsize - 1)
+    axes.flat[0].legend(fontsize=fontsize - 1)
     fig.tight_layout()
     return fig
+
+
+def _symptom_alt(curves):
+    """Return the alt text of one symptom panel, from its numbers."""
+    wrong, fixed = curves.wrong, curves.fixed
+    if curves.crashed:
+        end = f"stops with an error at step {len(wrong)}"
+    elif curves.diverged:
+        end = f"diverges at step {len(wrong)}"
+    else:
+        end = f"ends at {wrong[-1]:.2g}"
+    return (
+        f"{curves.mistake.short}: cost against training step on a "
+        f"log scale. The fixed gradient (solid) falls from "
+        f"{fixed[0]:.2g} to {fixed[-1]:.2g}; the mistake (dashed) {end}."
+    )
+
+
+@dataclass
+class SymptomPanels:
+    """Training curves, one small figure per mistake, that wrap: side by side on a wide screen, stacked on a phone."""
+
+    all_curves: list
+    fontsize: int = 12
+
+    def figures(self):
+        """Return one (Figure, alt text) per mistake."""
+        import matplotlib.pyplot as plt
+
+        out = []
+        for curves in self.all_curves:
+            fig, ax = plt.subplots(figsize=(3.4, 2.7))
+            _draw_symptom(ax, curves, self.fontsize)
+            ax.set_xlabel("step", fontsize=self.fontsize - 1)
+            ax.set_ylabel("cost C", fontsize=self.fontsize - 1)
+            ax.legend(fontsize=self.fontsize - 2)
+            fig.tight_layout()
+            out.append((fig, _symptom_alt(curves)))
+        return out
+
+    def _repr_html_(self):
+        import base64
+        import io
+
+        import matplotlib.pyplot as plt
+
+        items = []
+        for fig, alt in self.figures():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=100)
+            plt.close(fig)
+            data = base64.b64encode(buf.getvalue()).decode("ascii")
+            items.append(
+                '<img style="width: 340px; max-width: 100%; height: auto" '
+                f'alt="{html.escape(alt)}" '
+                f'src="data:image/png;base64,{data}">'
+            )
+        return (
+            '<div class="bp-symptoms" style="display: flex; '
+            'flex-wrap: wrap; gap: 8px">' + "".join(items) + "</div>"
+        )
+
+    def __repr__(self):
+        return "\n".join(_symptom_alt(c) for c in self.all_curves)
