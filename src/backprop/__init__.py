@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "autograd",
     "symbolic",
     "explorers",
     "data",
