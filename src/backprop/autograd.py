@@ -45,7 +45,7 @@ def _unbroadcast(grad, shape):
 
 
 class Tensor:
-    """An array in a computational graph: .data, and .grad after backward()."""
+    """A node of the graph: .data, and .grad after backward()."""
 
     __array_ufunc__ = None  # array ⊕ Tensor calls Tensor's __radd__ etc.
 
@@ -172,7 +172,7 @@ class Tensor:
                 f"differentiate; got shape {self.shape}: reduce it "
                 "first, e.g. with .sum() or .mean()"
             )
-        order = _topological_order(self)
+        order = topological_order(self)
         for node in order:
             node.grad = np.zeros_like(node.data)
         self.grad = np.ones_like(self.data)  # ∂C/∂C = 1
@@ -185,7 +185,7 @@ def _lift(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _topological_order(root):
+def topological_order(root):
     """Return root and all it depends on, each after its parents.
 
     A depth-first search with an explicit stack, so deep graphs do not
@@ -204,7 +204,7 @@ def _topological_order(root):
 
 
 def _elementwise(x, y, dy_dx, op):
-    """Return the node y = f(x), element-wise, whose local gradient is dy_dx."""
+    """Return the node y = f(x), element-wise, with local gradient dy_dx."""
     out = Tensor(y, (x,), op)
 
     def _backward():
@@ -251,7 +251,7 @@ def log(x):
 
 
 def centred_differences(f, x, eps=1e-6):
-    """Return ∂f/∂x by centred differences for scalar f(x), x an array."""
+    """Return ∂f/∂x by centred differences, for f(x) a number."""
     x = _as_data(x).copy()
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
