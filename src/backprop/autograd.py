@@ -21,7 +21,12 @@ from .gradcheck import relative_error
 
 def _as_data(data):
     """Return data as a float64 array, or raise TypeError if not numbers."""
-    array = np.asarray(data)
+    try:
+        array = np.asarray(data)
+    except ValueError as err:  # ragged nested lists
+        raise TypeError(
+            f"Tensor data must be numbers in a grid: {err}"
+        ) from None
     if array.dtype.kind not in "biuf":  # bool, int, unsigned, float
         raise TypeError(
             "Tensor data must be real numbers (a number or an array of "
