@@ -553,12 +553,14 @@ def make_softplus(
     return softplus
 
 
-def test_check_operation_passes_a_correct_operation(capsys):
-    assert ag.check_operation(make_softplus(), softplus_np) is True
-    assert ag.check_operation(
+def test_check_operation_passes_a_correct_operation():
+    result = ag.check_operation(make_softplus(), softplus_np)
+    assert result.correct is True
+    assert "WRONG" not in repr(result) and "Correct." in repr(result)
+    composed = ag.check_operation(
         lambda x: ag.log(1.0 + ag.exp(x)), softplus_np
     )
-    assert "WRONG" not in capsys.readouterr().out
+    assert composed.correct is True
 
 
 @pytest.mark.parametrize(
@@ -570,14 +572,16 @@ def test_check_operation_passes_a_correct_operation(capsys):
         make_softplus(forward=lambda v: np.log1p(v * v)),  # wrong forward
     ],
 )
-def test_check_operation_fails_wrong_operations(wrong, capsys):
-    assert ag.check_operation(wrong, softplus_np) is False
-    assert "WRONG" in capsys.readouterr().out
+def test_check_operation_fails_wrong_operations(wrong):
+    result = ag.check_operation(wrong, softplus_np)
+    assert result.correct is False
+    assert "WRONG" in repr(result) and "Not yet correct." in repr(result)
 
 
-def test_check_operation_reports_not_implemented(capsys):
+def test_check_operation_reports_not_implemented():
     def todo(x):
         raise NotImplementedError
 
-    assert ag.check_operation(todo, softplus_np) is False
-    assert "not implemented" in capsys.readouterr().out
+    result = ag.check_operation(todo, softplus_np)
+    assert result.correct is False
+    assert "not implemented" in repr(result)

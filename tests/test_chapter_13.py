@@ -48,11 +48,12 @@ def glued(nb):
     return values
 
 
-def stream(cell):
+def shown(cell):
+    """Return what a cell printed and displayed, as plain text."""
     return "".join(
-        o.get("text", "")
+        o.get("text", "") + o.get("data", {}).get("text/plain", "")
         for o in cell.get("outputs", [])
-        if o.output_type == "stream"
+        if o.output_type in ("stream", "execute_result")
     )
 
 
@@ -126,19 +127,21 @@ def test_engine_line_count_is_the_module_before_its_exercise(executed):
 
 def test_self_checking_exercise_verdicts(executed):
     cells = [c for c in executed.cells if c.cell_type == "code"]
-    checks = [stream(c) for c in cells if "ag.check_operation(" in c.source]
+    checks = [shown(c) for c in cells if "ag.check_operation(" in c.source]
     wrong, todo, solution = checks[:3]
     assert "x used twice" in wrong and "WRONG gradient" in wrong
-    assert wrong.count("correct") == 2  # the other two graphs pass
-    assert "not implemented" in todo
-    assert solution.count("correct") == 3 and "WRONG" not in solution
+    assert wrong.count("  correct") == 2  # the other two graphs pass
+    assert "Not yet correct." in wrong
+    assert "not implemented" in todo and "Not yet correct." in todo
+    assert solution.count("  correct") == 3 and "WRONG" not in solution
+    assert "Correct." in solution
 
 
 def test_solution_code_runs_and_prints_rounding_errors(executed):
     n = len(solution_blocks(CHAPTER.read_text()))
     assert n == 3
     appended = [c for c in executed.cells if c.cell_type == "code"][-n:]
-    printed = [stream(c).split() for c in appended if stream(c)]
+    printed = [shown(c).split() for c in appended if shown(c)]
     assert len(printed) == 2  # exercises 2 and 4 print one number each
     for words in printed:
         assert float(words[-1]) < 1e-12

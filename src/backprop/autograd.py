@@ -270,13 +270,24 @@ def centred_differences(f, x, eps=1e-6):
     return grad
 
 
+class OperationCheck:
+    """The verdict of check_operation: .correct, and its lines as text."""
+
+    def __init__(self, lines, correct):
+        self.lines, self.correct = lines, correct
+
+    def __repr__(self):
+        verdict = "Correct." if self.correct else "Not yet correct."
+        return "\n".join([*self.lines, verdict])
+
+
 def check_operation(op, f, tol=1e-7):
-    """Check op (Tensor -> Tensor) against f (array -> array); print why.
+    """Check op (Tensor -> Tensor) against f (array -> array).
 
     Three graphs: C = Σ r ⊙ op(x); op applied twice to one x (the two
     gradients must add); and x of shape (3, 1) broadcast over 4 columns
-    before op. Returns True if each forward pass matches f and each
-    x.grad matches centred differences of f to a relative error < tol.
+    before op. Correct if each forward pass matches f and each x.grad
+    matches centred differences of f to a relative error below tol.
     """
     rng = np.random.default_rng(13)
     x0, r = rng.uniform(-2, 2, (3, 4)), rng.normal(size=(3, 4))
@@ -289,15 +300,14 @@ def check_operation(op, f, tol=1e-7):
             1,
         ),
     }
-    ok = True
+    lines, correct = [], True
     for name, (x_start, graph, k) in graphs.items():
         x = Tensor(x_start)
         try:
             out = graph(x)
             (out * r).sum().backward()
         except NotImplementedError:
-            print("op is not implemented yet")
-            return False
+            return OperationCheck(["op is not implemented yet"], False)
 
         def cost(v, k=k):
             return k * np.sum(f(v + np.zeros((3, 4))) * r)
@@ -309,6 +319,6 @@ def check_operation(op, f, tol=1e-7):
                 x.grad, centred_differences(cost, x_start)
             )
             verdict = "correct" if error < tol else "WRONG gradient"
-        ok &= error < tol
-        print(f"{name:<34} relative error {error:.1e}  {verdict}")
-    return bool(ok)
+        correct &= bool(error < tol)
+        lines.append(f"{name:<34} relative error {error:.1e}  {verdict}")
+    return OperationCheck(lines, correct)
