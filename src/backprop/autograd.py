@@ -36,7 +36,7 @@ def _as_data(data):
 
 
 def _unbroadcast(grad, shape):
-    """Sum grad (an output's shape) back to shape, the operand's (rule 3).
+    """Sum grad back to the operand's shape (rule 3, chapter 5).
 
     NumPy broadcasting copies an operand along new leading axes and along
     axes of length 1; a copied value's gradient is the sum over its copies.
@@ -71,7 +71,7 @@ class Tensor:
         return f"Tensor(shape={self.shape}, op={self._op!r})"
 
     def __add__(self, other):
-        """Return self + other, broadcasting as NumPy does."""
+        """Return self + other, broadcast as NumPy does (chapter 5)."""
         other = _lift(other)
         out = Tensor(self.data + other.data, (self, other), "+")
 
@@ -85,7 +85,7 @@ class Tensor:
         return out
 
     def __mul__(self, other):
-        """Return self ⊙ other, element by element, broadcasting."""
+        """Return self ⊙ other, element-wise, broadcast (chapter 3)."""
         other = _lift(other)
         out = Tensor(self.data * other.data, (self, other), "*")
 
@@ -98,7 +98,7 @@ class Tensor:
         return out
 
     def __matmul__(self, other):
-        """Return the matrix product self @ other of (p, q) and (q, r)."""
+        """Return self @ other for (p, q) and (q, r) (chapters 4, 6)."""
         other = _lift(other)
         if self.data.ndim != 2 or other.data.ndim != 2:
             raise ValueError(
@@ -146,7 +146,7 @@ class Tensor:
         return out
 
     def mean(self, axis=None, keepdims=False):
-        """Return the mean over axis: the sum times 1/count (rules 3, 4)."""
+        """Return the mean over axis: the sum times 1/count (chapter 7)."""
         total = self.sum(axis, keepdims)
         return total * (total.data.size / self.data.size)
 
@@ -166,10 +166,10 @@ class Tensor:
         return _lift(other) @ self
 
     def backward(self):
-        """Fill .grad of every tensor this scalar depends on: ∂self/∂t.
+        """Set t.grad = ∂self/∂t for every t self depends on (chapter 2).
 
-        Gradients start from zero on every call (PyTorch instead adds to
-        them until they are reset; chapter 9's mistake).
+        Gradients start from zero on every call (PyTorch adds to them until
+        they are reset: chapter 9, mistake 13).
         """
         if self.data.size != 1:
             raise ValueError(
@@ -209,7 +209,7 @@ def topological_order(root):
 
 
 def _elementwise(x, y, dy_dx, op):
-    """Return the node y = f(x), element-wise, with local gradient dy_dx."""
+    """Return the node y = f(x), local gradient dy_dx (chapters 3, 4)."""
     out = Tensor(y, (x,), op)
 
     def _backward():
@@ -238,13 +238,13 @@ def tanh(x):
 
 
 def exp(x):
-    """Return e^x element-wise; it is its own derivative."""
+    """Return e^x element-wise, its own derivative (chapter 3, softmax)."""
     e = np.exp(x.data)
     return _elementwise(x, e, e, "exp")
 
 
 def log(x):
-    """Return ln x element-wise for x > 0; derivative 1/x."""
+    """Return ln x element-wise for x > 0, derivative 1/x (chapter 3)."""
     if np.any(x.data <= 0):
         raise ValueError(
             f"log needs positive entries; got a minimum of {x.data.min()}"
