@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "autograd",
     "symbolic",
     "explorers",
     "data",
