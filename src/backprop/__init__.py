@@ -6,6 +6,7 @@
     network       MLP: forward pass and the rules composed   (chapters 1, 7)
     gradcheck     centered finite differences                (chapter 8)
     symbolic      SymPy verification of every rule           (chapters 2-8)
+    autograd      a small reverse-mode engine (Tensor)       (chapter 13)
     problems      practice problems that name the mistake    (chapters 3-7, 9)
 
 Heavier modules (plots, explorers, data, training, ...) load on first use,
