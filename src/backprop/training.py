@@ -2,7 +2,8 @@
 
 `train` is the whole training loop of the book: shuffle the examples, cut them
 into minibatches, ask `net.gradients` (the four rules composed, chapter 7) for
-∂C/∂W^l and ∂C/∂b^l of each minibatch, and step against them:
+∂C/∂W^l and ∂C/∂b^l of each minibatch, computed into `Buffers` that every
+step reuses (chapter 12), and step against them:
 
     W^l ← W^l − η ∂C/∂W^l,    b^l ← b^l − η ∂C/∂b^l.
 
@@ -20,6 +21,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+from .network import Buffers
 
 __all__ = [
     "DivergenceError",
@@ -324,6 +327,12 @@ def train(
         if divergence_factor is None
         else divergence_factor * net.loss(X, Y)
     )
+    # Arrays each step writes into, for the full batches and the last one
+    # (chapter 12): a step then allocates no large arrays.
+    buffers = {
+        n: Buffers(net.sizes, n)
+        for n in {batch_size, m % batch_size or batch_size}
+    }
     bar = _Progress(epochs, progress)
     start = time.perf_counter()
     try:
@@ -347,7 +356,9 @@ def train(
                     range(0, m, batch_size), start=1
                 ):
                     batch = order[first : first + batch_size]
-                    dWs, dbs = net.gradients(X[:, batch], Y[:, batch])
+                    dWs, dbs = net.gradients(
+                        X[:, batch], Y[:, batch], buffers[len(batch)]
+                    )
                     if not (_all_finite(dWs) and _all_finite(dbs)):
                         raise _diverged(
                             epoch,
