@@ -238,7 +238,7 @@ class MLP:
         return losses.mse(cache.a[-1], Y)
 
     def backward(self, cache, Y, buffers=None):
-        """Return (dWs, dbs, deltas) from a ForwardCache and targets Y (nL, m).
+        """Return (dWs, dbs, deltas) from a ForwardCache and Y (nL, m).
 
         deltas[l] is δ^l. New arrays, or written into `buffers`, Buffers
         for this batch size, when given (chapter 12).
@@ -256,8 +256,8 @@ class MLP:
         deltas = [None] * (L + 1)
         dWs, dbs = [None] * L, [None] * L
         for l in range(L, 0, -1):
-            # lists count from 0: weights[l] is W^{l+1}, dWs[l - 1] is
-            # ∂C/∂W^l; the padded cache has z[l] = z^l, a[l - 1] = a^{l-1}
+            # lists count from 0: weights[l] is W^{l+1} and dWs[l - 1]
+            # is ∂C/∂W^l; the padded cache has z[l] = z^l
             if l < L:
                 # rule 2: δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ σ'(z^l)
                 dsigma = self.hidden.prime(z[l], out=b.dsigma[l])
@@ -273,7 +273,7 @@ class MLP:
         return dWs, dbs, deltas
 
     def gradients(self, X, Y, buffers=None):
-        """Return (dWs, dbs): ∂C/∂W^l and ∂C/∂b^l shaped like weights and biases.
+        """Return (dWs, dbs), ∂C/∂W^l and ∂C/∂b^l, shaped like W^l and b^l.
 
         New arrays; or, given Buffers for the batch size m of X, the arrays
         of `buffers`, which the next call with them overwrites (chapter 12).
