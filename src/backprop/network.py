@@ -31,17 +31,17 @@ class ForwardCache:
 
 
 class Buffers:
-    """Arrays for a network [n0, ..., nL] and a batch of m, that passes write into (chapter 12).
+    """Arrays that passes write into, for one batch size m (chapter 12).
 
     z[l], a[l], dsigma[l] (σ'(z^l)) and delta[l] (δ^l) are (n_l, m) for
-    l = 1..L, index 0 being None (a^0 is the input itself); dWs[l - 1] and
-    dbs[l - 1] are shaped like W^l and b^l. Each list is allocated when a
-    pass first uses it, so fresh Buffers hold only what a pass needs. A
-    pass into the same Buffers overwrites the previous pass's results.
+    l = 1..L, index 0 being None (a^0 is the input itself); dWs[l - 1]
+    and dbs[l - 1] are shaped like W^l and b^l. Each list is allocated
+    when a pass first uses it. A pass into the same Buffers overwrites
+    the previous pass's results.
     """
 
     def __init__(self, sizes, m):
-        """Prepare buffers for layer sizes [n0, ..., nL] and batches of m examples."""
+        """Prepare buffers for layer sizes [n0, ..., nL] and m examples."""
         self.sizes, self.m = list(sizes), m
 
     def _per_layer(self):
