@@ -14,7 +14,6 @@ too large.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 import time
@@ -22,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import flops
 from .network import Buffers
 
 __all__ = [
@@ -147,20 +147,14 @@ def _all_finite(arrays):
 
 
 def single_thread_blas():
-    """Return a context that runs NumPy's BLAS on one thread (a no-op without threadpoolctl).
+    """Return a context that runs NumPy's BLAS on one thread (flops.one_thread).
 
     The matrices of this book are small (64 × 1438 at most); spreading each
     product over threads costs more in hand-offs than it gains, and on a
     busy machine (a book build running beside other jobs) threads that spin
     waiting for a core made a forward pass fifty times slower.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except (
-        ImportError
-    ):  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return flops.one_thread()
 
 
 # ---------------------------------------------------------------------------
