@@ -5,7 +5,7 @@ this prints, for one SGD step on a batch of m examples (forward pass,
 backward pass via net.gradients, parameter update):
 
   * the median time of the step, and of its forward and backward passes
-    alone (as net.gradients runs them, in its workspace);
+    alone (as net.gradients runs them, into Buffers like training.train);
   * the backward / forward time ratio (the operation count says just under 2);
   * the achieved rate, multiply-adds of the step's matrix products per second,
     as a fraction of this machine's matrix-multiply rate, measured here with
@@ -107,25 +107,27 @@ def backprop_fns(sizes, m):
         seed=0,
     )
     X, Y = batch(sizes, m)
+    # The arrays the step writes into, as training.train passes them.
+    buffers = bp.network.Buffers(net.sizes, m)
 
     def step():
-        dWs, dbs = net.gradients(X, Y)
+        dWs, dbs = net.gradients(X, Y, buffers)
         for W, b, dW, db in zip(net.weights, net.biases, dWs, dbs):
             dW *= LR  # in place, like torch.optim.SGD: no temporary arrays
             db *= LR
             W -= dW
             b -= db
 
-    # The two passes exactly as net.gradients runs them (its workspace
-    # and gradient buffers), timed apart; these are private methods.
-    ws, buffers = net._workspace(m), bp.network.GradientBuffers(net.sizes)
-    cache = net._forward(X, ws)
+    # The two passes as net.gradients runs them, into buffers of their
+    # own, timed apart (_forward is the private pass that takes them).
+    apart = bp.network.Buffers(net.sizes, m)
+    cache = net._forward(X, apart)
 
     def forward():
-        net._forward(X, ws)
+        net._forward(X, apart)
 
     def backward():
-        net.backward(cache, Y, ws, buffers.take())
+        net.backward(cache, Y, apart)
 
     return [step, bare_matmuls(sizes, m), forward, backward]
 

@@ -74,8 +74,8 @@ def _dynamic_names(page):
     if page == "07_algorithm.md":
         from backprop import worked_example
 
-        return [*worked_example.equations(), "C_text"] + [
-            f"{k}_text" for k in ("dC_dw2_11", "dC_dw1_11")
+        return [*worked_example.equations()] + [
+            f"{k}_text" for k in ("C", "C_next", "ETA")
         ]
     return [
         f"{key}_{what}"

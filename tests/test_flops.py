@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import backprop as bp
 from backprop import flops
+from backprop.network import Buffers
 
 # -- hand-derived cases ------------------------------------------------------
 
@@ -141,14 +142,33 @@ def _wrap(result):
     return result
 
 
+def _counting_buffers(sizes, m):
+    """Buffers whose arrays count every product written into them."""
+    b = Buffers(sizes, m)
+
+    def counting(shape):
+        return np.empty(shape).view(CountingArray)
+
+    for name in ("z", "a", "dsigma", "delta"):
+        setattr(b, name, [None] + [counting((n, m)) for n in sizes[1:]])
+    b.dWs = [counting((n, k)) for n, k in zip(sizes[1:], sizes)]
+    b.dbs = [counting((n, 1)) for n in sizes[1:]]
+    return b
+
+
 def _counted_gradients(net, X, Y):
+    # The passes of net.gradients, into buffers that count: every result
+    # of a pass passes through them, as do the weights.
     CountingArray.log = []
     twin = net.copy()
     twin.weights = [W.view(CountingArray) for W in twin.weights]
     twin.biases = [b.view(CountingArray) for b in twin.biases]
-    forward = twin.forward(X, return_cache=True)
+    buffers = _counting_buffers(net.sizes, X.shape[1])
+    forward = twin._forward(twin.check_X(X), buffers)
     n_forward = len(CountingArray.log)
-    dWs, dbs, _ = twin.backward(forward, twin.check_Y(Y, X.shape[1]))
+    dWs, dbs, _ = twin.backward(
+        forward, twin.check_Y(Y, X.shape[1]), buffers
+    )
     log = CountingArray.log
     cost = lambda entries: sum(p * q * r for p, q, r in entries)
     return cost(log[:n_forward]), cost(log[n_forward:]), log, (dWs, dbs)

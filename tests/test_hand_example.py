@@ -111,6 +111,61 @@ def test_hand_numbers_equal_sympy_diff_exactly():
         assert exact(S.b[1][j, 0]) == hand["delta1"][j]
 
 
+def test_full_gradients_are_the_finite_differences_of_the_cost():
+    hand, p = we.by_hand(), float_params()
+    for name, key in (("W1", "dW1"), ("W2", "dW2")):
+        for j in range(2):
+            for k in range(2):
+                assert centered(p, name, (j, k)) == pytest.approx(
+                    float(hand[key][j][k]), abs=1e-9
+                ), (name, j, k)
+
+
+def test_the_step_lowers_the_cost_as_sympy_says():
+    # SymPy takes its own step, with its own derivatives, and evaluates the
+    # cost there; the hand step must land on the same exact number.
+    hand = we.by_hand()
+    S = bp.symbolic.SymbolicNetwork(
+        (2, 2, 2), hidden="relu", output="identity", loss="mse", m=1
+    )
+    values = {}
+    for P, V in (
+        (S.W[1], we.W1),
+        (S.W[2], we.W2),
+        (S.b[1], [[v] for v in we.B1]),
+        (S.b[2], [[v] for v in we.B2]),
+        (S.X, [[v] for v in we.X]),
+        (S.Y, [[v] for v in we.Y]),
+    ):
+        for (j, k), s in np.ndenumerate(P):
+            values[s] = sp.Rational(V[j][k])
+    eta = sp.Rational(1, 5)  # the text's η = 0.2
+    stepped = dict(values)
+    for P in (S.W[1], S.W[2], S.b[1], S.b[2]):
+        for s in P.ravel():
+            stepped[s] = values[s] - eta * sp.diff(S.cost, s).xreplace(
+                values
+            )
+    after = Fraction(str(S.cost.xreplace(stepped)))
+    assert after == hand["C_next"]
+    assert hand["C_next"] < hand["C"]
+    assert we.ETA == Fraction(1, 5)
+
+
+def test_package_takes_the_same_step():
+    hand = we.by_hand()
+    net, x, y = we.network()
+    bp.training.sgd_step(net, *net.gradients(x, y), float(we.ETA))
+    for got, key in (
+        (net.weights[0], "W1_next"),
+        (net.weights[1], "W2_next"),
+    ):
+        np.testing.assert_allclose(
+            got, [[float(v) for v in row] for row in hand[key]], atol=1e-15
+        )
+    assert net.loss(x, y) == pytest.approx(float(hand["C_next"]), abs=1e-15)
+
+
 def test_package_gives_the_hand_numbers():
     hand = we.by_hand()
     net, x, y = we.network()

@@ -1,4 +1,6 @@
-"""The four rule functions on cases worked out by hand in this file."""
+"""The four rule functions on cases worked out by hand in this file, and their memory."""
+
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -138,3 +140,49 @@ def test_rules_reject_a_wrong_out(out):
     delta = np.ones((2, 4))
     with pytest.raises(ValueError, match=r"out must be a float64 array"):
         rules.weight_gradient(delta, np.ones((3, 4)), out=out)
+
+
+# -- one array per result (chapter 12) ----------------------------------------
+
+
+def _peak_bytes(fn):
+    """Return the peak bytes allocated while fn() runs."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "rule,shapes,result",
+    [
+        (rules.weight_gradient, [(300, 64), (200, 64)], (300, 200)),
+        (rules.hidden_error, [(64, 300), (64, 50), (300, 50)], (300, 50)),
+        (rules.bias_gradient, [(3000, 64)], (3000, 1)),
+    ],
+)
+def test_rules_without_out_make_one_array(rule, shapes, result):
+    # The division by m (and rule 2's ⊙ σ') happen in place: a second
+    # array of the result's size would double the peak.
+    rng = np.random.default_rng(0)
+    args = [rng.normal(size=s) for s in shapes]
+    size = np.prod(result) * 8
+    assert _peak_bytes(lambda: rule(*args)) < 1.5 * size
+
+
+def test_rules_accept_integer_arrays():
+    # An integer product cannot hold the quotient: a new float array.
+    delta = np.array([[1, 3], [2, -2]])
+    a_prev = np.array([[1, 0], [0, 1], [2, 2]])
+    np.testing.assert_array_equal(
+        rules.weight_gradient(delta, a_prev),
+        [[0.5, 1.5, 4.0], [1.0, -1.0, 0.0]],
+    )
+    np.testing.assert_array_equal(rules.bias_gradient(delta), [[2], [0]])
+    W_next = np.array([[1, 2], [3, 4], [5, 6]])
+    got = rules.hidden_error(
+        W_next, np.array([[1], [0], [-1]]), np.array([[0.5], [2.0]])
+    )
+    np.testing.assert_array_equal(got, [[-2.0], [-8.0]])

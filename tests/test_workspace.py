@@ -1,10 +1,10 @@
-"""net.gradients with its workspace and gradient buffers (chapter 12).
+"""net.gradients with and without Buffers (chapter 12).
 
 The reference is the plain computation, written out below with new arrays
-at every step and the package's order of operations: the workspace must
-give the same bits, whatever the sequence of batch sizes and parameters.
-Independence and reuse are checked by what a caller can observe (values,
-shared memory) and by counting NumPy's allocations with tracemalloc.
+at every step and the package's order of operations: a pass into Buffers
+must give the same bits, whatever the sequence of batch sizes and
+parameters. Reuse is checked by what a caller can observe (shared memory)
+and by counting NumPy's allocations with tracemalloc.
 """
 
 import tracemalloc
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import backprop as bp
 from backprop import activations, losses
+from backprop.network import Buffers
 
 HIDDEN = ["identity", "sigmoid", "tanh", "relu"]
 OUTPUTS = [
@@ -113,10 +114,11 @@ def networks(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(networks())
-def test_workspace_gradients_equal_the_plain_computation_bit_for_bit(case):
+def test_buffered_gradients_equal_the_plain_computation_bit_for_bit(case):
     sizes, hidden, output, loss, ms, seed = case
     rng = np.random.default_rng(seed)
     net = bp.MLP(sizes, hidden=hidden, output=output, loss=loss, seed=seed)
+    buffers = {m: Buffers(net.sizes, m) for m in ms}
     for step, m in enumerate(ms):  # batch sizes change, and come back
         if step % 3 == 2:  # parameters replaced by new arrays...
             net.weights = [rng.normal(size=W.shape) for W in net.weights]
@@ -125,9 +127,10 @@ def test_workspace_gradients_equal_the_plain_computation_bit_for_bit(case):
             net.weights[-1] *= 1.5
         X, Y = batch(net, m, rng)
         want = plain_gradients(net, X, Y)
-        assert_same_bits(net.gradients(X, Y), want)
+        assert_same_bits(net.gradients(X, Y, buffers[m]), want)
+        assert_same_bits(net.gradients(X, Y), want)  # new arrays
         public = net.backward(net.forward(X, return_cache=True), Y)
-        assert_same_bits(public[:2], want)  # new arrays, same bits
+        assert_same_bits(public[:2], want)
 
 
 def test_bit_for_bit_on_a_large_relu_network():
@@ -139,68 +142,58 @@ def test_bit_for_bit_on_a_large_relu_network():
         output="softmax",
         loss="cross_entropy",
     )
+    buffers = {64: Buffers(net.sizes, 64), 17: Buffers(net.sizes, 17)}
     for m in (64, 64, 17, 64):
         X, Y = batch(net, m, rng)
-        assert_same_bits(net.gradients(X, Y), plain_gradients(net, X, Y))
+        got = net.gradients(X, Y, buffers[m])
+        assert_same_bits(got, plain_gradients(net, X, Y))
 
 
-# -- independent results ----------------------------------------------------
+# -- who owns the results ---------------------------------------------------
 
 
-def test_a_kept_result_is_not_overwritten_by_later_calls():
+def test_without_buffers_every_call_returns_new_arrays():
     rng = np.random.default_rng(1)
     net = bp.MLP([4, 6, 3], hidden="tanh", seed=0)
-    X1, Y1 = batch(net, 5, rng)
-    first = net.gradients(X1, Y1)
+    first = net.gradients(*batch(net, 5, rng))
     saved = [g.copy() for g in first[0] + first[1]]
-    for _ in range(4):  # same batch size: the same workspace
-        X2, Y2 = batch(net, 5, rng)
-        later = net.gradients(X2, Y2)
+    for _ in range(3):
+        later = net.gradients(*batch(net, 5, rng))
         for g in later[0] + later[1]:
             assert not any(np.shares_memory(g, f) for f in first[0])
     for g, s in zip(first[0] + first[1], saved):
         np.testing.assert_array_equal(g, s)
 
 
-def test_a_kept_view_protects_its_array():
+def test_with_buffers_the_results_are_the_buffers_arrays():
+    # The contract the training loop relies on: the gradients live in the
+    # buffers, and the next call with the same buffers overwrites them.
     rng = np.random.default_rng(2)
     net = bp.MLP([4, 6, 3], hidden="relu", seed=0)
+    b = Buffers(net.sizes, 5)
+    dWs, dbs = net.gradients(*batch(net, 5, rng), b)
+    assert all(g is h for g, h in zip(dWs + dbs, b.dWs + b.dbs))
     X, Y = batch(net, 5, rng)
-    dWs, dbs = net.gradients(X, Y)
-    column = dWs[0][:, 1]  # a view: the only thing the caller keeps
-    saved = column.copy()
-    del dWs, dbs
-    for _ in range(3):
-        net.gradients(*batch(net, 5, rng))
-    np.testing.assert_array_equal(column, saved)
+    net.gradients(X, Y, b)
+    assert_same_bits((dWs, dbs), plain_gradients(net, X, Y))
 
 
-def test_a_training_loop_keeps_each_result_until_the_next_arrives():
-    # Like training.train: the previous step's gradients are still bound
-    # while the next call runs, and must come out unchanged.
-    rng = np.random.default_rng(3)
-    net = bp.MLP([3, 5, 2], hidden="sigmoid", seed=0)
-    previous, saved = None, None
-    for _ in range(6):
-        dWs, dbs = net.gradients(*batch(net, 4, rng))
-        if previous is not None:
-            for g, s in zip(previous, saved):
-                np.testing.assert_array_equal(g, s)
-        previous = dWs + dbs
-        saved = [g.copy() for g in previous]
-
-
-def test_a_copy_has_its_own_workspace():
-    rng = np.random.default_rng(4)
+def test_a_fresh_forward_pass_makes_only_z_and_a():
     net = bp.MLP([3, 4, 2], seed=0)
-    X, Y = batch(net, 3, rng)
-    net.gradients(X, Y)
-    twin = net.copy()
-    twin.weights[0] += 1.0
-    a, b = net.gradients(X, Y), twin.gradients(X, Y)
-    assert not np.shares_memory(a[0][0], b[0][0])
-    assert_same_bits(a, plain_gradients(net, X, Y))
-    assert_same_bits(b, plain_gradients(twin, X, Y))
+    b = Buffers(net.sizes, 6)
+    net._forward(np.ones((3, 6)), b)
+    assert {"z", "a"} <= set(vars(b))
+    assert not {"dsigma", "delta", "dWs", "dbs"} & set(vars(b))
+
+
+def test_buffers_for_another_network_or_batch_size_are_refused():
+    net = bp.MLP([3, 4, 2], seed=0)
+    X, Y = np.ones((3, 5)), np.ones((2, 5))
+    for wrong in (Buffers([3, 4, 2], 6), Buffers([3, 5, 2], 5)):
+        with pytest.raises(ValueError, match=r"buffers were made for"):
+            net.gradients(X, Y, wrong)
+    with pytest.raises(TypeError, match=r"buffers must be"):
+        net.gradients(X, Y, {})
 
 
 # -- no allocation in the steady state -----------------------------------
@@ -209,7 +202,7 @@ def test_a_copy_has_its_own_workspace():
 def allocated_per_call(fn, calls=5):
     """Peak bytes NumPy and Python allocate above the start, over calls of fn."""
     for _ in range(3):
-        fn()  # warm up: the workspace and gradient buffers are made here
+        fn()  # warm up: the buffers' arrays are made in the first call
     tracemalloc.start()
     try:
         start = tracemalloc.get_traced_memory()[0]
@@ -227,7 +220,7 @@ def allocated_per_call(fn, calls=5):
         ("tanh", "identity", "mse"),
     ],
 )
-def test_gradients_allocate_no_large_arrays_once_warm(hidden, output, loss):
+def test_buffered_gradients_allocate_no_large_arrays(hidden, output, loss):
     # One (200, 100) array is 160 kB; a plain step allocates dozens of
     # arrays that size. What remains: Python objects, (1, m) temporaries
     # and NumPy's fixed iterator buffer (8192 elements, 64 kB) for the
@@ -237,25 +230,42 @@ def test_gradients_allocate_no_large_arrays_once_warm(hidden, output, loss):
         [100, 200, 200, 10], hidden=hidden, output=output, loss=loss
     )
     full, last = batch(net, 100, rng), batch(net, 30, rng)
+    buffers = Buffers(net.sizes, 100), Buffers(net.sizes, 30)
 
-    def train_like():  # a full batch and a smaller last one, result kept
-        train_like.kept = net.gradients(*full)
-        train_like.kept = net.gradients(*last)
+    def train_like():  # a full batch and a smaller last one
+        net.gradients(*full, buffers[0])
+        net.gradients(*last, buffers[1])
 
     assert allocated_per_call(train_like) < 120_000
 
 
 def test_a_plain_step_does_allocate():
-    # The measurement can fail: the public passes make new arrays.
+    # The measurement can fail: without buffers, passes make new arrays.
     rng = np.random.default_rng(5)
     net = bp.MLP([100, 200, 200, 10], hidden="relu")
     X, Y = batch(net, 100, rng)
-    assert (
-        allocated_per_call(
-            lambda: net.backward(net.forward(X, return_cache=True), Y)
-        )
-        > 500_000
+    assert allocated_per_call(lambda: net.gradients(X, Y)) > 500_000
+
+
+def test_training_uses_its_buffers(monkeypatch):
+    # train passes one Buffers per batch size, the same object every step.
+    rng = np.random.default_rng(8)
+    net = bp.MLP([3, 4, 2], seed=0)
+    X, Y = rng.normal(size=(3, 10)), rng.normal(size=(2, 10))
+    seen = []
+    gradients = net.gradients
+
+    def spy(X, Y, buffers=None):
+        seen.append((X.shape[1], buffers))
+        return gradients(X, Y, buffers)
+
+    monkeypatch.setattr(net, "gradients", spy)
+    bp.training.train(
+        net, X, Y, epochs=3, batch_size=4, lr=0.1, progress=False
     )
+    assert [m for m, _ in seen] == [4, 4, 2] * 3
+    assert all(isinstance(b, Buffers) and b.m == m for m, b in seen)
+    assert len({id(b) for _, b in seen}) == 2
 
 
 # -- out= of the building blocks -----------------------------------------

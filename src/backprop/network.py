@@ -8,18 +8,14 @@ Indexing: the text numbers layers l = 1..L, Python lists start at 0, so
 padded instead, so that `cache.z[l]` is z^l and `cache.a[l]` is a^l
 (`cache.z[0]` is None, `cache.a[0]` is the input x).
 
-Memory (chapter 12): `MLP.gradients` computes z^l, a^l, σ'(z^l) and δ^l
-into a workspace of arrays kept between calls while the batch size stays
-the same, and hands out ∂C/∂W^l, ∂C/∂b^l in arrays it takes back once the
-caller has let go of them. A training step then allocates no large arrays,
-and the operating system never has to map fresh memory for it. The
-results are the same, bit for bit, and every call's gradients are the
-caller's own: see `GradientBuffers`. `forward` and `backward` return new
-arrays every time.
+Memory (chapter 12): every pass returns new arrays, unless its caller
+passes `Buffers` for the batch size, arrays that the pass writes into
+instead. The training loop does, so that a step allocates no large arrays.
+The arithmetic is the same either way, bit for bit.
 """
 
-import sys
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,66 +30,39 @@ class ForwardCache:
     a: list
 
 
-class Workspace:
-    """Buffers z[l], a[l], dsigma[l], delta[l] (n_l, m) for l = 1..L, for a batch of m (chapter 12).
+class Buffers:
+    """Arrays that passes write into, for one batch size m (chapter 12).
 
-    Index 0 is None in every list (a^0 is the input X itself), so that the
-    indices are the text's layer numbers.
+    z[l], a[l], dsigma[l] (σ'(z^l)) and delta[l] (δ^l) are (n_l, m) for
+    l = 1..L, index 0 being None (a^0 is the input itself); dWs[l - 1]
+    and dbs[l - 1] are shaped like W^l and b^l. Each list is allocated
+    when a pass first uses it. A pass into the same Buffers overwrites
+    the previous pass's results.
     """
 
     def __init__(self, sizes, m):
-        """Allocate the buffers of an MLP with layer sizes [n0, ..., nL] for a batch of m."""
-        self.m = m
+        """Prepare buffers for layer sizes [n0, ..., nL] and m examples."""
+        self.sizes, self.m = list(sizes), m
 
-        def per_layer():
-            return [None] + [np.empty((n, m)) for n in sizes[1:]]
+    def _per_layer(self):
+        return [None] + [np.empty((n, self.m)) for n in self.sizes[1:]]
 
-        self.z, self.a, self.dsigma, self.delta = (
-            per_layer() for _ in range(4)
-        )
+    z = cached_property(_per_layer)
+    a = cached_property(_per_layer)
+    dsigma = cached_property(_per_layer)
+    delta = cached_property(_per_layer)
 
+    @cached_property
+    def dWs(self):
+        """The arrays for ∂C/∂W^l, shaped like the weights."""
+        return [
+            np.empty((n, k)) for n, k in zip(self.sizes[1:], self.sizes)
+        ]
 
-class GradientBuffers:
-    """Arrays shaped like the weights and biases, lent out by MLP.gradients and taken back when free.
-
-    `take()` returns a set (dWs, dbs) that no one outside this object holds:
-    an array the caller keeps, or any view of it, holds a reference to it,
-    and Python counts references, so an array is reused only when its
-    reference count shows that the caller has dropped it. The gradients of
-    two calls are therefore always independent, as if newly allocated. A
-    loop that drops each step's gradients by the end of the next step
-    (like `training.train`) cycles through at most `keep` sets and
-    allocates nothing after the first steps; a caller that keeps every
-    result gets new arrays each time, and this object forgets the oldest.
-    """
-
-    def __init__(self, sizes, keep=2):
-        """Prepare sets for layer sizes [n0, ..., nL]; keep at most `keep` of them."""
-        self.sizes, self.keep, self.sets = sizes, keep, []
-        # The references to an array that only a set holds: measured on a
-        # set of one array, with the very function that later tests sets.
-        self.unshared = self._references(([np.empty(0)], []))
-
-    @staticmethod
-    def _references(grads):
-        """Return the largest reference count among the arrays of grads = (dWs, dbs)."""
-        dWs, dbs = grads
-        return max(sys.getrefcount(x) for x in dWs + dbs)
-
-    def take(self):
-        """Return a set (dWs, dbs) of lists of arrays that no caller holds."""
-        for i, grads in enumerate(self.sets):
-            if self._references(grads) <= self.unshared:
-                self.sets.append(self.sets.pop(i))  # now the newest
-                return grads
-        sizes = self.sizes
-        fresh = (
-            [np.empty((n, k)) for n, k in zip(sizes[1:], sizes[:-1])],
-            [np.empty((n, 1)) for n in sizes[1:]],
-        )
-        self.sets = self.sets[max(0, len(self.sets) - self.keep + 1) :]
-        self.sets.append(fresh)
-        return fresh
+    @cached_property
+    def dbs(self):
+        """The arrays for ∂C/∂b^l, shaped like the biases."""
+        return [np.empty((n, 1)) for n in self.sizes[1:]]
 
 
 class MLP:
@@ -128,8 +97,6 @@ class MLP:
             self._initial_weights(rng, l) for l in range(1, self.L + 1)
         ]
         self.biases = [np.zeros((n, 1)) for n in self.sizes[1:]]
-        # memory that gradients() reuses from call to call (chapter 12)
-        self._workspaces, self._gradient_buffers = {}, None
 
     @property
     def L(self):
@@ -169,7 +136,6 @@ class MLP:
         twin.__dict__.update(self.__dict__)
         twin.weights = [W.copy() for W in self.weights]
         twin.biases = [b.copy() for b in self.biases]
-        twin._workspaces, twin._gradient_buffers = {}, None  # its own
         return twin
 
     # -- input checks -------------------------------------------------------
@@ -242,16 +208,16 @@ class MLP:
         cache = self._forward(X)
         return cache if return_cache else cache.a[-1]
 
-    def _forward(self, X, ws=None):
-        # With a Workspace ws, z^l and a^l are written into its buffers.
+    def _forward(self, X, buffers=None):
+        # With Buffers, z^l and a^l are written into them (chapter 12).
         self._check_parameters()
-        into = ws or _NoWorkspace(self.L)
+        b = self._buffers(buffers, X.shape[1])
         z, a = [None], [X]
         for l in range(1, self.L + 1):
-            z_l = np.matmul(self.weights[l - 1], a[l - 1], out=into.z[l])
+            z_l = np.matmul(self.weights[l - 1], a[l - 1], out=b.z[l])
             z_l += self.biases[l - 1]  # z^l = W^l a^{l-1} + b^l, in place
             z.append(z_l)
-            a.append(self.activation(l).f(z_l, out=into.a[l]))  # σ(z^l)
+            a.append(self.activation(l).f(z_l, out=b.a[l]))  # σ(z^l)
         return ForwardCache(z, a)
 
     def predict(self, X):
@@ -271,71 +237,64 @@ class MLP:
             )  # from logits, stable
         return losses.mse(cache.a[-1], Y)
 
-    def backward(self, cache, Y, ws=None, grads=None):
-        """Return (dWs, dbs, deltas) from a ForwardCache and targets Y (nL, m).
+    def backward(self, cache, Y, buffers=None):
+        """Return (dWs, dbs, deltas) from a ForwardCache and Y (nL, m).
 
-        deltas[l] is δ^l. New arrays, unless gradients() passes a Workspace
-        ws and gradient arrays grads to write into (chapter 12).
+        deltas[l] is δ^l. New arrays, or written into `buffers`, Buffers
+        for this batch size, when given (chapter 12).
         """
         L, z, a = self.L, cache.z, cache.a
-        ws = ws or _NoWorkspace(L)  # its buffers are None: new arrays
-        dW_out, db_out = grads or ([None] * L, [None] * L)
+        b = self._buffers(buffers, Y.shape[1])
         if self.loss_name == "cross_entropy":
             # rule 1 in the softmax form: δ^L = a^L − y
-            delta = losses.cross_entropy_delta(a[L], Y, out=ws.delta[L])
+            delta = losses.cross_entropy_delta(a[L], Y, out=b.delta[L])
         else:
             # rule 1: δ^L = ∇_a C_x ⊙ σ'(z^L)
-            grad_a = losses.mse_grad(a[L], Y, out=ws.delta[L])
-            dsigma = self.output.prime(z[L], out=ws.dsigma[L])
-            delta = rules.output_error(grad_a, dsigma, out=ws.delta[L])
+            grad_a = losses.mse_grad(a[L], Y, out=b.delta[L])
+            dsigma = self.output.prime(z[L], out=b.dsigma[L])
+            delta = rules.output_error(grad_a, dsigma, out=b.delta[L])
         deltas = [None] * (L + 1)
         dWs, dbs = [None] * L, [None] * L
         for l in range(L, 0, -1):
-            deltas[l] = delta
-            # i = l - 1: weights[i] is W^l (lists count from 0), while the
-            # padded cache has a[i] = a^{l-1} and z[i] = z^{l-1}
-            i = l - 1
-            # rule 4 and rule 3: the gradients of layer l
-            dWs[i] = rules.weight_gradient(delta, a[i], out=dW_out[i])
-            dbs[i] = rules.bias_gradient(delta, out=db_out[i])
-            if l > 1:
-                # rule 2: the error of layer l - 1
-                W = self.weights[i]
-                dsigma = self.hidden.prime(z[i], out=ws.dsigma[i])
+            # lists count from 0: weights[l] is W^{l+1} and dWs[l - 1]
+            # is ∂C/∂W^l; the padded cache has z[l] = z^l
+            if l < L:
+                # rule 2: δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ σ'(z^l)
+                dsigma = self.hidden.prime(z[l], out=b.dsigma[l])
                 delta = rules.hidden_error(
-                    W, delta, dsigma, out=ws.delta[i]
+                    self.weights[l], delta, dsigma, out=b.delta[l]
                 )
+            deltas[l] = delta
+            # rule 4 and rule 3: the gradients of layer l
+            dWs[l - 1] = rules.weight_gradient(
+                delta, a[l - 1], out=b.dWs[l - 1]
+            )
+            dbs[l - 1] = rules.bias_gradient(delta, out=b.dbs[l - 1])
         return dWs, dbs, deltas
 
-    def gradients(self, X, Y):
-        """Return (dWs, dbs): ∂C/∂W^l and ∂C/∂b^l shaped like weights and biases.
+    def gradients(self, X, Y, buffers=None):
+        """Return (dWs, dbs), ∂C/∂W^l and ∂C/∂b^l, shaped like W^l and b^l.
 
-        The arrays are the caller's own: the next call never writes into
-        them while the caller holds them (GradientBuffers). The work in
-        between happens in a Workspace kept for the batch size m of X.
+        New arrays; or, given Buffers for the batch size m of X, the arrays
+        of `buffers`, which the next call with them overwrites (chapter 12).
         """
         X = self.check_X(X)
         Y = self.check_Y(Y, X.shape[1])
-        ws = self._workspace(X.shape[1])
-        if self._gradient_buffers is None:
-            self._gradient_buffers = GradientBuffers(self.sizes)
-        grads = self._gradient_buffers.take()
-        dWs, dbs, _ = self.backward(self._forward(X, ws), Y, ws, grads)
+        b = self._buffers(buffers, X.shape[1])
+        dWs, dbs, _ = self.backward(self._forward(X, b), Y, b)
         return dWs, dbs
 
-    # -- memory kept between calls (chapter 12) ------------------------------
-
-    def _workspace(self, m):
-        """Return the Workspace for batches of m, kept for the last two m used."""
-        ws = self._workspaces.pop(m, None) or Workspace(self.sizes, m)
-        self._workspaces[m] = ws  # the newest last
-        if len(self._workspaces) > 2:  # e.g. train's full and last batch
-            del self._workspaces[next(iter(self._workspaces))]
-        return ws
-
-
-class _NoWorkspace:
-    """Stands in for a Workspace: every buffer is None, so results are new arrays."""
-
-    def __init__(self, L):
-        self.z = self.a = self.dsigma = self.delta = [None] * (L + 1)
+    def _buffers(self, buffers, m):
+        """Return buffers, checked against this network and m, or fresh Buffers."""
+        if buffers is None:
+            return Buffers(self.sizes, m)
+        if not isinstance(buffers, Buffers):
+            raise TypeError(
+                f"buffers must be backprop.network.Buffers (or None); got {type(buffers).__name__}"
+            )
+        if buffers.sizes != self.sizes or buffers.m != m:
+            raise ValueError(
+                f"buffers were made for sizes {buffers.sizes} and m = {buffers.m}; "
+                f"this pass needs sizes {self.sizes} and m = {m}"
+            )
+        return buffers

@@ -168,7 +168,10 @@ class RowMLP:
         return float(0.5 * np.sum((A[-1] - Y) ** 2) / m)
 
     def gradients(self, X, Y):
-        """Return (dWs, dbs) in the row convention: dW^l (n_{l-1}, n_l), db^l (1, n_l)."""
+        """Return (dWs, dbs) in the row convention.
+
+        dWs[l - 1] is ∂C/∂W^l_row (n_{l-1}, n_l), dbs[l - 1] is (1, n_l).
+        """
         X = self.check_X(X)
         Y = self.check_Y(Y, X.shape[0])
         Z, A = self.forward(X, return_cache=True)
@@ -179,14 +182,11 @@ class RowMLP:
             Delta = (A[L] - Y) * self.output.prime(Z[L])  # rule 1
         dWs, dbs = [None] * L, [None] * L
         for l in range(L, 0, -1):
-            dWs[l - 1] = (
-                A[l - 1].T @ Delta / m
-            )  # rule 4: (A^{l-1})ᵀ Δ^l / m
-            dbs[l - 1] = Delta.mean(
-                axis=0, keepdims=True
-            )  # rule 3: mean of the rows
-            if l > 1:
-                Delta = (Delta @ self.weights[l - 1].T) * self.hidden.prime(
-                    Z[l - 1]
-                )  # rule 2
+            if l < L:
+                # rule 2: Δ^l = Δ^{l+1} (W^{l+1})ᵀ ⊙ σ'(Z^l)
+                W_next = self.weights[l]  # W^{l+1}: lists count from 0
+                Delta = (Delta @ W_next.T) * self.hidden.prime(Z[l])
+            # rule 4: (A^{l-1})ᵀ Δ^l / m; rule 3: the mean of the rows
+            dWs[l - 1] = A[l - 1].T @ Delta / m
+            dbs[l - 1] = Delta.mean(axis=0, keepdims=True)
         return dWs, dbs

@@ -13,10 +13,10 @@ also NumPy object arrays of SymPy expressions: the SymPy chapters run these
 very functions on symbols (see `backprop.symbolic`).
 
 Each takes an optional `out`, a float64 array of the result's shape that
-the result is written into (and returned); without it the result is a new
-array. `MLP.gradients` passes the buffers of its workspace, so that a
-training step allocates nothing; the arithmetic is the same either way,
-bit for bit.
+the result is written into (and returned); without it the result is one
+new array. The training loop passes the arrays of its `Buffers` (chapter
+12), so that a step allocates nothing; the arithmetic is the same either
+way, bit for bit.
 """
 
 import numpy as np
@@ -34,6 +34,13 @@ def _require_same_shape(name_a, a, name_b, b):
         raise ValueError(
             f"{name_a} and {name_b} must have the same shape; got {a.shape} and {b.shape}"
         )
+
+
+def _own(x, *operands):
+    """Return x if x times operands, or x over a number, fits in x's dtype, else None."""
+    # float64 and SymPy object arrays fit; an integer array, or a float
+    # array times SymPy objects, gets a new array of the wider type
+    return x if np.result_type(x, *operands, 1.0) == x.dtype else None
 
 
 def _require_out(out, shape):
@@ -79,9 +86,9 @@ def hidden_error(W_next, delta_next, dsigma, out=None):
             f"dsigma must have shape (n_l, m) = {expected}; got {dsigma.shape}"
         )
     _require_out(out, expected)
-    # (W^{l+1})ᵀ δ^{l+1}, then ⊙ σ'(z^l): both steps write into out if given
+    # (W^{l+1})ᵀ δ^{l+1}, then ⊙ σ'(z^l) in place: one array in all
     product = np.matmul(W_next.T, delta_next, out=out)
-    return np.multiply(product, dsigma, out=out)
+    return np.multiply(product, dsigma, out=_own(product, dsigma))
 
 
 def bias_gradient(delta, out=None):
@@ -90,7 +97,7 @@ def bias_gradient(delta, out=None):
     _require_out(out, (delta.shape[0], 1))
     m = delta.shape[1]
     total = delta.sum(axis=1, keepdims=True, out=out)
-    return np.divide(total, m, out=out)
+    return np.divide(total, m, out=_own(total))
 
 
 def weight_gradient(delta, a_prev, out=None):
@@ -104,5 +111,6 @@ def weight_gradient(delta, a_prev, out=None):
         )
     _require_out(out, (delta.shape[0], a_prev.shape[0]))
     m = delta.shape[1]
+    # δ^l (a^{l-1})ᵀ, then / m in place: one weight-sized array, not two
     product = np.matmul(delta, a_prev.T, out=out)
-    return np.divide(product, m, out=out)
+    return np.divide(product, m, out=_own(product))

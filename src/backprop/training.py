@@ -2,7 +2,8 @@
 
 `train` is the whole training loop of the book: shuffle the examples, cut them
 into minibatches, ask `net.gradients` (the four rules composed, chapter 7) for
-∂C/∂W^l and ∂C/∂b^l of each minibatch, and step against them:
+∂C/∂W^l and ∂C/∂b^l of each minibatch, computed into `Buffers` that every
+step reuses (chapter 12), and step against them:
 
     W^l ← W^l − η ∂C/∂W^l,    b^l ← b^l − η ∂C/∂b^l.
 
@@ -13,13 +14,15 @@ too large.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+from . import flops
+from .network import Buffers
 
 __all__ = [
     "DivergenceError",
@@ -144,20 +147,14 @@ def _all_finite(arrays):
 
 
 def single_thread_blas():
-    """Return a context that runs NumPy's BLAS on one thread (a no-op without threadpoolctl).
+    """Return a context that runs NumPy's BLAS on one thread (flops.one_thread).
 
     The matrices of this book are small (64 × 1438 at most); spreading each
     product over threads costs more in hand-offs than it gains, and on a
     busy machine (a book build running beside other jobs) threads that spin
     waiting for a core made a forward pass fifty times slower.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except (
-        ImportError
-    ):  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return flops.one_thread()
 
 
 # ---------------------------------------------------------------------------
@@ -324,6 +321,12 @@ def train(
         if divergence_factor is None
         else divergence_factor * net.loss(X, Y)
     )
+    # Arrays each step writes into, for the full batches and the last one
+    # (chapter 12): a step then allocates no large arrays.
+    buffers = {
+        n: Buffers(net.sizes, n)
+        for n in {batch_size, m % batch_size or batch_size}
+    }
     bar = _Progress(epochs, progress)
     start = time.perf_counter()
     try:
@@ -347,7 +350,9 @@ def train(
                     range(0, m, batch_size), start=1
                 ):
                     batch = order[first : first + batch_size]
-                    dWs, dbs = net.gradients(X[:, batch], Y[:, batch])
+                    dWs, dbs = net.gradients(
+                        X[:, batch], Y[:, batch], buffers[len(batch)]
+                    )
                     if not (_all_finite(dWs) and _all_finite(dbs)):
                         raise _diverged(
                             epoch,

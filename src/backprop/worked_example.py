@@ -1,7 +1,8 @@
 """The 2-2-2 network that chapter 7 backpropagates by hand, in exact decimals.
 
 The numbers are chosen so that every step fits on paper: ReLU hidden units
-(σ' is 1 or 0), an identity output, the mean squared error, one example.
+(σ' is 1 or 0), an identity output, the mean squared error, one example,
+and one step of gradient descent with learning rate ETA.
 `by_hand` does the text's arithmetic with fractions, entry by entry, with
 neither NumPy nor the rest of the package, so that the tests can hold it
 against the package, SymPy and finite differences.
@@ -32,34 +33,72 @@ W2 = ((_q("0.5"), _q("-0.3")), (_q("-1"), _q("0.2")))
 B2 = (_q("0.2"), _q("0.1"))
 
 
+#: The learning rate of the one gradient-descent step taken by hand.
+ETA = _q("0.2")
+
+
+def _forward(W1, B1, W2, B2):
+    """Return z1, a1, z2 (= a2) and C of the example, entry by entry."""
+    z1 = [W1[j][0] * X[0] + W1[j][1] * X[1] + B1[j] for j in range(2)]
+    a1 = [max(Fraction(0), z) for z in z1]  # ReLU
+    z2 = [W2[j][0] * a1[0] + W2[j][1] * a1[1] + B2[j] for j in range(2)]
+    C = sum((a - y) ** 2 for a, y in zip(z2, Y)) / 2  # identity output
+    return z1, a1, z2, C
+
+
+def _outer(u, v):
+    """Return the outer product u vᵀ of two lists, as a list of rows."""
+    return [[u_j * v_k for v_k in v] for u_j in u]
+
+
+def _step(P, G):
+    """Return P − η G, entry by entry, for a matrix or a column P."""
+    if isinstance(P[0], (tuple, list)):
+        return [_step(row, g) for row, g in zip(P, G)]
+    return [p - ETA * g for p, g in zip(P, G)]
+
+
 def by_hand():
     """Return the paper computation as a dict of exact Fractions.
 
     Keys: z1, a1, dsigma1, z2, a2 (lists of 2), C, delta2, back (the list
-    (W^2)ᵀ δ^2), delta1, and the two gradients dC_dw2_11, dC_dw1_11.
+    (W^2)ᵀ δ^2), delta1, the gradients dW2 = δ^2 (a^1)ᵀ and dW1 = δ^1 xᵀ
+    (lists of rows) with their entries dC_dw2_11 and dC_dw1_11, and one
+    step of gradient descent with learning rate ETA: W1_next, B1_next,
+    W2_next, B2_next, then z1_next, a1_next, z2_next and C_next.
     """
-    z1 = [W1[j][0] * X[0] + W1[j][1] * X[1] + B1[j] for j in range(2)]
-    a1 = [max(Fraction(0), z) for z in z1]  # ReLU
+    z1, a1, z2, C = _forward(W1, B1, W2, B2)
     dsigma1 = [Fraction(1) if z > 0 else Fraction(0) for z in z1]
-    z2 = [W2[j][0] * a1[0] + W2[j][1] * a1[1] + B2[j] for j in range(2)]
-    a2 = list(z2)  # identity output
-    C = sum((a - y) ** 2 for a, y in zip(a2, Y)) / 2
-    delta2 = [(a - y) * 1 for a, y in zip(a2, Y)]  # rule 1, σ' = 1
+    delta2 = [(a - y) * 1 for a, y in zip(z2, Y)]  # rule 1, σ' = 1
     # rule 2: ((W^2)ᵀ δ^2)_k sums over the units j that unit k sends to
     back = [W2[0][k] * delta2[0] + W2[1][k] * delta2[1] for k in range(2)]
     delta1 = [g * s for g, s in zip(back, dsigma1)]
+    dW2, dW1 = _outer(delta2, a1), _outer(delta1, X)  # rule 4
+    # one step: every parameter moves by −η times its gradient (rule 3:
+    # ∂C/∂b^l = δ^l for one example)
+    step = {
+        "W1_next": _step(W1, dW1),
+        "B1_next": _step(B1, delta1),
+        "W2_next": _step(W2, dW2),
+        "B2_next": _step(B2, delta2),
+    }
+    after = _forward(*step.values())
     return {
         "z1": z1,
         "a1": a1,
         "dsigma1": dsigma1,
         "z2": z2,
-        "a2": a2,
+        "a2": list(z2),
         "C": C,
         "delta2": delta2,
         "back": back,
         "delta1": delta1,
-        "dC_dw2_11": delta2[0] * a1[0],  # rule 4: δ^2_1 a^1_1
-        "dC_dw1_11": delta1[0] * X[0],  # rule 4: δ^1_1 x_1
+        "dW2": dW2,
+        "dW1": dW1,
+        "dC_dw2_11": dW2[0][0],  # δ^2_1 a^1_1
+        "dC_dw1_11": dW1[0][0],  # δ^1_1 x_1
+        **step,
+        **dict(zip(("z1_next", "a1_next", "z2_next", "C_next"), after)),
     }
 
 
@@ -196,10 +235,34 @@ def equations():
         + _col([_num(v) for v in h["dsigma1"]])
         + " = "
         + _col([_num(v) for v in h["delta1"]]),
-        "dw2": r"\frac{\partial C}{\partial w^2_{11}} = \delta^2_1\, a^1_1"
-        + f" = {_factor(h['delta2'][0])} \\cdot {_factor(h['a1'][0])}"
-        + f" = {_num(h['dC_dw2_11'])}",
-        "dw1": r"\frac{\partial C}{\partial w^1_{11}} = \delta^1_1\, x_1"
-        + f" = {_factor(h['delta1'][0])} \\cdot {_factor(X[0])}"
-        + f" = {_num(h['dC_dw1_11'])}",
+        "dw2": r"\frac{\partial C}{\partial W^2} = \delta^2 (a^1)^\top = "
+        + _col([_num(v) for v in h["delta2"]])
+        + r"\begin{bmatrix}"
+        + " & ".join(_num(v) for v in h["a1"])
+        + r"\end{bmatrix} = "
+        + matrix(h["dW2"]),
+        "dw1": r"\frac{\partial C}{\partial W^1} = \delta^1 x^\top = "
+        + _col([_num(v) for v in h["delta1"]])
+        + r"\begin{bmatrix}"
+        + " & ".join(_num(v) for v in X)
+        + r"\end{bmatrix} = "
+        + matrix(h["dW1"]),
+        "step1": r"W^1 - \eta\, \frac{\partial C}{\partial W^1} = "
+        + matrix(h["W1_next"])
+        + r",\qquad b^1 - \eta\, \delta^1 = "
+        + _col([_num(v) for v in h["B1_next"]]),
+        "step2": r"W^2 - \eta\, \frac{\partial C}{\partial W^2} = "
+        + matrix(h["W2_next"])
+        + r",\qquad b^2 - \eta\, \delta^2 = "
+        + _col([_num(v) for v in h["B2_next"]]),
+        "after": "z^1 = "
+        + _col([_num(v) for v in h["z1_next"]])
+        + r",\qquad a^1 = "
+        + _col([_num(v) for v in h["a1_next"]])
+        + r",\qquad a^2 = z^2 = "
+        + _col([_num(v) for v in h["z2_next"]]),
+        "C_after": r"C = \tfrac12 \left("
+        + " + ".join(f"{_factor(a - y)}^2" for a, y in zip(h["z2_next"], Y))
+        + r"\right) = "
+        + _num(h["C_next"]),
     }
