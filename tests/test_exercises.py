@@ -451,11 +451,12 @@ HEADING = re.compile(
 
 
 def _section(path):
-    """Return the chapter's self-checking exercise section, from its heading to the end."""
+    """Return the chapter's self-checking exercise section, from its heading to the next section."""
     text = path.read_text()
     match = HEADING.search(text)
     assert match, f"{path.name} has no self-checking exercise section"
-    return text[match.start() :]
+    end = re.compile(r"^## ", re.M).search(text, match.end())
+    return text[match.start() : end.start() if end else len(text)]
 
 
 def _cells(text):

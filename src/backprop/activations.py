@@ -6,8 +6,9 @@ column per example. Softmax is the exception: it acts on each column as a
 whole, so it has a Jacobian instead of an element-wise derivative.
 
 Each function takes an optional `out`, an array shaped like z that receives
-the result (`MLP.gradients` passes the buffers of its workspace, so that a
-training step allocates no new arrays); without it a new array is returned.
+the result (the training loop passes the arrays of its `Buffers`, chapter
+12, so that a training step allocates no new arrays); without it a new array
+is returned.
 """
 
 from collections.abc import Callable
