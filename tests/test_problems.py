@@ -229,6 +229,8 @@ def test_mistakes_come_from_the_catalogue():
         and list(inspect.signature(fn).parameters) == ["net", "X", "Y"]
     ]
     assert own == []
+    with pytest.raises(ValueError, match="unknown mistake 'typo'"):
+        problems.Variant("typo", "A mistake the catalogue does not have.")
 
 
 # -- judging -------------------------------------------------------------------------

@@ -165,6 +165,11 @@ class Variant:
     key: str
     message: str
 
+    def __post_init__(self):
+        mistakes.get(
+            self.key
+        )  # a clear error for a key not in the catalogue
+
     @property
     def id(self):
         """Return the verdict id: the catalogue's key."""
