@@ -282,6 +282,9 @@ def test_transposed_weight_gradient_on_the_square_case_is_named_too():
     square = [c for c in result.cases if "square" in c.description]
     assert square[0].finding.category == "transposed"
     assert "row-convention" in square[0].finding.detail
+    # the reader sees plain text, not TeX: (n_l, n_(l-1)), no n_{l-1}
+    assert "(n_l, n_(l-1))" in square[0].finding.detail
+    assert "{" not in str(result) and "{" not in result._repr_html_()
 
 
 # -- the algorithm ------------------------------------------------------------------------
@@ -346,6 +349,9 @@ def test_backprop_names_the_mistake(mistake, diagnosis, factor):
     result = ex.check_backprop(make_backprop(mistake))
     assert result.diagnosis == diagnosis, str(result)
     assert result.factor == factor
+    if mistake == "row":  # plain text for the reader, no TeX subscripts
+        assert "(n_l, n_(l-1))" in str(result)
+    assert "{" not in str(result)
 
 
 def test_backprop_locates_a_wrong_hidden_layer():

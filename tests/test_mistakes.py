@@ -61,6 +61,10 @@ def test_there_are_the_mistakes_the_chapter_promises():
         "targets_as_a_column",
         "integer_labels",
         "softmax_without_max",
+        # the practice problems' mistakes (issue 17)
+        "bias_gradient_without_1_over_m",
+        "output_sigma_prime_of_activation",
+        "hidden_error_without_sigma_prime",
     ]:
         assert key in mistakes.MISTAKES
 
@@ -149,8 +153,27 @@ def test_weight_gradient_without_1_over_m_is_m_times_too_large_in_the_weights_on
         assert gradcheck.relative_error(db, nb) < 1e-7
 
 
+def test_bias_gradient_without_1_over_m_is_m_times_too_large_in_the_biases_only():
+    mk = mistakes.MISTAKES["bias_gradient_without_1_over_m"]
+    net, X, Y, (nWs, nbs) = reference(mk, m=7)
+    dWs, dbs = mk.wrong(net, X, Y)
+    for db, nb in zip(dbs, nbs):
+        np.testing.assert_allclose(db, 7 * nb, rtol=1e-6, atol=1e-10)
+        # a factor m gives the relative error (m − 1)/(m + 1)
+        assert gradcheck.relative_error(db, nb) == pytest.approx(
+            6 / 8, rel=1e-6
+        )
+    for dW, nW in zip(dWs, nWs):
+        assert gradcheck.relative_error(dW, nW) < 1e-7
+
+
 @pytest.mark.parametrize(
-    "key", ["bias_averaged_twice", "weight_gradient_without_1_over_m"]
+    "key",
+    [
+        "bias_averaged_twice",
+        "weight_gradient_without_1_over_m",
+        "bias_gradient_without_1_over_m",
+    ],
 )
 def test_factor_m_mistakes_hide_behind_a_single_example(key):
     assert mistakes.check(key, m=1).wrong.overall < gradcheck.GOOD
@@ -547,21 +570,21 @@ def all_curves():
 
 def test_chapter_9_training_claims(all_curves):
     c = all_curves
-    # mistake 3: a − y with a sigmoid output "even ends lower"
+    # sigmoid_output_with_a_minus_y: "even ends lower"
     a_minus_y = c["sigmoid_output_with_a_minus_y"]
     assert a_minus_y.wrong[-1] < a_minus_y.fixed[-1]
-    # mistake 9 and mistake 7: "training with it diverges"
+    # row convention, off by one layer: "training with it diverges"
     assert c["row_convention_weight_gradient"].diverged
     assert c["activation_for_the_layer_input"].diverged
-    # 9.5: the bias averaged twice is ahead for a while, then ends higher
+    # the bias averaged twice is ahead for a while, then ends higher
     twice = c["bias_averaged_twice"]
     ahead = np.flatnonzero(twice.wrong < twice.fixed)
     assert ahead.size and np.all(np.diff(ahead) == 1)  # "from step a to b"
     assert twice.wrong[-1] > twice.fixed[-1]
-    # mistake 13: the never-reset gradients end far above the fix
+    # the never-reset gradients end far above the fix
     never = c["gradients_accumulated"]
     assert never.wrong[-1] > 10 * never.fixed[-1]
-    # mistake 14: "much smaller harm than the check suggests"
+    # update before rule 2: "much smaller harm than the check suggests"
     before = c["update_before_rule_2"]
     assert before.wrong[-1] < 1.1 * before.fixed[-1]
 
@@ -570,22 +593,23 @@ def test_chapter_9_check_claims():
     def errors(key):
         return mistakes.check(key).wrong.errors
 
-    # mistake 7: both weight gradients fail, both biases pass
+    # off by one layer: both weight gradients fail, both biases pass
     e = errors("activation_for_the_layer_input")
     assert e["W^1"] > 1e-4 and e["W^2"] > 1e-4
     assert e["b^1"] < 1e-7 and e["b^2"] < 1e-7
-    # mistake 10: small errors, only in the first layer
+    # σ′ at a in rule 2: small errors, only in the first layer
     e = errors("sigma_prime_of_activation")
     assert 1e-4 < e["W^1"] < 0.1 and 1e-4 < e["b^1"] < 0.1
     assert e["W^2"] < 1e-7 and e["b^2"] < 1e-7
-    # mistakes 2, 3, 12: every parameter fails
+    # every parameter fails
     for key in [
         "softmax_extra_sigma_prime",
         "sigmoid_output_with_a_minus_y",
         "cached_output_changed_in_place",
+        "output_sigma_prime_of_activation",
     ]:
         assert all(v > 1e-4 for v in errors(key).values()), key
-    # mistake 14: the second layer passes, the first fails
+    # update before rule 2: the second layer passes, the first fails
     e = errors("update_before_rule_2")
     assert e["W^2"] < 1e-7 and e["W^1"] > 1e-4
 
@@ -790,7 +814,7 @@ def test_a_large_cost_puts_the_fix_in_the_grey_zone_by_rounding(key):
 
 
 def test_row_convention_twins_run_only_when_a_width_equals_m():
-    """Mistake 11's twins: dZ @ A and W.T @ dZ in row-convention code."""
+    """Mistake 13's twins: dZ @ A and W.T @ dZ in row-convention code."""
     rng = np.random.default_rng(0)
     n_prev, n_l = 3, 4
     W = rng.normal(size=(n_prev, n_l))  # the row convention's W
@@ -808,3 +832,58 @@ def test_row_convention_twins_run_only_when_a_width_equals_m():
         else:
             with pytest.raises(ValueError):
                 W.T @ dZ
+
+
+# -- the practice problems' mistakes (issue 17), against hand formulas -------
+
+
+def test_hidden_error_without_sigma_prime_is_at_least_four_times_too_large():
+    mk = mistakes.MISTAKES["hidden_error_without_sigma_prime"]
+    net, X, Y, (nWs, nbs) = reference(mk, m=1)
+    cache = net.forward(X, return_cache=True)
+    z1, a2 = cache.z[1], cache.a[2]
+    W2 = net.weights[1]
+    d2 = a2 - Y  # identity output: σ′ = 1
+    dWs, dbs = mk.wrong(net, X, Y)
+    # hand-derived: δ¹ = (W²)ᵀ δ², with m = 1 the bias gradient
+    np.testing.assert_allclose(dbs[0], W2.T @ d2, rtol=1e-12)
+    # the right δ¹ (finite differences of b¹) is δ¹ ⊙ σ′(z¹), σ′ ≤ 1/4
+    assert np.all(np.abs(dbs[0]) >= 4 * np.abs(nbs[0]) - 1e-9)
+    s = 1 / (1 + np.exp(-z1))
+    np.testing.assert_allclose(
+        nbs[0], dbs[0] * s * (1 - s), rtol=1e-6, atol=1e-10
+    )
+    errors = mistakes.check(mk).wrong.errors
+    assert errors["W^2"] < 1e-7 and errors["b^2"] < 1e-7
+    assert errors["W^1"] > 1e-2 and errors["b^1"] > 1e-2
+    linear = dataclasses.replace(mk, hidden="identity")
+    assert mistakes.check(linear).wrong.passes
+
+
+def test_output_sigma_prime_of_a_is_nearly_a_constant_factor():
+    mk = mistakes.MISTAKES["output_sigma_prime_of_activation"]
+    net, X, Y, (nWs, nbs) = reference(mk)
+    cache = net.forward(X, return_cache=True)
+    a1, a2, m = cache.a[1], cache.a[2], X.shape[1]
+    s = 1 / (1 + np.exp(-a2))  # σ(a²), by hand
+    dWs, _ = mk.wrong(net, X, Y)
+    np.testing.assert_allclose(
+        dWs[1], ((a2 - Y) * s * (1 - s)) @ a1.T / m, rtol=1e-12
+    )
+    # σ′(a) for a in (0, 1) lies between σ′(1) ≈ 0.197 and σ′(0) = 1/4
+    e = np.e
+    assert np.all((s * (1 - s) > e / (1 + e) ** 2) & (s * (1 - s) < 0.25))
+    assert e / (1 + e) ** 2 == pytest.approx(0.19661, abs=1e-5)
+    for output in ("identity", "relu"):
+        hidden = dataclasses.replace(mk, output=output)
+        assert mistakes.check(hidden).wrong.passes, output
+
+
+def test_practice_mistakes_in_training(all_curves):
+    c = all_curves
+    assert c["bias_gradient_without_1_over_m"].diverged
+    for key in [
+        "hidden_error_without_sigma_prime",
+        "output_sigma_prime_of_activation",
+    ]:
+        assert mistakes.loudness(c[key]) == "silent", key

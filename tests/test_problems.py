@@ -4,12 +4,14 @@ The right answers are checked against centred differences of the cost
 (tests/chapter_support.py, not the package's gradcheck), and each
 mistake's numbers against the wrong formula written out here by hand with
 NumPy, so neither reference is the code under test. The verdict must name
-the mistake those numbers show, and every link must point at a section of
-chapter 9 as the book builds it (docutils ids of its headings).
+the mistake those numbers show, and every link must point at the section of
+chapter 9 labelled (mistake-<id>)= (and, once the book is built, at an id of
+its HTML page).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -27,9 +29,14 @@ CHAPTER_9 = (
 )
 KINDS = list(problems.KINDS)
 SEEDS = [0, 1, 7, 123, 2**31, 2**32 - 1]
-#: Verdict ids that are not (yet) keys of bp.mistakes: an adapter of
-#: problems.py computes their numbers.
-ADAPTER_IDS = {"bias_gradient_without_1_over_m"}
+#: The built chapter 9, if the book has been built (jupyter-book build).
+BUILT_9 = (
+    Path(__file__).resolve().parents[1]
+    / "_build"
+    / "html"
+    / "chapters"
+    / "09_common_mistakes.html"
+)
 
 
 def sigmoid(z):
@@ -166,6 +173,7 @@ def hand_mistakes(p, ask):
     }
     wrong_d1["missing_transpose"] = (W2 @ d2) * sigmoid_prime(z1)
     wrong_d1["sigma_prime_of_activation"] = (W2.T @ d2) * sigmoid_prime(a1)
+    wrong_d1["hidden_error_without_sigma_prime"] = W2.T @ d2
     delta = {1: d1, 2: d2}[layer]
     a_prev, a_here = {1: (X, a1), 2: (a1, a2)}[layer]
     wrong_delta = {1: wrong_d1, 2: wrong_d2}[layer]
@@ -207,11 +215,22 @@ def test_mistake_numbers_equal_the_wrong_formulas(kind):
 
 
 def test_mistakes_come_from_the_catalogue():
-    # every variant that has a catalogue key is computed by that function
+    # every variant is a catalogue entry, computed by its wrong function
     for key, v in problems.VARIANTS.items():
-        if key in mistakes.MISTAKES:
-            assert v.function() is mistakes.MISTAKES[key].wrong
-        assert v.id in mistakes.MISTAKES or v.id in ADAPTER_IDS, v.id
+        assert key in mistakes.MISTAKES, key
+        assert v.id == key
+        assert v.function() is mistakes.MISTAKES[key].wrong
+    # and the problems keep no gradient function of their own
+    own = [
+        name
+        for name, fn in vars(problems).items()
+        if inspect.isfunction(fn)
+        and fn.__module__ == problems.__name__
+        and list(inspect.signature(fn).parameters) == ["net", "X", "Y"]
+    ]
+    assert own == []
+    with pytest.raises(ValueError, match="unknown mistake 'typo'"):
+        problems.Variant("typo", "A mistake the catalogue does not have.")
 
 
 # -- judging -------------------------------------------------------------------------
@@ -340,38 +359,42 @@ def test_unknown_names_wrong_entries_without_the_answer():
 # -- links to chapter 9 --------------------------------------------------------------
 
 
-def chapter_9_sections():
-    """Return {docutils id: heading text} of chapter 9's sections, as Sphinx makes them."""
-    from docutils import nodes
-    from docutils.core import publish_doctree
-    from myst_parser.parsers.docutils_ import Parser
+def chapter_9_labels():
+    """Return [(label, number of the heading below it)] of chapter 9's
+    "(mistake-...)=" labels, read from its source."""
+    lines = CHAPTER_9.read_text(encoding="utf-8").splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        label = re.fullmatch(r"\((mistake-[\w-]+)\)=", line)
+        if label:
+            number = re.match(r"### Mistake (\d+):", lines[i + 1])
+            out.append((label.group(1), int(number.group(1))))
+    return out
 
-    heads = "\n\n".join(
-        line
-        for line in CHAPTER_9.read_text(encoding="utf-8").splitlines()
-        if line.startswith("#")
-    )
-    doc = publish_doctree(
-        heads,
-        parser=Parser(),
-        settings_overrides={
-            "myst_enable_extensions": ["dollarmath"],
-            "report_level": 5,
-        },
-    )
-    return {
-        i: s[0].astext()
-        for s in doc.findall(nodes.section)
-        for i in s["ids"]
-    }
+
+def html_id(label):
+    """Return the HTML id Sphinx gives a label (docutils' make_id)."""
+    from docutils.nodes import make_id
+
+    return make_id(label)
 
 
 def test_every_link_points_at_its_section_of_chapter_9():
-    sections = chapter_9_sections()
+    labels = dict(chapter_9_labels())
+    ids = {html_id(label): number for label, number in labels.items()}
+    assert len(ids) == len(labels) == len(mistakes.MISTAKES)
     for key, v in problems.VARIANTS.items():
-        assert v.anchor in sections, f"{key}: no section {v.anchor!r}"
-        number = re.match(r"Mistake (\d+):", sections[v.anchor])
-        assert number and int(number.group(1)) == v.section, key
+        assert f"mistake-{key}" in labels, f"{key}: no label in chapter 9"
+        assert v.anchor in ids, f"{key}: no section {v.anchor!r}"
+        assert ids[v.anchor] == v.section, key
+    page = problems.config("output_error")["mistakes_page"]
+    assert page == CHAPTER_9.with_suffix(".html").name
+    # once the book is built, the ids are checked in its HTML as well
+    if BUILT_9.exists():
+        html = BUILT_9.read_text(encoding="utf-8")
+        found = set(re.findall(r'id="(mistake-[a-z0-9-]+)"', html))
+        for key, v in problems.VARIANTS.items():
+            assert v.anchor in found, f"{key}: {v.anchor!r} not built"
 
 
 # -- state, widget, book HTML ------------------------------------------------------------

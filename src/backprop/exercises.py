@@ -727,10 +727,10 @@ def check_bias_gradient(fn):
 
 
 def check_weight_gradient(fn):
-    """Check fn(delta, a_prev) -> ∂C/∂W^l (n_l, n_{l-1}) from δ^l (n_l, m) and a^{l-1} (n_{l-1}, m), rule 4."""
+    """Check fn(delta, a_prev) -> ∂C/∂W^l (n_l, n_(l-1)) from δ^l (n_l, m) and a^(l-1) (n_(l-1), m), rule 4."""
     _require_callable(
         fn,
-        "my_weight_gradient(delta, a_prev) returning ∂C/∂W of shape (n_l, n_{l-1})",
+        "my_weight_gradient(delta, a_prev) returning ∂C/∂W of shape (n_l, n_(l-1))",
     )
     cases = []
     for k, (n_prev, n, m) in enumerate(
@@ -757,7 +757,7 @@ def check_weight_gradient(fn):
                 ref,
                 factors=factors,
                 transposed_detail="a_prev @ delta.T / m is the row-convention formula Aᵀ Δ / m, for weights stored "
-                "as (n_{l-1}, n_l). Here Wˡ is (n_l, n_{l-1}), so ∂C/∂Wˡ = delta @ a_prev.T / m.",
+                "as (n_(l-1), n_l). Here Wˡ is (n_l, n_(l-1)), so ∂C/∂Wˡ = delta @ a_prev.T / m.",
             )
         )
         square = n == n_prev
@@ -933,7 +933,7 @@ def _judge_backprop(got, net, X, Y, nWs, nbs):
             arrays[i],
             refs[i],
             factors=factors,
-            transposed_detail="∂C/∂Wˡ must be shaped like Wˡ, (n_l, n_{l-1}).",
+            transposed_detail="∂C/∂Wˡ must be shaped like Wˡ, (n_l, n_(l-1)).",
         )
         if finding.category != "correct":
             right = [names[j] for j in order[: order.index(i)]]

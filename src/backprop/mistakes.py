@@ -171,6 +171,20 @@ def weight_gradient_without_1_over_m(net, X, Y):
     return [dW1, dW2], [db1, db2]
 
 
+def bias_gradient_without_1_over_m(net, X, Y):
+    """Rule 3 without the 1/m: the sum of δ over the batch, not its mean."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.sum(axis=1, keepdims=True)  # ✗ a sum: no / m
+    db2 = d2.sum(axis=1, keepdims=True)  # ✗
+    return [dW1, dW2], [db1, db2]
+
+
 def row_convention_weight_gradient(net, X, Y):
     """Rule 4 copied from the row convention (Z = XW, ∂C/∂W = Xᵀ Δ / m) into column-convention code."""
     W2 = net.weights[1]
@@ -192,6 +206,34 @@ def sigma_prime_of_activation(net, X, Y):
     m = X.shape[1]
     d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
     d1 = (W2.T @ d2) * net.hidden.prime(a1)  # ✗ σ'(a¹), not σ'(z¹)
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def output_sigma_prime_of_activation(net, X, Y):
+    """Rule 1 with σ' evaluated at a² = σ(z²) instead of z²."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(a2)  # ✗ σ'(a²), not σ'(z²)
+    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
+    dW1 = d1 @ X.T / m  # rule 4
+    dW2 = d2 @ a1.T / m
+    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
+    db2 = d2.mean(axis=1, keepdims=True)
+    return [dW1, dW2], [db1, db2]
+
+
+def hidden_error_without_sigma_prime(net, X, Y):
+    """Rule 2 without its factor σ'(z¹): (W²)ᵀ δ² alone."""
+    W2 = net.weights[1]
+    z1, a1, z2, a2 = _forward(net, X)
+    m = X.shape[1]
+    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
+    d1 = W2.T @ d2  # ✗ no ⊙ σ'(z¹)
     dW1 = d1 @ X.T / m  # rule 4
     dW2 = d2 @ a1.T / m
     db1 = d1.mean(axis=1, keepdims=True)  # rule 3
@@ -638,6 +680,19 @@ MISTAKES = {
             lr=0.1,
         ),
         Mistake(
+            "bias_gradient_without_1_over_m",
+            "A bias gradient that sums δ where rule 3 takes the mean",
+            "Bias gradient without 1/m",
+            bias_gradient_without_1_over_m,
+            correct,
+            "∂C/∂bˡ = Σₓ δˡ(x)",
+            "∂C/∂bˡ = (1/m) Σₓ δˡ(x)",
+            "the biases step m times too far: at m = 32 training "
+            "diverges with a learning rate that suits the fix",
+            "m = 1",
+            lr=0.1,
+        ),
+        Mistake(
             "bias_averaged_twice",
             "Averaging the bias gradient when δ already carries 1/m",
             "Bias gradient averaged twice",
@@ -677,6 +732,18 @@ MISTAKES = {
             "never",
             output="sigmoid",
             lr=2.0,
+        ),
+        Mistake(
+            "hidden_error_without_sigma_prime",
+            "σ′ left out of rule 2",
+            "No σ′ in rule 2",
+            hidden_error_without_sigma_prime,
+            correct,
+            "δ¹ = (W²)ᵀ δ²",
+            "δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)",
+            "no error, no crash: the hidden layer's steps are up to "
+            "four times too long (σ′ ≤ 1/4), and training still works",
+            "identity hidden layers, where σ′ = 1",
         ),
         Mistake(
             "log_of_softmax_probabilities",
@@ -791,6 +858,20 @@ MISTAKES = {
             "no error, no crash: training looks almost normal, and only "
             "a gradient check finds it",
             "ReLU or identity hidden layers, where σ′(σ(z)) = σ′(z)",
+        ),
+        Mistake(
+            "output_sigma_prime_of_activation",
+            "σ′ evaluated at a instead of z in rule 1",
+            "σ′(aᴸ) in rule 1",
+            output_sigma_prime_of_activation,
+            correct,
+            "δᴸ = (a − y) ⊙ σ′(aᴸ)",
+            "δᴸ = (a − y) ⊙ σ′(zᴸ)",
+            "no error, no crash: training works, and only a gradient "
+            "check finds it",
+            "identity or ReLU outputs, where σ′(σ(z)) = σ′(z)",
+            output="sigmoid",
+            lr=2.0,
         ),
         Mistake(
             "a_form_derivative_of_z",

@@ -86,7 +86,11 @@ _OUTPUT = [
     "output_sigma_prime_of_activation",
     "cached_output_changed_in_place",
 ]
-_HIDDEN = ["missing_transpose", "sigma_prime_of_activation"]
+_HIDDEN = [
+    "missing_transpose",
+    "sigma_prime_of_activation",
+    "hidden_error_without_sigma_prime",
+]
 _WEIGHT = [
     "row_convention_weight_gradient",
     "activation_for_the_layer_input",
@@ -139,173 +143,120 @@ KINDS = {
     },
 }
 
-# -- adapters: mistakes the catalogue has no function for (yet) ---------------
-# Written like the catalogue's (net, X, Y) -> ([dW1, dW2], [db1, db2]),
-# a copy of mistakes.correct with the marked line changed. They belong in
-# backprop.mistakes; once a function of the same key is there, VARIANTS
-# takes it from the catalogue instead.
+#: The page that the mistakes' links point to (beside the chapters' pages).
+MISTAKES_PAGE = "09_common_mistakes.html"
 
 
-def _forward(net, X):
-    cache = net.forward(X, return_cache=True)
-    return cache.z[1], cache.a[1], cache.z[2], cache.a[2]
+def anchor(key):
+    """Return the HTML id of mistake key's section in chapter 9.
 
-
-def output_sigma_prime_of_activation(net, X, Y):
-    """Rule 1 with σ′ evaluated at a² = σ(z²) instead of z² (mistake 10, at the output)."""
-    W2 = net.weights[1]
-    z1, a1, z2, a2 = _forward(net, X)
-    m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(a2)  # ✗ σ′(a²), not σ′(z²)
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
-    dW1 = d1 @ X.T / m  # rule 4
-    dW2 = d2 @ a1.T / m
-    db1 = d1.mean(axis=1, keepdims=True)  # rule 3
-    db2 = d2.mean(axis=1, keepdims=True)
-    return [dW1, dW2], [db1, db2]
-
-
-def bias_gradient_without_1_over_m(net, X, Y):
-    """Rule 3 without the 1/m: the sum of δ over the batch, not its mean (mistake 1)."""
-    W2 = net.weights[1]
-    z1, a1, z2, a2 = _forward(net, X)
-    m = X.shape[1]
-    d2 = (a2 - Y) * net.output.prime(z2)  # rule 1
-    d1 = (W2.T @ d2) * net.hidden.prime(z1)  # rule 2
-    dW1 = d1 @ X.T / m  # rule 4
-    dW2 = d2 @ a1.T / m
-    db1 = d1.sum(axis=1, keepdims=True)  # ✗ no / m
-    db2 = d2.sum(axis=1, keepdims=True)  # ✗
-    return [dW1, dW2], [db1, db2]
-
-
-_ADAPTERS = {
-    "output_sigma_prime_of_activation": output_sigma_prime_of_activation,
-    "bias_gradient_without_1_over_m": bias_gradient_without_1_over_m,
-}
-
-# Section ids of chapter 9 (docutils ids of its "Mistake N: ..." headings).
-_SECTIONS = {
-    1: "mistake-1-the-1-m-of-the-mean-forgotten-or-taken-twice",
-    3: "mistake-3-a-y-with-a-sigmoid-output-and-the-squared-error",
-    5: "mistake-5-y-a-instead-of-a-y",
-    6: "mistake-6-the-output-layer-s-error-in-the-first-layer",
-    7: "mistake-7-off-by-one-layer",
-    8: "mistake-8-a-missing-transpose-that-a-square-layer-hides",
-    9: "mistake-9-row-and-column-conventions-confused",
-    10: "mistake-10-sigma-evaluated-at-a-instead-of-z",
-    12: "mistake-12-changing-a-cached-array-in-place",
-}
+    The section is labelled (mistake-<key>)=; Sphinx writes the label's
+    id with "-" for "_", as docutils ids have no underscores.
+    """
+    return "mistake-" + key.replace("_", "-")
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One way to get a quantity wrong: the mistake's id (its verdict), its
-    section of chapter 9 and a sentence saying what the numbers show."""
+    """One way to get a quantity wrong: a mistake of the catalogue
+    (bp.mistakes, chapter 9), by its key, and a sentence saying what the
+    numbers show on this problem."""
 
     key: str
-    id: str
-    section: int
     message: str
+
+    def __post_init__(self):
+        mistakes.get(
+            self.key
+        )  # a clear error for a key not in the catalogue
+
+    @property
+    def id(self):
+        """Return the verdict id: the catalogue's key."""
+        return self.key
 
     @property
     def anchor(self):
         """Return the id of the mistake's section in chapter 9."""
-        return _SECTIONS[self.section]
+        return anchor(self.key)
+
+    @property
+    def section(self):
+        """Return the mistake's number in chapter 9 (its catalogue place)."""
+        return list(mistakes.MISTAKES).index(self.key) + 1
 
     def function(self):
-        """Return the wrong gradient function: the catalogue's, else the adapter."""
-        if self.key in mistakes.MISTAKES:
-            return mistakes.MISTAKES[self.key].wrong
-        return _ADAPTERS[self.key]
+        """Return the catalogue's wrong gradient function (net, X, Y)."""
+        return mistakes.MISTAKES[self.key].wrong
 
 
-#: The mistakes the problems recognise, by key (the catalogue's key, or an
-#: adapter's): each gives a verdict id and links to chapter 9.
+#: The mistakes the problems recognise, by their catalogue key (the verdict
+#: id, and the label of their section of chapter 9).
 VARIANTS = {
     v.key: v
     for v in [
         Variant(
             "sign_flipped",
-            "sign_flipped",
-            5,
             "Every sign is flipped: these numbers come from y − a where "
             "rule 1 has a − y.",
         ),
         Variant(
             "sigmoid_output_with_a_minus_y",
-            "sigmoid_output_with_a_minus_y",
-            3,
             "The factor σ′(z²) is left out: δ² = a − y holds for a softmax "
             "with the cross-entropy, not for a sigmoid output with the "
             "squared error.",
         ),
         Variant(
             "output_sigma_prime_of_activation",
-            "sigma_prime_of_activation",
-            10,
             "σ′ is taken at a² instead of z²: σ′(z²) = a²(1 − a²), while "
             "σ′(a²) = σ(a²)(1 − σ(a²)) applies the sigmoid twice.",
         ),
         Variant(
             "cached_output_changed_in_place",
-            "cached_output_changed_in_place",
-            12,
             "σ′ = a(1 − a) is taken from a − y instead of a: as if a² "
             "had been overwritten by a² − y before σ′ was computed.",
         ),
         Variant(
             "missing_transpose",
-            "missing_transpose",
-            8,
             "W² multiplies δ² where rule 2 has its transpose (W²)ᵀ.",
         ),
         Variant(
             "sigma_prime_of_activation",
-            "sigma_prime_of_activation",
-            10,
             "σ′ is taken at a¹ instead of z¹ in rule 2.",
         ),
         Variant(
+            "hidden_error_without_sigma_prime",
+            "The factor σ′(z¹) is left out: rule 2 multiplies (W²)ᵀ δ² "
+            "entry by entry by the hidden layer's slope σ′(z¹).",
+        ),
+        Variant(
             "bias_averaged_twice",
-            "bias_averaged_twice",
-            1,
             "The 1/m is taken twice: ∂C/∂b is the mean of δ over the m "
             "examples, divided by m once.",
         ),
         Variant(
             "bias_gradient_without_1_over_m",
-            "bias_gradient_without_1_over_m",
-            1,
             "The 1/m is left out: ∂C/∂b is the mean of δ over the m "
             "examples, not their sum.",
         ),
         Variant(
             "weight_gradient_without_1_over_m",
-            "weight_gradient_without_1_over_m",
-            1,
             "The 1/m is left out: ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ / m is a mean over "
             "the m examples, not their sum.",
         ),
         Variant(
             "row_convention_weight_gradient",
-            "row_convention_weight_gradient",
-            9,
             "The transpose is missing: these are aˡ⁻¹ (δˡ)ᵀ / m, the row "
             "convention's order, where the column convention has "
             "δˡ (aˡ⁻¹)ᵀ / m.",
         ),
         Variant(
             "activation_for_the_layer_input",
-            "activation_for_the_layer_input",
-            7,
             "aˡ, the layer's output, stands where rule 4 takes aˡ⁻¹, "
             "its input.",
         ),
         Variant(
             "output_error_in_first_layer",
-            "output_error_in_first_layer",
-            6,
             "δ², the output layer's error, stands where ∂C/∂W¹ needs δ¹.",
         ),
     ]
@@ -551,7 +502,8 @@ def judge(problem, entries, step=0):
 
     The verdict dict holds `verdict` ("correct", a mistake's id, "unknown"
     or "invalid"), `message` (one sentence or two), `wrong` (the keys of
-    the wrong entries), and for a mistake `variant`, `anchor` and `title`.
+    the wrong entries), and for a mistake `variant`, `anchor` (the id of its
+    section of chapter 9) and `section` (its number there).
     """
     ask = problem.asks[step]
     right = answers(problem)[step]
@@ -685,8 +637,6 @@ PRECISION_TEXT = (
     "Give each entry to 3 significant figures or more (keep 5 in the "
     "steps): an entry counts as right within 1 % of the exact value."
 )
-#: The page that the mistakes' links point to (beside the chapters' pages).
-MISTAKES_PAGE = "09_common_mistakes.html"
 
 
 def config(kind):
@@ -704,12 +654,7 @@ def config(kind):
         "mistakes": spec["mistakes"],
         "only": ONLY,
         "variants": {
-            key: {
-                "id": v.id,
-                "message": v.message,
-                "anchor": v.anchor,
-                "section": v.section,
-            }
+            key: {"id": v.id, "message": v.message, "section": v.section}
             for key, v in VARIANTS.items()
         },
         "given": [list(g) for g in GIVEN[kind]],

@@ -1,9 +1,9 @@
 // mistakes.js: the wrong gradient functions of backprop/mistakes.py that the
 // practice problems recognise, transcribed function by function (same
-// names, same lines, the wrong line marked ✗), plus the two adapters of
-// backprop/problems.py. Each takes (net, X, Y) for a two-layer network and
-// returns {dWs: [dW1, dW2], dbs: [db1, db2]}, as the Python functions return
-// ([dW1, dW2], [db1, db2]). Needs engine.js (mat, activations, network).
+// names, same lines, the wrong line marked ✗). Each takes (net, X, Y) for a
+// two-layer network and returns {dWs: [dW1, dW2], dbs: [db1, db2]}, as the
+// Python functions return ([dW1, dW2], [db1, db2]). Needs engine.js (mat,
+// activations, network).
 
 // z1, a1, z2, a2 of a two-layer network (mistakes._forward).
 function mkForward(net, X) {
@@ -43,7 +43,7 @@ const mistakes = {
     return { dWs: [dW1, dW2], dbs: [mkMean(d1), mkMean(d2)] }; // rule 3
   },
 
-  // Adapter (problems.py): rule 1 with σ′ evaluated at a² instead of z².
+  // Rule 1 with σ′ evaluated at a² = σ(z²) instead of z².
   output_sigma_prime_of_activation(net, X, Y) {
     const W2 = net.weights[1];
     const [z1, a1, z2, a2] = mkForward(net, X);
@@ -93,6 +93,18 @@ const mistakes = {
     return { dWs: [dW1, dW2], dbs: [mkMean(d1), mkMean(d2)] }; // rule 3
   },
 
+  // Rule 2 without its factor σ′(z¹): (W²)ᵀ δ² alone.
+  hidden_error_without_sigma_prime(net, X, Y) {
+    const W2 = net.weights[1];
+    const [z1, a1, z2, a2] = mkForward(net, X);
+    const m = X[0].length;
+    const d2 = mat.mul(mat.sub(a2, Y), mkOutPrime(net, z2)); // rule 1
+    const d1 = mat.matmulT(W2, d2); // ✗ no ⊙ σ′(z¹)
+    const dW1 = mkDiv(mat.matmul(d1, mat.T(X)), m); // rule 4
+    const dW2 = mkDiv(mat.matmul(d2, mat.T(a1)), m);
+    return { dWs: [dW1, dW2], dbs: [mkMean(d1), mkMean(d2)] }; // rule 3
+  },
+
   // The 1/m is folded into δ, and the bias gradient averages once more.
   bias_averaged_twice(net, X, Y) {
     const W2 = net.weights[1];
@@ -105,7 +117,7 @@ const mistakes = {
     return { dWs: [dW1, dW2], dbs: [mkMean(d1), mkMean(d2)] }; // ✗ a mean divides by m again
   },
 
-  // Adapter (problems.py): rule 3 without the 1/m, the sum of δ.
+  // Rule 3 without the 1/m: the sum of δ over the batch, not its mean.
   bias_gradient_without_1_over_m(net, X, Y) {
     const W2 = net.weights[1];
     const [z1, a1, z2, a2] = mkForward(net, X);
@@ -114,7 +126,7 @@ const mistakes = {
     const d1 = mat.mul(mat.matmulT(W2, d2), mkHidPrime(net, z1)); // rule 2
     const dW1 = mkDiv(mat.matmul(d1, mat.T(X)), m); // rule 4
     const dW2 = mkDiv(mat.matmul(d2, mat.T(a1)), m);
-    return { dWs: [dW1, dW2], dbs: [mkSum(d1), mkSum(d2)] }; // ✗ no / m
+    return { dWs: [dW1, dW2], dbs: [mkSum(d1), mkSum(d2)] }; // ✗ a sum: no / m
   },
 
   // Rule 4 without the 1/m: the sum over the batch, not the mean.

@@ -100,6 +100,9 @@ const problems = {
     const v = Number(s);
     return Number.isFinite(v) ? v : null;
   },
+  // The id of mistake id's section in chapter 9, (mistake-<id>)= with "-"
+  // for "_" as Sphinx writes it: anchor.
+  anchor: (id) => `mistake-${id.replace(/_/g, "-")}`,
   close: (x, v, tol) => Math.abs(x - v) <= tol * Math.abs(v) + 1e-12,
   // "i,j" keys (1-based) of an n × m matrix, row by row: entry_keys.
   keys(n, m) {
@@ -142,7 +145,7 @@ const problems = {
       if (matches(values)) {
         const v = config.variants[key];
         return { verdict: v.id, message: `Not yet. ${v.message}`, wrong: wrongOf(),
-          variant: key, anchor: v.anchor, section: v.section };
+          variant: key, anchor: problems.anchor(v.id), section: v.section };
       }
     }
     const wrong = wrongOf(), ok = keys.filter((k) => !wrong.includes(k));
