@@ -36,6 +36,7 @@ _LAZY = {
     "flops",
     "row_convention",
     "tables",
+    "text",
     "worked_example",
 }
 
