@@ -271,9 +271,13 @@ def _read_chapter(page):
         """() => {
           const md = [...document.querySelectorAll(
             '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell')];
+          // jupyterlab-myst renders into its own element (.myst); a cell
+          // left as source has no jp-mod-rendered class.
           const text = md.map((c) => {
-            const out = c.querySelector('.jp-MarkdownOutput');
-            return out ? out.innerText : '(not rendered) ' + c.innerText;
+            const out = c.querySelector(
+              '.myst, .jp-RenderedMarkdown, .jp-MarkdownOutput');
+            return c.classList.contains('jp-mod-rendered') && out
+              ? out.textContent : '(not rendered) ' + c.textContent;
           });
           const details = [...document.querySelectorAll(
             '.jp-MarkdownCell details')];
