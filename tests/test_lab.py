@@ -150,7 +150,7 @@ def test_jupyter_news_is_off(lab_server):
 
 #: Chapters whose glue became {eval} roles (/work/brief/glue_to_eval.py).
 #: After the integrator's pass over every chapter: all of chapters/*.md.
-EVAL_CHAPTERS = ["01_notation_forward.md"]
+EVAL_CHAPTERS = ["01_notation_forward.md", "10_digits.md"]
 
 
 @pytest.mark.parametrize("chapter", EVAL_CHAPTERS)

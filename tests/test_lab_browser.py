@@ -271,13 +271,11 @@ def _read_chapter(page):
         """() => {
           const md = [...document.querySelectorAll(
             '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell')];
-          // jupyterlab-myst renders into its own element (.myst); a cell
-          // left as source has no jp-mod-rendered class.
+          // jupyterlab-myst renders into its own element (.myst),
+          // JupyterLab's own renderer into .jp-RenderedMarkdown.
           const text = md.map((c) => {
-            const out = c.querySelector(
-              '.myst, .jp-RenderedMarkdown, .jp-MarkdownOutput');
-            return c.classList.contains('jp-mod-rendered') && out
-              ? out.textContent : '(not rendered) ' + c.textContent;
+            const out = c.querySelector('.myst, .jp-RenderedMarkdown');
+            return out ? out.textContent : '(not rendered) ' + c.textContent;
           });
           const details = [...document.querySelectorAll(
             '.jp-MarkdownCell details')];
@@ -301,12 +299,17 @@ def _read_chapter(page):
 
 
 def _solution_opens_on_click(page):
-    summary = page.locator(".jp-MarkdownCell details > summary").first
-    if summary.count() == 0:
-        return None
-    summary.scroll_into_view_if_needed()
-    summary.click()
-    return summary.evaluate("(s) => s.parentElement.open")
+    """Click the first solution's summary; return whether it opened."""
+    # In the page: React may redraw the cell between a locator's steps.
+    return page.evaluate(
+        """async () => {
+          const d = document.querySelector('.jp-MarkdownCell details');
+          if (!d) return null;
+          d.querySelector('summary').click();
+          await new Promise((r) => setTimeout(r, 200));
+          return document.querySelector('.jp-MarkdownCell details').open;
+        }"""
+    )
 
 
 def _active_cell(page):
