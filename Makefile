@@ -74,9 +74,13 @@ format: $(STAMP)
 
 # JupyterLab in which a chapter's .md opens as a notebook on double-click:
 # lab/overrides.json makes jupytext's notebook viewer the default for Markdown
-# and MyST. (--allow-root only when run as root, as in a container.)
+# and MyST. jupyterlab-myst (requirements.txt) renders the MyST: directives,
+# roles, math, folded solutions, and the {eval} numbers, which it asks the
+# kernel for when a Markdown cell runs (Run All) and keeps in the cell's
+# metadata; jupytext leaves that metadata out when it saves the .md.
+# (--allow-root only when run as root, as in a container.)
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters --LabApp.app_settings_dir=$(CURDIR)/lab $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab chapters --LabApp.app_settings_dir=$(CURDIR)/lab --ContentsManager.cell_metadata_filter=-user_expressions $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

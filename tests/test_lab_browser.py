@@ -257,6 +257,13 @@ def chapters_in_lab(tmp_path_factory, playwright_session):
         for chapter in CHAPTERS:
             _run_chapter(page, base, token, chapter)
             reports[chapter] = _read_chapter(page)
+            # Saved as a reader would (jupytext writes the .md back).
+            page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+            page.keyboard.press("Control+s")
+            page.wait_for_timeout(2000)
+            reports[chapter]["saved"] = (
+                folder / "chapters" / chapter
+            ).read_text()
             reports[chapter]["errors"] = list(errors)
             errors.clear()
             _stop_kernels(base, token)
@@ -300,16 +307,20 @@ def _read_chapter(page):
 
 def _solution_opens_on_click(page):
     """Click the first solution's summary; return whether it opened."""
-    # In the page: React may redraw the cell between a locator's steps.
-    return page.evaluate(
-        """async () => {
-          const d = document.querySelector('.jp-MarkdownCell details');
-          if (!d) return null;
-          d.querySelector('summary').click();
-          await new Promise((r) => setTimeout(r, 200));
-          return document.querySelector('.jp-MarkdownCell details').open;
-        }"""
-    )
+    from playwright.sync_api import Error as PlaywrightError
+
+    details = page.locator(".jp-MarkdownCell details").first
+    if details.count() == 0:
+        return None
+    # React may draw the cell again between a locator's steps: retry.
+    for _ in range(5):
+        try:
+            details.locator("summary").click(timeout=10_000)
+            break
+        except PlaywrightError:
+            page.wait_for_timeout(500)
+    page.wait_for_timeout(300)
+    return details.evaluate("(d) => d.open")
 
 
 def _active_cell(page):
@@ -433,3 +444,13 @@ def test_keys_move_every_slider_and_not_the_notebook(
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_the_drawing_at_once_equals_the_package(chapters_in_lab, chapter):
     assert chapters_in_lab[chapter]["local_first"] == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_saved_chapter_keeps_its_source_clean(chapters_in_lab, chapter):
+    # jupyterlab-myst keeps the {eval} results in the cells' metadata;
+    # `make lab` tells jupytext to leave them out of the .md.
+    saved = chapters_in_lab[chapter]["saved"]
+    source = (ROOT / "chapters" / chapter).read_text()
+    assert "user_expressions" not in saved
+    assert saved.count("{eval}`") == source.count("{eval}`")
