@@ -2,14 +2,18 @@
 
 In JupyterLab an explorer's numbers come from the package: a control move
 sends the new controls to the kernel, which computes the state with
-`backprop` and sends it back, and the view redraws. This starts the command
-`make lab` runs (tests/test_lab.py's running_lab, on a free port, on a copy
+`backprop` and sends it back, and the view redraws. Since web/lab.js the
+view first redraws at once from the in-page engine (data-drawn counts the
+redraws), and again with the kernel's state (data-state) when it answers:
+`update` times the first, `kernel` the second (all the view had before).
+
+This starts the command `make lab` runs (tests/test_lab.py's running_lab, on a free port, on a copy
 of nothing but one small notebook per explorer: `show()` with its defaults),
 runs each notebook, and moves every control of its explorer --moves times to
 values spread over its range, timed as in bench_explorers.py (the same
-JS_MOVES): from just before the input/change event until data-state has
-changed and the browser has laid out the redraw (`update`), and until the
-next animation frame (`frame`). The target is a median `update` of at most
+JS_MOVES): from just before the input/change event until data-drawn has
+changed and the browser has laid out the redraw (`update`), until the next
+animation frame (`frame`) and until data-state has changed (`kernel`). The target is a median `update` of at most
 30 ms for the main controls; the table gives median / 30 ms as a ratio.
 
 For the training explorer a new data set, learning rate or batch size
