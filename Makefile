@@ -7,10 +7,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-installed
 BOOK   := _build/html/index.html
-# The strict build: every page executed, zero warnings tolerated. --all makes
-# Sphinx re-read (and so re-execute) every page, so a change in src/ always
-# reaches the book.
+# The strict build: every page executed, zero warnings tolerated. Sphinx
+# re-reads (and so re-executes) only the pages whose source changed since its
+# last build; --all makes it re-read every page. `make book` passes --all
+# unless the last successful build was made with the same package, pins and
+# book configuration (a hash of them, kept in BUILT), so an edited chapter
+# re-executes alone and a change in src/ reaches every page. A failed build
+# removes the stamp: the next one re-reads everything, and a warning of an
+# unchanged page can never hide.
 BUILD  := $(BIN)/jupyter-book build --all . -W -n --keep-going
+BUILD_CHANGED := $(BIN)/jupyter-book build . -W -n --keep-going
+BUILT  := _build/.built-with
+DEPS   := src _ext _static requirements.txt pyproject.toml _config.yml _toc.yml
+DEPS_HASH = $$(find $(DEPS) -type f -not -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 
 # One BLAS thread: the book's matrices are small, and on a busy 2-core machine
 # threads fighting for cores made a training run fifty times slower.
@@ -28,7 +37,9 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	touch $@
 
 book: $(STAMP)
-	$(BUILD)
+	@mkdir -p _build; echo "$(DEPS_HASH)" > $(BUILT).new
+	if [ "$$(cat $(BUILT) 2>/dev/null)" = "$$(cat $(BUILT).new)" ]; then rm -f $(BUILT); $(BUILD_CHANGED); else rm -f $(BUILT); $(BUILD); fi
+	@mv $(BUILT).new $(BUILT)
 	@echo
 	@echo "The book is at $(CURDIR)/$(BOOK)"
 	@echo "Open it in a browser: file://$(CURDIR)/$(BOOK)"
@@ -63,9 +74,13 @@ format: $(STAMP)
 
 # JupyterLab in which a chapter's .md opens as a notebook on double-click:
 # lab/overrides.json makes jupytext's notebook viewer the default for Markdown
-# and MyST. (--allow-root only when run as root, as in a container.)
+# and MyST. jupyterlab-myst (requirements.txt) renders the MyST: directives,
+# roles, math, folded solutions, and the {eval} numbers, which it asks the
+# kernel for when a Markdown cell runs (Run All) and keeps in the cell's
+# metadata; jupytext leaves that metadata out when it saves the .md.
+# (--allow-root only when run as root, as in a container.)
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters --LabApp.app_settings_dir=$(CURDIR)/lab $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab chapters --LabApp.app_settings_dir=$(CURDIR)/lab --ContentsManager.cell_metadata_filter=-user_expressions $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

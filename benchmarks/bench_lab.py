@@ -2,14 +2,18 @@
 
 In JupyterLab an explorer's numbers come from the package: a control move
 sends the new controls to the kernel, which computes the state with
-`backprop` and sends it back, and the view redraws. This starts the command
-`make lab` runs (tests/test_lab.py's running_lab, on a free port, on a copy
+`backprop` and sends it back, and the view redraws. Since web/lab.js the
+view first redraws at once from the in-page engine (data-drawn counts the
+redraws), and again with the kernel's state (data-state) when it answers:
+`update` times the first, `kernel` the second (all the view had before).
+
+This starts the command `make lab` runs (tests/test_lab.py's running_lab, on a free port, on a copy
 of nothing but one small notebook per explorer: `show()` with its defaults),
 runs each notebook, and moves every control of its explorer --moves times to
 values spread over its range, timed as in bench_explorers.py (the same
-JS_MOVES): from just before the input/change event until data-state has
-changed and the browser has laid out the redraw (`update`), and until the
-next animation frame (`frame`). The target is a median `update` of at most
+JS_MOVES): from just before the input/change event until data-drawn has
+changed and the browser has laid out the redraw (`update`), until the next
+animation frame (`frame`) and until data-state has changed (`kernel`). The target is a median `update` of at most
 30 ms for the main controls; the table gives median / 30 ms as a ratio.
 
 For the training explorer a new data set, learning rate or batch size
@@ -43,6 +47,31 @@ os.environ.setdefault("PYTHONPATH", str(ROOT / "src"))
 from bench_explorers import JS_CONTROLS, JS_MOVES, quantile  # noqa: E402
 
 TARGET_MS = 30.0
+
+# JS_MOVES, timing two moments of each move: the view redrawn (data-drawn
+# changed: web/lab.js draws from the in-page engine at once) and the
+# kernel's state shown (data-state changed), which is all the view had
+# before lab.js.
+JS_LAB_MOVES = (
+    JS_MOVES.replace(
+        'const before = root.getAttribute("data-state");',
+        'const before = root.getAttribute("data-drawn");\n'
+        '    const kernelBefore = root.getAttribute("data-state");',
+    )
+    .replace(
+        'while (root.getAttribute("data-state") === before) {',
+        'while (root.getAttribute("data-drawn") === before) {',
+    )
+    .replace(
+        "out.push([t1 - t0, performance.now() - t0]);",
+        "const t2 = performance.now();\n"
+        '    while (root.getAttribute("data-state") === kernelBefore) {\n'
+        "      if (performance.now() - t0 > 5000) break;\n"
+        "      await new Promise((r) => setTimeout(r, 1));\n"
+        "    }\n"
+        "    out.push([t1 - t0, t2 - t0, performance.now() - t0]);",
+    )
+)
 
 
 def _notebook(module):
@@ -110,7 +139,7 @@ def _open_and_run(page, base, token, name):
 
 
 def measure(explorers, moves):
-    """Return rows (explorer, control, update ms list, frame ms list)."""
+    """Return rows (explorer, control, update, frame, kernel ms lists)."""
     from playwright.sync_api import sync_playwright
 
     from browser_support import launch_chromium
@@ -137,14 +166,15 @@ def measure(explorers, moves):
                 root.scroll_into_view_if_needed()
                 handle = root.element_handle()
                 for i, key in enumerate(root.evaluate(JS_CONTROLS)):
-                    page.evaluate(JS_MOVES, [handle, i, 2])  # warm up
-                    times = page.evaluate(JS_MOVES, [handle, i, moves])
+                    page.evaluate(JS_LAB_MOVES, [handle, i, 2])  # warm up
+                    times = page.evaluate(JS_LAB_MOVES, [handle, i, moves])
                     rows.append(
                         (
                             name,
                             key,
                             [t[0] for t in times],
                             [t[1] for t in times],
+                            [t[2] for t in times],
                         )
                     )
                     print(".", end="", flush=True, file=sys.stderr)
@@ -230,21 +260,25 @@ def main():
     print()
     rows = measure(_explorers(args.only), args.moves)
     print(
-        f"JupyterLab: control move -> kernel -> redrawn view, "
-        f"{args.moves} moves each, ms (headless Chromium)"
+        f"JupyterLab: control move -> redrawn view (update, frame) and "
+        f"-> the kernel's state shown (kernel), {args.moves} moves each, "
+        "ms (headless Chromium)"
     )
     header = (
         f"{'explorer':<13} {'control':<11} {'median':>7} {'p90':>7} "
-        f"{'med/30ms':>8} {'frame med':>9}"
+        f"{'med/30ms':>8} {'frame med':>9} {'kernel med':>10} "
+        f"{'kernel p90':>10}"
     )
     print(header)
     print("-" * len(header))
-    for name, key, update, frame in rows:
+    for name, key, update, frame, kernel in rows:
         median = statistics.median(update)
         print(
             f"{name:<13} {str(key)[:11]:<11} {median:7.1f} "
             f"{quantile(update, 0.9):7.1f} {median / TARGET_MS:8.2f} "
-            f"{statistics.median(frame):9.1f}"
+            f"{statistics.median(frame):9.1f} "
+            f"{statistics.median(kernel):10.1f} "
+            f"{quantile(kernel, 0.9):10.1f}"
         )
 
 

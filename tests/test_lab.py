@@ -144,3 +144,53 @@ def test_jupyter_news_is_off(lab_server):
     props = plugin["schema"]["properties"]
     assert props["fetchNews"]["default"] == "false"
     assert props["checkForUpdates"]["default"] is False
+
+
+# -- numbers in the prose: {eval}, which JupyterLab renders too (issue 15) -----
+
+#: Chapters whose glue became {eval} roles (/work/brief/glue_to_eval.py).
+#: After the integrator's pass over every chapter: all of chapters/*.md.
+EVAL_CHAPTERS = ["01_notation_forward.md", "10_digits.md"]
+
+
+@pytest.mark.parametrize("chapter", EVAL_CHAPTERS)
+def test_a_converted_chapter_has_no_glue_left(chapter):
+    text = (ROOT / "chapters" / chapter).read_text()
+    assert "{glue" not in text
+    assert "myst_nb import glue" not in text
+    assert "{eval}`" in text
+
+
+@pytest.mark.parametrize("chapter", EVAL_CHAPTERS)
+def test_every_eval_name_is_bound_in_a_cell_above_it(chapter):
+    # An inline {eval} reads the kernel where it stands: a name bound only
+    # further down (glue allowed that) would fail the build and Lab.
+    import re
+
+    text = (ROOT / "chapters" / chapter).read_text()
+    cells = [
+        (m.start(), m.group(1))
+        for m in re.finditer(
+            r"```\{code-cell\}[^\n]*\n(.*?)\n```", text, re.S
+        )
+    ]
+    names = re.finditer(r"\{eval\}`([A-Za-z_]\w*)`", text)
+    unbound = []
+    for m in names:
+        above = "\n".join(src for start, src in cells if start < m.start())
+        if not re.search(rf"^\s*{m.group(1)}\s*=", above, re.M):
+            unbound.append(m.group(1))
+    assert unbound == []
+
+
+@pytest.mark.parametrize("chapter", EVAL_CHAPTERS)
+def test_a_converted_chapter_executes_inline(chapter):
+    # {eval} needs a live kernel while the page is read: MyST-NB's inline
+    # mode, set in the chapter (or for the whole book in _config.yml).
+    text = (ROOT / "chapters" / chapter).read_text()
+    config = (ROOT / "_config.yml").read_text()
+    front = text.split("\n---\n", 1)[0]
+    assert (
+        "execution_mode: inline" in front
+        or "execute_notebooks: inline" in config
+    )

@@ -39,6 +39,7 @@ _LAZY = {
     "flops",
     "row_convention",
     "tables",
+    "text",
     "worked_example",
     "problems",
 }

@@ -73,6 +73,10 @@ def module_source(view):
             web_source("engine.js"),
             web_source("ui.js"),
             web_source(f"{view}.js"),
+            # JupyterLab only: draw at once from the in-page engine, then
+            # from the kernel's state when it answers (web/lab.js).
+            web_source("lab.js"),
+            "render = labFirst(render, compute);",
             "export default { render };",
         ]
     )

@@ -327,11 +327,6 @@ function render({ model, el }) {
     model, el, name: "training",
     build(root) {
       root.classList.add("bp-training");
-      // In JupyterLab the notebook's key handler, further up, cancels the
-      // arrow keys' default (moving a slider): keep keys to the controls.
-      root.addEventListener("keydown", (e) => {
-        if (e.target.closest("input, select")) e.stopPropagation();
-      });
       root.append(ui.el("style", { text: TRAINING_CSS }));
       const c0 = model.get("controls");
       const controls = {

@@ -114,6 +114,14 @@ const ui = {
   mount({ model, el, name, build }) {
     el.replaceChildren();
     el.classList.add("bp-explorer", "bp-live");
+    // In JupyterLab the notebook's key handler, further up, takes the keys
+    // of a focused control (arrows and Home/End move the active cell, a
+    // digit retypes it): keep them to the control. Escape and the
+    // Enter-to-run shortcuts still reach the notebook.
+    el.addEventListener("keydown", (e) => {
+      const run = e.key === "Enter" && (e.shiftKey || e.ctrlKey || e.altKey || e.metaKey);
+      if (e.target.closest("input, select") && !run && e.key !== "Escape") e.stopPropagation();
+    });
     const draw = build(el);
     const redraw = () => {
       const state = model.get("state");
