@@ -22,9 +22,13 @@ _FLOAT_TYPES = set("eEfFgGn%")
 
 
 class Text(str):
-    """A string that {eval} shows as itself: its repr has no quotes."""
+    """A string that {eval} shows as itself: its repr has no quotes.
 
-    __slots__ = ()
+    `value` keeps the number it was formatted from, so that a test can
+    check the number the prose quotes at full precision.
+    """
+
+    value = None
 
     def __repr__(self):
         """Return the text itself."""
@@ -42,7 +46,7 @@ def show(value, spec=""):
         raise TypeError(
             f"spec must be a format spec string such as '.3f'; got {spec!r}"
         )
-    kind = spec[-1:]
+    kind, raw = spec[-1:], value
     try:
         if kind in _INT_TYPES:
             value = int(value)
@@ -50,9 +54,11 @@ def show(value, spec=""):
             value = float(value)
         elif not spec or kind == "s":
             value = str(value)
-        return Text(format(value, spec))
+        text = Text(format(value, spec))
     except (TypeError, ValueError) as error:
         raise ValueError(
             f"cannot format {value!r} with spec {spec!r} ({error}); "
             "expected a number and a spec such as '.3f', ',' or '.1%'"
         ) from None
+    text.value = raw
+    return text
