@@ -34,6 +34,12 @@ def page_text(html: str) -> str | None:
         return None
     for tag in main.select(DROP):
         tag.decompose()
+    # A snippet shows math as its TeX, without the \( \) \[ \] fences.
+    for tag in main.select(".math"):
+        tex = tag.get_text().strip()
+        if tex[:2] in ("\\(", "\\[") and tex[-2:] in ("\\)", "\\]"):
+            tex = tex[2:-2].strip()
+        tag.string = tex
     for tag in main.find_all(True):
         keep = tag.name == "section" or tag.get("id")
         ident = tag.get("id")
