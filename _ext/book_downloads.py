@@ -1,4 +1,4 @@
-"""Every chapter as a notebook, all of them as one archive, and the PDF link.
+"""Every chapter as a notebook, all of them as one archive, the PDF link.
 
 At the end of an HTML build this extension writes, next to each chapter
 page, ``chapters/<name>.ipynb``: the chapter's MyST source converted by
@@ -56,13 +56,11 @@ def chapter_docs(app) -> list[str]:
     found = app.env.found_docs
     order = list(app.env.toctree_includes.get(app.config.root_doc, []))
     rest = sorted(d for d in found if d not in order)
-    return [
-        d for d in order + rest if d.startswith(CHAPTER_PREFIX)
-    ]
+    return [d for d in order + rest if d.startswith(CHAPTER_PREFIX)]
 
 
 def to_notebook(source: Path) -> dict:
-    """Return the MyST chapter at ``source`` as an output-free notebook dict."""
+    """Return the MyST chapter at ``source`` as a notebook, no outputs."""
     import jupytext
     import nbformat
 
@@ -78,7 +76,7 @@ def to_notebook(source: Path) -> dict:
 
 
 def write_notebooks(app, exception):
-    """After a good HTML build, write each chapter's .ipynb and the archive."""
+    """After a good HTML build, write each .ipynb and the archive."""
     if exception is not None or app.builder.format != "html":
         return
     src = Path(app.srcdir)
@@ -111,7 +109,7 @@ def write_notebooks(app, exception):
 
 
 def replace_download_entry(app, pagename, templatename, context, doctree):
-    """Offer the chapter's notebook instead of its raw .md in the download menu."""
+    """Offer the chapter's notebook, not its raw .md, for download."""
     for group in context.get("header_buttons", []):
         if group.get("label") != "download-buttons":
             continue
@@ -129,7 +127,7 @@ def replace_download_entry(app, pagename, templatename, context, doctree):
                     "type": "link",
                     "url": f"{name}.ipynb",
                     "text": "Notebook (.ipynb)",
-                    "tooltip": "Download this chapter as a Jupyter notebook",
+                    "tooltip": "Download this chapter as a notebook",
                     "icon": "fas fa-code",
                     "label": "download-notebook-button",
                 },
@@ -142,9 +140,10 @@ def replace_download_entry(app, pagename, templatename, context, doctree):
 
 
 def pdf_item(up: str, size: int) -> str:
-    """Return the intro's list item linking the PDF (also used by make pdf)."""
+    """Return the intro's list item linking the PDF (make pdf too)."""
     return (
-        f'<li class="bp-pdf"><a class="reference download" href="{up}{PDF}">'
+        '<li class="bp-pdf"><a class="reference download" '
+        f'href="{up}{PDF}">'
         f"The whole book as one PDF</a> ({size / 1e6:.1f} MB): every "
         "chapter, each explorer as a picture of its first state.</li>"
     )
@@ -155,7 +154,7 @@ class downloads_node(nodes.General, nodes.Element):
 
 
 class BookDownloads(SphinxDirective):
-    """The ``{book-downloads}`` directive: archive and (if built) PDF links."""
+    """The ``{book-downloads}`` directive: archive and PDF links."""
 
     has_content = False
 

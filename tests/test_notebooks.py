@@ -55,7 +55,9 @@ def _notebook_links(page: Path) -> list[Path]:
         href = urllib.parse.urlsplit(a["href"])
         if href.scheme or not href.path.endswith(".ipynb"):
             continue
-        found.append((page.parent / urllib.parse.unquote(href.path)).resolve())
+        found.append(
+            (page.parent / urllib.parse.unquote(href.path)).resolve()
+        )
     return found
 
 

@@ -61,7 +61,9 @@ def book():
 
 @pytest.fixture(scope="module")
 def site_browser(book, playwright_session):
-    browser = BookBrowser(playwright_session, find_chromium(playwright_session))
+    browser = BookBrowser(
+        playwright_session, find_chromium(playwright_session)
+    )
     yield browser
     browser.close()
 
@@ -152,10 +154,14 @@ def test_sidebar_toggle_and_no_empty_header_at_desktop(book, site_browser):
         )
         toggle.click()
         page.wait_for_timeout(400)
-        assert sidebar.is_visible() and sidebar.bounding_box()["width"] > 100
+        assert (
+            sidebar.is_visible() and sidebar.bounding_box()["width"] > 100
+        )
         # No band above the article holding only a second search box.
         assert not page.locator("#pst-header").is_visible()
-        top = page.locator("article.bd-article h1").first.bounding_box()["y"]
+        top = page.locator("article.bd-article h1").first.bounding_box()[
+            "y"
+        ]
         assert top < 120, f"the title starts {top:.0f} px down"
         footer = page.locator("footer").all_inner_texts()
         assert not any("By " in t for t in footer), footer
@@ -199,7 +205,9 @@ def test_search_from_file_has_snippets_and_clean_console(
 
 def test_wide_math_on_a_phone_shows_that_it_scrolls(book, site_browser):
     errors: list[str] = []
-    context, page = _open(site_browser, WIDE_MATH, errors, **NARROW["phone"])
+    context, page = _open(
+        site_browser, WIDE_MATH, errors, **NARROW["phone"]
+    )
     try:
         page.wait_for_function(
             "() => window.MathJax && MathJax.startup && "
@@ -244,10 +252,15 @@ def test_print_keeps_explorer_whole_with_values_and_folds_solutions(
 ):
     errors: list[str] = []
     context, page = _open(
-        site_browser, EXPLORER, errors, viewport={"width": 1280, "height": 800}
+        site_browser,
+        EXPLORER,
+        errors,
+        viewport={"width": 1280, "height": 800},
     )
     try:
-        page.wait_for_selector("[data-explorer].bp-live", timeout=TIMEOUT_MS)
+        page.wait_for_selector(
+            "[data-explorer].bp-live", timeout=TIMEOUT_MS
+        )
         page.emulate_media(media="print")
         page.evaluate("() => window.bookPreparePrint()")
         state = page.evaluate(

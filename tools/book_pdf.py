@@ -24,6 +24,7 @@ import datetime
 import html
 import io
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -46,7 +47,8 @@ async () => {
   const loadsMathJax = Array.from(document.scripts)
       .some(s => /mathjax/i.test(s.src || ""));
   if (loadsMathJax) {
-    while (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+    while (!(window.MathJax && MathJax.startup
+             && MathJax.startup.promise)) {
       await new Promise(r => setTimeout(r, 50));
     }
     await MathJax.startup.promise;
@@ -66,7 +68,7 @@ async () => {
 
 FOOTER = (
     '<div style="font-size:8px;width:100%;padding:0 16mm;'
-    'color:#555;font-family:sans-serif;display:flex;'
+    "color:#555;font-family:sans-serif;display:flex;"
     'justify-content:space-between">'
     "<span>{title}</span>"
     '<span><span class="pageNumber"></span> / '
@@ -102,7 +104,7 @@ TITLE_PAGE = """<!doctype html>
 
 
 def book_pages(html_dir: Path) -> list[Path]:
-    """Return the built page of every entry of _toc.yml, in reading order."""
+    """Return the built page of each _toc.yml entry, in reading order."""
     toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
     docs = [toc["root"]]
     for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
@@ -130,11 +132,13 @@ def launch(pw):
 
 
 def print_page(page, url: str, title: str) -> tuple[bytes, dict]:
-    """Print one built page to PDF bytes; return them and its ready state."""
+    """Print one built page to PDF; return the bytes and its state."""
     page.goto(url, wait_until="load", timeout=TIMEOUT_MS)
     state = page.evaluate(JS_READY)
     page.emulate_media(media="print")
-    page.evaluate("() => window.bookPreparePrint && window.bookPreparePrint()")
+    page.evaluate(
+        "() => window.bookPreparePrint && window.bookPreparePrint()"
+    )
     data = page.pdf(
         format="A4",
         margin=MARGIN,
@@ -170,7 +174,9 @@ def build(html_dir: Path, out: Path, only: str | None = None) -> dict:
     explorers = 0
     with sync_playwright() as pw:
         browser = launch(pw)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        context = browser.new_context(
+            viewport={"width": 1100, "height": 900}
+        )
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -180,7 +186,9 @@ def build(html_dir: Path, out: Path, only: str | None = None) -> dict:
             title = page_title(page)
             data, state = print_page(page, path.as_uri(), title)
             if state["dead"]:
-                errors.append(f"{path.name}: {state['dead']} explorer(s) not live")
+                errors.append(
+                    f"{path.name}: {state['dead']} explorer(s) not live"
+                )
             explorers += state["explorers"]
             parts.append((title, data))
             print(f"  {path.relative_to(html_dir)}: {title}", flush=True)
@@ -228,10 +236,14 @@ def link_from_intro(html_dir: Path, out: Path) -> bool:
     intro = html_dir / f"{toc['root']}.html"
     text = intro.read_text(encoding="utf-8")
     marker = '<ul class="bp-downloads simple">'
-    if marker not in text or 'class="bp-pdf"' in text:
+    if marker not in text:
         return False
     item = pdf_item("", out.stat().st_size)
-    intro.write_text(text.replace(marker, marker + item, 1), encoding="utf-8")
+    # A PDF linked by an earlier build: its item is refreshed (the size).
+    text = re.sub(r'<li class="bp-pdf">.*?</li>', "", text, flags=re.S)
+    intro.write_text(
+        text.replace(marker, marker + item, 1), encoding="utf-8"
+    )
     return True
 
 
@@ -241,7 +253,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument(
         "--only",
-        help="print only the pages whose path contains this (for a quick look)",
+        help="print only pages whose path contains this (a quick look)",
     )
     args = parser.parse_args(argv)
     html_dir = args.html.resolve()
