@@ -28,7 +28,8 @@
 //    (tools/book_pdf.py calls it; the browser's print runs it on
 //    beforeprint). A range followed by an <output> already shows its value.
 //
-// 4. Downloads (.ipynb, .zip, .pdf) are saved, not opened as raw text.
+// 4. Notebooks and the archive are saved, not opened as raw text (the PDF
+//    opens in the browser's viewer).
 (() => {
   "use strict";
 
@@ -155,7 +156,7 @@
 
   function markDownloads() {
     const links = document.querySelectorAll(
-      'a[href$=".ipynb"], a[href$=".zip"], a[href$=".pdf"]',
+      'a[href$=".ipynb"], a[href$=".zip"]',
     );
     for (const a of links) {
       if (!a.hasAttribute("download")) a.setAttribute("download", "");
