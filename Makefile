@@ -25,7 +25,7 @@ DEPS_HASH = $$(find $(DEPS) -type f -not -name '*.pyc' -print0 | LC_ALL=C sort -
 # threads fighting for cores made a training run fifty times slower.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: book test lint format lab clean
+.PHONY: book test lint format lab clean pdf
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -81,6 +81,13 @@ format: $(STAMP)
 # (--allow-root only when run as root, as in a container.)
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters --LabApp.app_settings_dir=$(CURDIR)/lab --ContentsManager.cell_metadata_filter=-user_expressions $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The whole book as one PDF, printed from the built HTML by headless
+# Chromium (tools/book_pdf.py): _build/html/_downloads/backprop-book.pdf,
+# which the intro then links. Needs the HTML book: `make book` first.
+pdf: $(STAMP)
+	@test -f $(BOOK) || { echo "No HTML book at $(BOOK): run 'make book' first"; exit 1; }
+	$(BIN)/python tools/book_pdf.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
