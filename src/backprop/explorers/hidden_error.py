@@ -286,6 +286,10 @@ def state(config, controls):
 class HiddenErrorExplorer(Explorer):
     """The hidden-error explorer (view: web/hidden_error.js)."""
 
+    howto = (
+        "Change the activation, the depth L or the weight scale g: the chart shows how the error norm grows or shrinks from the output layer back."
+    )
+
     name = "hidden_error"
     view = "hidden_error"
     compare_atol = 0.0  # the ratios reach 1e-25: compare them relatively

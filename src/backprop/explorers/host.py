@@ -151,7 +151,7 @@ def book_html(name, view, config, controls, state, fallback="", text=""):
     )
     return (
         f"<style>{web_source('explorer.css')}</style>\n"
-        f'<div class="bp-explorer" data-explorer="{html.escape(name)}" '
+        f'<div class="bp-explorer bp-wide" data-explorer="{html.escape(name)}" '
         f'data-bp-key="{key}" data-state="{state_attr}">\n'
         f'<script type="application/json" class="bp-data">'
         f"{_script_text(blob)}</script>\n"
@@ -173,6 +173,9 @@ class Explorer(anywidget.AnyWidget):
 
     name = "explorer"
     view = "explorer"
+    #: One line telling the reader what to move and what to watch; the view
+    #: shows it above its controls (config["howto"]).
+    howto = ""
     #: Absolute tolerance of the engine tests beside 1e-9 relative (0 where
     #: tiny numbers matter, as for hidden_error's ratios).
     compare_atol = 1e-15
@@ -190,6 +193,8 @@ class Explorer(anywidget.AnyWidget):
     def __init__(self, config, controls):
         """Start from JSON-safe config and controls; compute the state with the package."""
         config = json_safe(config, "config")
+        if self.howto:
+            config = {**config, "howto": self.howto}
         controls = json_safe(controls, "controls")
         super().__init__(
             config=config,

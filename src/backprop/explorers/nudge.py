@@ -304,6 +304,10 @@ def state(config, controls):
 class NudgeExplorer(Explorer):
     """The nudge explorer (view: web/nudge.js)."""
 
+    howto = (
+        "Pick a weight, then move its value w₀ or the nudge Δw: the bars set the actual change of C beside the tangent's prediction ∂C/∂w · Δw."
+    )
+
     name = "nudge"
     view = "nudge"
 

@@ -378,6 +378,10 @@ def state(config, controls):
 class TrainingExplorer(Explorer):
     """The training explorer: live in JupyterLab (backprop), in the book (engine.js)."""
 
+    howto = (
+        "Press Play, or drag the epochs, to watch the network learn; a new learning rate, batch size or data set retrains it."
+    )
+
     name = "training"
     view = "training"
 

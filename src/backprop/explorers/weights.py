@@ -410,6 +410,10 @@ def state(cfg, controls):
 class WeightsExplorer(Explorer):
     """The weights explorer (view: web/weights.js)."""
 
+    howto = (
+        "Pick a parameter and move its value, or an example's x and y: the panels show its layer's numbers for rules 3 and 4, the chart the cost and its backprop tangent."
+    )
+
     name = "weights"
     view = "weights"
 

@@ -110,7 +110,8 @@ function render({ model, el }) {
     const legend = ui.el("div");
     const table = ui.el("div", { "aria-live": "polite" });
     root.append(ui.el("div", { class: "bp-controls" }, act.root, depth.root, scale.root, width.root, seed.root),
-      legend, ui.el("div", { class: "bp-charts" }, chart.root), table);
+      ui.el("div", { class: "bp-body" }, ui.el("div", { class: "bp-charts" }, chart.root),
+        ui.el("div", { class: "bp-side", style: "flex-basis:400px" }, legend, table)));
     return (s) => {
       const layers = Array.from({ length: s.depth }, (_, i) => i + 1);
       chart.setX([1, s.depth]);
@@ -127,7 +128,7 @@ function render({ model, el }) {
         [`estimate ∏ g·rms σ′ for ${names[s.activation]}`, "bp-ck"]]));
       const head = ["activation", "‖δ¹‖ / ‖δᴸ‖", "gain per layer", "estimate g·rms σ′"];
       table.replaceChildren(ui.el("table", { class: "bp-readout" },
-        ui.el("caption", { text: `L = ${s.depth} layers of ${s.width} units, g = ${ui.fixed(s.scale, 2)}, draw #${s.seed}` }),
+        ui.el("caption", { text: `L\u00a0=\u00a0${s.depth} layers of ${s.width} units, g\u00a0=\u00a0${ui.fixed(s.scale, 2)}, draw #${s.seed}` }),
         ui.el("thead", {}, ui.el("tr", {}, head.map((h) => ui.el("th", { scope: "col", text: h })))),
         ui.el("tbody", {}, HE_ACTIVATIONS.map((n) => ui.el("tr", {},
           ui.el("th", { scope: "row", text: names[n] + (n === s.activation ? " (chosen)" : "") }),

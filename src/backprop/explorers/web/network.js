@@ -203,23 +203,25 @@ const NX_CSS = `
 .bp-network{font-size:0.9rem;max-width:100%;contain:layout}
 .bp-network .bp-figure{contain:layout}
 .bp-network [hidden]{display:none!important}
-.bp-network fieldset{border:1px solid #ccc;border-radius:4px;margin:0 0 0.6em;padding:0.3em 0.6em;display:flex;flex-wrap:wrap;gap:0.3em 1em;align-items:center}
+.bp-network fieldset{border:1px solid var(--bp-edge);border-radius:4px;margin:0 0 0.6em;padding:0.3em 0.6em;display:flex;flex-wrap:wrap;gap:0.3em 1em;align-items:center}
 .bp-network legend{font-weight:600;font-size:0.95rem;padding:0 0.3em;margin:0;width:auto;border:0}
 .bp-network .bp-value{font-family:inherit}
 .bp-network label{display:inline-flex;gap:0.35em;align-items:center}
 .bp-network input[type=range]{width:min(16em,60vw)}
 .bp-network input[type=number]{width:5.5em}
-.bp-network svg{width:100%;height:auto;display:block;touch-action:manipulation}
+.bp-network svg{width:100%;max-width:36rem;height:auto;display:block;touch-action:manipulation}
+.bp-network .bp-body>.bp-figure-column{flex:1 1 360px;min-width:0}
+.bp-network .bp-body>.bp-side{flex:1 1 300px;max-width:30rem}
 .bp-network svg [tabindex]{cursor:pointer;outline:none}
 .bp-network svg [tabindex]:focus .bp-hit,.bp-network svg [tabindex]:hover .bp-hit{stroke:#fc0;stroke-opacity:0.6}
 .bp-network svg .bp-item:focus .bp-disc{stroke:#e6a000;stroke-width:4}
 .bp-network .bp-readout-line{font-weight:600;margin:0.3em 0}
-.bp-network .bp-hover{min-height:1.4em;color:#333;margin:0.2em 0}
-.bp-network .bp-error{color:#b00020}
+.bp-network .bp-hover{min-height:1.4em;color:var(--bp-fg);margin:0.2em 0}
+.bp-network .bp-error{color:var(--bp-warn)}
 .bp-network ol.bp-chain{margin:0.2em 0 0.6em;padding-left:1.6em}
 .bp-network ol.bp-chain li{margin:0.15em 0;overflow-wrap:anywhere}
 .bp-network table{border-collapse:collapse;font-size:0.85rem;margin:0.3em 0}
-.bp-network td,.bp-network th{border:1px solid #ddd;padding:0.1em 0.4em;text-align:right}
+.bp-network td,.bp-network th{border:1px solid #8886;padding:0.1em 0.4em;text-align:right}
 .bp-network .bp-scroll{overflow-x:auto;max-width:100%}
 `;
 
@@ -372,9 +374,9 @@ function nxSkeleton(sizes) {
         parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 16}" width="44" height="32" rx="4" fill="#8883"/>`);
       } else {
         parts.push(button(`b:${l}:${j}:0`));
-        parts.push(`<circle cx="${cx}" cy="${cy}" r="21" style="fill:var(--pst-color-background,#fff)"/>`);
+        parts.push(`<circle cx="${cx}" cy="${cy}" r="21" style="fill:var(--bp-bg)"/>`);
         parts.push(`<circle class="bp-disc" cx="${cx}" cy="${cy}" r="20"/>`);
-        parts.push(`<text class="bp-d" x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="11" fill="currentColor"></text>`);
+        parts.push(`<text class="bp-d" x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="12.5"></text>`);
       }
       parts.push(`<text class="bp-a" x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12.5" fill="currentColor"></text></g>`);
     }
@@ -384,7 +386,7 @@ function nxSkeleton(sizes) {
     const cy = y(L, j);
     parts.push(button(`y:0:${j}:0`));
     parts.push(`<line x1="${x(L) + 24}" y1="${cy}" x2="${cx - 22}" y2="${cy}" stroke="#aaa" stroke-dasharray="3 3"/>`);
-    parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 14}" width="44" height="28" rx="4" style="fill:var(--pst-color-background,#fff)"/>`);
+    parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 14}" width="44" height="28" rx="4" style="fill:var(--bp-bg)"/>`);
     parts.push(`<text class="bp-a" x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12" fill="currentColor"></text></g>`);
   }
   parts.push("</svg>");
@@ -436,9 +438,9 @@ function nxUpdate(items, s, cols) {
         label = `input x${nxSub(j)} = ${text}`;
       } else if (kind === "y") {
         const yv = s.Y[j - 1][0];
-        text = isCE ? (yv === 1 ? "class" : "·") : nxFmt(yv, 2);
+        text = isCE ? String(yv) : nxFmt(yv, 2);
         label = isCE
-          ? `target of output ${j}: ${yv === 1 ? "the true class" : "not the class; select to make it the class"}`
+          ? `target y${nxSub(j)} = ${yv}: ${yv === 1 ? "the true class" : "not the class; select to make it the class"}`
           : `target y${nxSub(j)} = ${text}`;
         fill = null;
       } else {
@@ -587,7 +589,8 @@ function nxBuild(root, model, config, controls, push) {
     push(nxResize(config, controls(), sizes));
   }, "units");
   shape.append(units.wrap);
-  root.append(shape);
+  const side = nxEl("div", { class: "bp-side" });
+  side.append(shape);
 
   // -- one number -------------------------------------------------------------
   const one = nxEl("fieldset");
@@ -633,7 +636,7 @@ function nxBuild(root, model, config, controls, push) {
   one.append(cls.wrap);
   const error = nxEl("p", { class: "bp-error", role: "alert" });
   one.append(error);
-  root.append(one);
+  side.append(one);
   num.addEventListener("change", () => {
     const v = Number(num.value);
     const [lo, hi] = nxRange(config, controls().selected.kind);
@@ -647,20 +650,23 @@ function nxBuild(root, model, config, controls, push) {
 
   // -- the drawing and the readouts --------------------------------------------
   const readout = nxEl("p", { class: "bp-readout-line", "aria-live": "polite" });
-  root.append(readout);
   const figure = nxEl("div", { class: "bp-figure" });
-  root.append(figure);
+  const column = nxEl("div", { class: "bp-figure-column" });
+  column.append(readout, figure);
   root.append(
     nxEl(
       "p",
-      { class: "bp-note" },
-      "Red: the gradient is positive (gradient descent lowers the number); blue: negative; " +
-        "the wider or darker, the larger. A unit shows its activation a, and δ below it. " +
-        "Select an edge, a unit, an input or a target (click, or Tab and Enter).",
+      { class: "bp-note bp-howto" },
+      "Select an edge, a unit, an input or a target (click, or Tab and Enter) and change it on the right. " +
+        "Red: the gradient is positive (gradient descent lowers the number); blue: negative; " +
+        "the wider or darker, the larger. A unit shows its activation a, and δ below it.",
     ),
   );
+  const body = nxEl("div", { class: "bp-body" });
+  body.append(column, side);
+  root.append(body);
   const hover = nxEl("p", { class: "bp-hover" });
-  root.append(hover);
+  column.append(hover);
   const chainTitle = nxEl("p", { class: "bp-chain-title" });
   root.append(chainTitle);
   const chain = nxEl("ol", { class: "bp-chain" });
@@ -692,9 +698,15 @@ function nxBuild(root, model, config, controls, push) {
       choose(g.dataset.id, true);
     }
   });
+  // The readout of the item under the pointer or in focus, read again after
+  // every change of the state (its numbers change with it).
+  let hoverId = null;
   const explain = (ev) => {
     const g = ev.target.closest && ev.target.closest("[data-id]");
-    if (g) hover.textContent = g.getAttribute("aria-label");
+    if (g) {
+      hoverId = g.getAttribute("data-id");
+      hover.textContent = g.getAttribute("aria-label");
+    }
   };
   figure.addEventListener("mouseover", explain);
   figure.addEventListener("focusin", explain);
@@ -753,6 +765,8 @@ function nxBuild(root, model, config, controls, push) {
       shownShape = key;
     }
     nxUpdate(items, s, cols);
+    const shown = hoverId && items.get(hoverId);
+    hover.textContent = shown ? shown.g.getAttribute("aria-label") : "";
     chainTitle.textContent = s.chain.length
       ? `How ${what} is made, from the output back (one example, so the means of rules 3 and 4 are over one column):`
       : `A target is not a parameter and no rule is needed: C depends on it directly.`;

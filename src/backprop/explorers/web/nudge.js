@@ -64,8 +64,9 @@ function render({ model, el }) {
     const legend = ui.legend([["cost C(w)", "bp-ck"], ["tangent (slope from backprop)", "bp-c4"],
       ["actual ΔC", "bp-c0"], ["predicted ∂C/∂w · Δw", "bp-c1"]]);
     const table = ui.el("div", { "aria-live": "polite" });
-    root.append(ui.el("div", { class: "bp-controls" }, weight.root, w0.root, dw.root), legend,
-      ui.el("div", { class: "bp-charts" }, curve.root, bars.root), table);
+    root.append(ui.el("div", { class: "bp-controls" }, weight.root, w0.root, dw.root),
+      ui.el("div", { class: "bp-body" }, ui.el("div", { class: "bp-charts" }, curve.root, bars.root),
+        ui.el("div", { class: "bp-side" }, legend, table)));
     return (s) => {
       const ws = s.curve_w, Cs = s.curve_C;
       const cmin = Math.min(...Cs), cmax = Math.max(...Cs), pad = 0.08 * (cmax - cmin || 1);
@@ -96,7 +97,7 @@ function render({ model, el }) {
         ["error |ΔC − predicted|", ui.fmt(s.error, 3)],
         ["predicted / actual", ratio],
         ["error / Δw²", e2],
-      ], `${s.label} at w₀ = ${ui.fixed(s.w0, 2, true)}, Δw = ${ui.fixed(s.dw, 2, true)}: C = ${ui.fmt(s.C, 5)}`));
+      ], `${s.label} at w₀\u00a0=\u00a0${ui.fixed(s.w0, 2, true)}, Δw\u00a0=\u00a0${ui.fixed(s.dw, 2, true)}: C\u00a0=\u00a0${ui.fmt(s.C, 5)}`));
     };
   } });
 }

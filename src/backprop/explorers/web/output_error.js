@@ -75,10 +75,11 @@ function render({ model, el }) {
     const right = ui.chart({ x: config.z_range, y: [-1.1, 1.1], xlabel: "pre-activation z",
       title: "output error δ = ∂Cₓ/∂z" });
     const legend = ui.el("div");
-    const table = ui.el("div", { "aria-live": "polite" });
+    const same = ui.el("p", { class: "bp-note", hidden: true });
+    const table = ui.el("div", { "aria-live": "polite", class: "bp-scroll" });
     root.append(
       ui.el("div", { class: "bp-controls" }, z.root, y.root, first.root, second.root),
-      legend,
+      legend, same,
       ui.el("div", { class: "bp-charts" }, left.root, right.root),
       table,
     );
@@ -91,9 +92,16 @@ function render({ model, el }) {
       left.segment("zero", config.z_range[0], 0, config.z_range[1], 0, { class: "bp-grid" });
       right.segment("zero", config.z_range[0], 0, config.z_range[1], 0, { class: "bp-grid" });
       left.segment("target", config.z_range[0], s.y, config.z_range[1], s.y, { class: "bp-c3 bp-dash" });
+      // Where the two outputs a(z) coincide, pairing 2 is drawn dashed over a
+      // wider pairing 1, and a line says so.
+      const a1 = s.first_curve.a, a2 = s.second_curve.a;
+      const coincide = a1.every((v, i) => Math.abs(v - a2[i]) < 1e-9);
+      same.hidden = !coincide;
+      same.textContent = coincide ? `The two outputs a(z) coincide (${names[s.first]}; ${names[s.second]}): the orange curve is dashed over the blue.` : "";
       ["first", "second"].forEach((slot, i) => {
         const cls = `bp-c${i}`, p = s[slot + "_point"];
-        left.line(slot, zs, s[slot + "_curve"].a, { class: cls });
+        left.line(slot, zs, s[slot + "_curve"].a, { class: i && coincide ? `${cls} bp-dash` : cls,
+          "stroke-width": i || !coincide ? 2 : 4.5 });
         right.line(slot, zs, s[slot + "_curve"].delta, { class: cls });
         left.segment(slot + "gap", s.z, s.y, s.z, p.a, { class: `${cls} bp-faint`, "stroke-width": 5 });
         left.dot(slot + "dot", s.z, p.a, { class: cls });
@@ -109,7 +117,7 @@ function render({ model, el }) {
           ui.fmt(p.delta, 3, true), ui.fmt(p.cost, 3)];
       };
       table.replaceChildren(ui.el("table", { class: "bp-readout" },
-        ui.el("caption", { text: `at z = ${ui.fixed(s.z, 1, true)}, y = ${ui.fixed(s.y, 2)}` }),
+        ui.el("caption", { text: `at z\u00a0=\u00a0${ui.fixed(s.z, 1, true)}, y\u00a0=\u00a0${ui.fixed(s.y, 2)}` }),
         ui.el("thead", {}, ui.el("tr", {}, ["pairing", "a", "a − y", "factor σ′", "δ", "Cₓ"]
           .map((h) => ui.el("th", { scope: "col", text: h })))),
         ui.el("tbody", {}, [row("first"), row("second")].map((r) => ui.el("tr", {},

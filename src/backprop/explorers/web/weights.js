@@ -62,13 +62,13 @@ const WX_CSS = `
 .bp-weights{contain:layout}
 .bp-weights [hidden]{display:none!important}
 .bp-weights .bp-value{font-family:inherit}
-.bp-weights .bp-panels{display:flex;flex-wrap:wrap;gap:0.4em 0.8em;align-items:flex-start;margin:0.3em 0}
+.bp-weights .bp-panels{display:flex;flex-wrap:wrap;gap:0.4em 0.8em;align-items:flex-start;margin:0.3em 0;flex:1 1 440px}
 .bp-weights .bp-panel{display:flex;flex-direction:column;align-items:center;margin:0}
 .bp-weights .bp-panel figcaption{font-size:0.85rem;color:inherit}
 .bp-weights .bp-panel.bp-focus figcaption{font-weight:700}
 .bp-weights .bp-panel svg{height:auto;display:block}
 .bp-weights .bp-readout-line{font-weight:600;margin:0.3em 0}
-.bp-weights .bp-chart{max-width:460px}
+.bp-weights .bp-side{flex:1 1 300px;max-width:460px}
 `;
 
 // A number with d decimals, a real minus sign and no "−0.00".
@@ -92,16 +92,16 @@ function wxPanel(title, M, marks, focus, rowName, colName, col = -1) {
   const height = ch * n + 14;
   parts.push(`<svg viewBox="0 0 ${width} ${height}" width="${width}" role="img" aria-label="${title}: ${M.map((row) => row.map((v) => wxFixed(v, 3)).join(", ")).join("; ")}">`);
   for (let c = 0; c < m; c++) {
-    parts.push(`<text x="${16 + cw * c + cw / 2}" y="10" text-anchor="middle" font-size="9" fill="currentColor" opacity="0.7">${colName(c + 1)}</text>`);
+    parts.push(`<text x="${16 + cw * c + cw / 2}" y="10" text-anchor="middle" font-size="12">${colName(c + 1)}</text>`);
   }
   for (let r = 0; r < n; r++) {
-    parts.push(`<text x="7" y="${14 + ch * r + ch / 2 + 3}" text-anchor="middle" font-size="9" fill="currentColor" opacity="0.7">${rowName(r + 1)}</text>`);
+    parts.push(`<text x="7" y="${14 + ch * r + ch / 2 + 3}" text-anchor="middle" font-size="12">${rowName(r + 1)}</text>`);
     for (let c = 0; c < m; c++) {
       const v = M[r][c];
-      const colour = v > 0 ? "#c0392b" : "#2166ac";
+      const colour = v > 0 ? "var(--bp-pos)" : "var(--bp-neg)";
       const op = (0.55 * Math.abs(v)) / lim;
-      parts.push(`<rect x="${16 + cw * c}" y="${14 + ch * r}" width="${cw}" height="${ch}" fill="${colour}" fill-opacity="${op.toFixed(3)}" stroke="#8886" stroke-width="0.5"/>`);
-      parts.push(`<text x="${16 + cw * c + cw / 2}" y="${14 + ch * r + ch / 2 + 4}" text-anchor="middle" font-size="11.5" fill="currentColor">${wxFixed(v, 2)}</text>`);
+      parts.push(`<rect x="${16 + cw * c}" y="${14 + ch * r}" width="${cw}" height="${ch}" style="fill:${colour}" fill-opacity="${op.toFixed(3)}" stroke="#8886" stroke-width="0.5"/>`);
+      parts.push(`<text x="${16 + cw * c + cw / 2}" y="${14 + ch * r + ch / 2 + 4}" text-anchor="middle" font-size="12">${wxFixed(v, 2)}</text>`);
     }
   }
   for (const [r, c, w] of marks) {
@@ -208,7 +208,8 @@ function wxBuild(root, model, config) {
   const readout = ui.el("p", { class: "bp-readout-line", "aria-live": "polite" });
   root.append(readout);
   const panels = ui.el("div", { class: "bp-panels" });
-  root.append(panels);
+  const side = ui.el("div", { class: "bp-side" });
+  root.append(ui.el("div", { class: "bp-body" }, panels, side));
   const chart = ui.chart({
     width: 420,
     height: 230,
@@ -218,8 +219,8 @@ function wxBuild(root, model, config) {
     ylabel: "cost C",
     title: "the cost and the backprop tangent",
   });
-  root.append(chart.root);
-  root.append(
+  side.append(chart.root);
+  side.append(
     ui.legend([
       ["cost C", "bp-ck"],
       ["slope from backprop", "bp-c3"],
