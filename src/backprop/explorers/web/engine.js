@@ -204,16 +204,6 @@ function hash32(x) {
   x = Math.imul(x, 0x846ca68b) >>> 0;
   return (x ^ (x >>> 16)) >>> 0;
 }
-// Return n uniform numbers in (-√3, √3) (mean 0, variance 1) of stream (seed, stream).
-function uniforms(seed, stream, n) {
-  const key = hash32((hash32(seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0);
-  const out = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = (hash32((key ^ i) >>> 0) + 0.5) / 4294967296; // in (0, 1)
-    out[i] = (2 * u - 1) * Math.sqrt(3);
-  }
-  return out;
-}
 // Return n standard normal numbers of stream (seed, stream): Box–Muller on
 // pairs of uniforms in (0, 1); the same as host.normals up to the last bit
 // of log, cos and sin.

@@ -56,20 +56,10 @@ function compute(config, controls) {
 
 function render({ model, el }) {
   return ui.mount({ model, el, name: "output_error", build(root) {
-    const config = model.get("config"), c0 = model.get("controls");
-    const names = Object.fromEntries(config.pairings);
-    const set = (patch) => ui.setControls(model, patch);
+    const config = model.get("config");
+    const names = Object.fromEntries(config.spec.find((c) => c.name === "first").options);
     const zs = linspace(config.z_range[0], config.z_range[1], config.n_curve);
-    const z = ui.slider({ label: "pre-activation z", key: "z", min: config.z_range[0],
-      max: config.z_range[1], step: config.z_step, value: c0.z,
-      format: (v) => ui.fixed(v, 1, true), onInput: (v) => set({ z: v }) });
-    const y = ui.slider({ label: "target y", key: "y", min: config.y_range[0],
-      max: config.y_range[1], step: config.y_step, value: c0.y,
-      format: (v) => ui.fixed(v, 2), onInput: (v) => set({ y: v }) });
-    const first = ui.select({ label: "pairing 1 (blue)", key: "first", options: config.pairings,
-      value: c0.first, onChange: (v) => set({ first: v }) });
-    const second = ui.select({ label: "pairing 2 (orange)", key: "second", options: config.pairings,
-      value: c0.second, onChange: (v) => set({ second: v }) });
+    const controls = ui.controls(model);
     const left = ui.chart({ x: config.z_range, y: [-1.05, 1.05], xlabel: "pre-activation z",
       title: "output a and target y" });
     const right = ui.chart({ x: config.z_range, y: [-1.1, 1.1], xlabel: "pre-activation z",
@@ -78,7 +68,7 @@ function render({ model, el }) {
     const same = ui.el("p", { class: "bp-note", hidden: true });
     const table = ui.el("div", { "aria-live": "polite", class: "bp-scroll" });
     root.append(
-      ui.el("div", { class: "bp-controls" }, z.root, y.root, first.root, second.root),
+      controls.root,
       legend, same,
       ui.el("div", { class: "bp-charts" }, left.root, right.root),
       table,
@@ -108,7 +98,7 @@ function render({ model, el }) {
         right.dot(slot + "dot", s.z, p.delta, { class: cls, r: i ? 4 : 5.5 });
       });
       right.segment("cursor", s.z, -20, s.z, 20, { class: "bp-grid" });
-      z.set(s.z); y.set(s.y); first.set(s.first); second.set(s.second);
+      controls.set(s);
       legend.replaceChildren(ui.legend([[names[s.first], "bp-c0"], [names[s.second], "bp-c1"],
         ["target y", "bp-c3"]]));
       const row = (slot) => {

@@ -91,6 +91,38 @@ const ui = {
       ui.el("label", { for: id, text: label }), input);
     return { root, input, set: (v) => { input.value = String(v); } };
   },
+  // Return the controls of a spec (config.spec: Range and Choice of
+  // backprop.explorers.host) as {root, items, set(state)}: each control
+  // calls on[name](value) if given, else sets its value in the model.
+  controls(model, on = {}) {
+    const c0 = model.get("controls"), items = {};
+    for (const c of model.get("config").spec) {
+      const onInput = on[c.name] || ((v) => ui.setControls(model, { [c.name]: v }));
+      if (c.kind === "range") {
+        items[c.name] = ui.slider({
+          label: c.label, key: c.name, value: c0[c.name], onInput,
+          ...(c.log ? { min: Math.log2(c.lo), max: Math.log2(c.hi), toValue: (p) => 2 ** p, fromValue: Math.log2 }
+            : { min: c.lo, max: c.hi }),
+          step: c.step, format: (v) => ui.fixed(v, c.decimals, c.sign),
+        });
+      } else if (c.slider) {
+        const values = c.options.map(([v]) => v), text = Object.fromEntries(c.options);
+        const index = (v) => values.reduce((b, w, i) => (Math.abs(w - v) < Math.abs(values[b] - v) ? i : b), 0);
+        items[c.name] = ui.slider({
+          label: c.label, key: c.name, value: c0[c.name], onInput, min: 0, max: values.length - 1, step: 1,
+          toValue: (i) => values[i], fromValue: index, format: (v) => text[v] ?? String(v),
+        });
+      } else {
+        const numeric = typeof c.options[0][0] === "number";
+        items[c.name] = ui.select({
+          label: c.label, key: c.name, value: c0[c.name], options: c.options,
+          onChange: (v) => onInput(numeric ? Number(v) : v),
+        });
+      }
+    }
+    const root = ui.el("div", { class: "bp-controls" }, Object.values(items).map((x) => x.root));
+    return { root, items, set: (s) => { for (const k in items) if (k in s) items[k].set(s[k]); } };
+  },
   _uid: 0,
   // Return an id unique on the page (several explorers may share one).
   uid(prefix) {
