@@ -197,11 +197,13 @@ class Range:
             raise TypeError(
                 f"{self.name} must be a number; got {value!r}"
             ) from None
-        if not self.lo <= v <= self.hi:
+        if not self.lo <= v <= self.hi or (self.decimals == 0 and v % 1):
+            whole = "an integer" if self.decimals == 0 else "a number"
             raise ValueError(
-                f"{self.name} must lie in [{self.lo}, {self.hi}]; got {v}"
+                f"{self.name} must be {whole} in [{self.lo}, {self.hi}]; "
+                f"got {value!r}"
             )
-        return int(round(v)) if self.decimals == 0 else v
+        return int(v) if self.decimals == 0 else v
 
     def draw(self, rng):
         """Return a random value on the slider's grid."""
@@ -236,9 +238,9 @@ class Choice:
     def check(self, value):
         """Return value if it is one of the options; refuse anything else."""
         values = [v for v, _ in self.options]
-        if value not in values:
+        if isinstance(value, bool) or value not in values:
             raise ValueError(f"{self.name} must be one of {values}; got {value!r}")
-        return value
+        return values[values.index(value)]
 
     def draw(self, rng):
         """Return a random option."""
@@ -246,8 +248,9 @@ class Choice:
         return values[rng.integers(len(values))]
 
     def ends(self):
-        """Return every option."""
-        return [v for v, _ in self.options]
+        """Return every option of a select, the two ends of a slider."""
+        values = [v for v, _ in self.options]
+        return [values[0], values[-1]] if self.slider else values
 
 
 def spec_json(spec):

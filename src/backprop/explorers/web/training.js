@@ -314,13 +314,8 @@ const TRAINING_CSS = `
 
 function render({ model, el }) {
   const config = model.get("config");
-  const lrs = config.learning_rates, E = config.epochs_max;
+  const E = config.epochs_max;
   const n = config.grid.length, SIZE = 300, cell = SIZE / n;
-  const lrIndex = (lr) => {
-    let best = 0;
-    lrs.forEach((v, i) => { if (Math.abs(v - lr) < Math.abs(lrs[best] - lr)) best = i; });
-    return best;
-  };
   const set = (patch) => ui.setControls(model, patch);
 
   return ui.mount({
@@ -333,28 +328,7 @@ function render({ model, el }) {
         if (e.target.closest("input, select")) e.stopPropagation();
       });
       root.append(ui.el("style", { text: TRAINING_CSS }));
-      const c0 = model.get("controls");
-      const controls = {
-        dataset: ui.select({
-          label: "data set", key: "dataset", value: c0.dataset,
-          options: Object.keys(config.datasets).map((d) => [d, `two ${d}`]),
-          onChange: (v) => set({ dataset: v }),
-        }),
-        lr: ui.slider({
-          label: "learning rate η", key: "lr", min: 0, max: lrs.length - 1, step: 1,
-          value: c0.lr, toValue: (i) => lrs[i], fromValue: lrIndex,
-          format: (v) => String(v), onInput: (v) => set({ lr: v }),
-        }),
-        batch_size: ui.slider({
-          label: "batch size", key: "batch_size", min: 1, max: config.m, step: 1,
-          value: c0.batch_size, format: (v) => String(v),
-          onInput: (v) => set({ batch_size: v }),
-        }),
-        epochs: ui.slider({
-          label: "epochs", key: "epochs", min: 0, max: E, step: 1, value: c0.epochs,
-          format: (v) => String(v), onInput: (v) => set({ epochs: v }),
-        }),
-      };
+      const controls = ui.controls(model);
       const readout = ui.el("p", { class: "bp-status", role: "status", "aria-live": "polite" });
       // The plane: GRID × GRID cells centred on the grid points, the points, the boundary.
       const plane = ui.svg("svg", {
@@ -417,11 +391,11 @@ function render({ model, el }) {
         play.textContent = "❚❚ Pause";
       });
       root.append(
-        ui.el("div", { class: "bp-controls" }, Object.values(controls).map((x) => x.root), play),
-        readout, panels);
+        controls.root, readout, panels);
+      controls.root.append(play);
 
       return (s) => {
-        for (const k of Object.keys(controls)) controls[k].set(s[k]);
+        controls.set(s);
         if (s.dataset !== shownData) drawPoints(s.dataset);
         const ctx = canvas.getContext("2d"), img = ctx.createImageData(n, n);
         s.P.forEach((row, r) => row.forEach((p, q) => {
