@@ -216,8 +216,9 @@ class Range:
         return self.check(min(lo + self.step * k, hi))
 
     def ends(self):
-        """Return the two ends of the range."""
-        return [self.check(self.lo), self.check(self.hi)]
+        """Return the two ends of the range (and 0 if it lies inside)."""
+        zero = [self.check(0)] if self.lo < 0 < self.hi else []
+        return [self.check(self.lo), self.check(self.hi), *zero]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .host import Explorer
+from .host import Choice, Explorer, Range
 
 __all__ = [
     "NudgeState",
@@ -233,8 +233,6 @@ def config_for(net, X, Y):
         "X": X.tolist(),
         "Y": Y.tolist(),
         "dw_range": list(DW_RANGE),
-        "w_range": list(W_RANGE),
-        "step": 0.01,
         "n_curve": N_CURVE,
         "choices": [
             [weight_key(w), label] for label, w in weight_choices(net)
@@ -311,6 +309,14 @@ class NudgeExplorer(Explorer):
     name = "nudge"
     view = "nudge"
 
+    def controls_spec(self, config):
+        """Return the controls: which weight (of config), w₀ and Δw."""
+        return (
+            Choice("weight", "weight", tuple(map(tuple, config["choices"]))),
+            Range("w0", "its value w₀", *W_RANGE, 0.01, sign=True),
+            Range("dw", "nudge Δw", *DW_RANGE, 0.01, sign=True),
+        )
+
     def __init__(self, net=None, X=None, Y=None, weight=None, dw=0.5):
         """Start on net, X, Y (default_problem() if net is None) at weight, dw."""
         if net is None:
@@ -331,25 +337,6 @@ class NudgeExplorer(Explorer):
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with the package."""
         return state(config, controls)
-
-    def sample_controls(self, rng):
-        """Return random controls (for the engine tests)."""
-        keys = [c[0] for c in self.config["choices"]]
-        return {
-            "weight": keys[rng.integers(len(keys))],
-            "w0": float(rng.uniform(*W_RANGE)),
-            "dw": float(rng.uniform(*DW_RANGE)),
-        }
-
-    def extreme_controls(self):
-        """Return every control at its extremes (for the engine tests)."""
-        keys = [c[0] for c in self.config["choices"]]
-        return [
-            {"weight": key, "w0": w0, "dw": dw}
-            for key in (keys[0], keys[-1])
-            for w0 in W_RANGE
-            for dw in (*DW_RANGE, 0.0)
-        ]
 
     def fallback_html(self):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""
