@@ -54,6 +54,8 @@ const mat = {
   shape: (A) => [A.length, A.length ? A[0].length : 0],
   // Return a deep copy.
   copy: (A) => A.map((row) => row.slice()),
+  // NumPy's linspace(lo, hi, n): i * step + lo, the last point exactly hi.
+  linspace: (lo, hi, n) => Array.from({ length: n }, (_, i) => (i === n - 1 ? hi : i * ((hi - lo) / (n - 1)) + lo)),
 };
 
 // -- activations.py ------------------------------------------------------------

@@ -1,14 +1,6 @@
 // nudge.js: the nudge explorer (chapter 2). Python twin:
 // backprop/explorers/nudge.py (nudge and state).
 
-// NumPy's linspace(lo, hi, n): i * step + lo, the last point exactly hi.
-function linspace(lo, hi, n) {
-  const step = (hi - lo) / (n - 1);
-  const out = Array.from({ length: n }, (_, i) => i * step + lo);
-  out[n - 1] = hi;
-  return out;
-}
-
 // The state the view shows: mirrors nudge.nudge and nudge.state.
 function compute(config, controls) {
   const [l, j, k] = controls.weight.split(",").map(Number); // j, k count from 0
@@ -21,7 +13,7 @@ function compute(config, controls) {
   const costAt = (v) => { W[j][k] = v; return network.loss(net, X, Y); };
   const [lo, hi] = config.dw_range;
   const half = 1.1 * Math.max(hi, -lo, Math.abs(dw)); // a margin beyond the largest nudge
-  const ws = linspace(-half, half, config.n_curve).map((v) => w0 + v);
+  const ws = mat.linspace(-half, half, config.n_curve).map((v) => w0 + v);
   const Cs = ws.map(costAt);
   const C1 = costAt(w0 + dw);
   const C0 = costAt(w0);

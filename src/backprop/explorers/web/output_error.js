@@ -1,14 +1,6 @@
 // output_error.js: the output-error explorer (chapter 3). Python twin:
 // backprop/explorers/output_error.py (output_errors and state).
 
-// NumPy's linspace(lo, hi, n): i * step + lo, the last point exactly hi.
-function linspace(lo, hi, n) {
-  const step = (hi - lo) / (n - 1);
-  const out = Array.from({ length: n }, (_, i) => i * step + lo);
-  out[n - 1] = hi;
-  return out;
-}
-
 const OE_PAIRINGS = {
   sigmoid_mse: ["sigmoid", "mse"],
   softmax_ce: ["softmax", "cross_entropy"],
@@ -43,7 +35,7 @@ function outputErrors(zs, y, pairing) {
 // The state the view shows: mirrors output_error.state.
 function compute(config, controls) {
   const { z, y, first, second } = controls;
-  const zs = linspace(config.z_range[0], config.z_range[1], config.n_curve);
+  const zs = mat.linspace(config.z_range[0], config.z_range[1], config.n_curve);
   const state = { z, y, first, second };
   for (const slot of ["first", "second"]) {
     const p = outputErrors([z], y, controls[slot]);
@@ -58,7 +50,7 @@ function render({ model, el }) {
   return ui.mount({ model, el, name: "output_error", build(root) {
     const config = model.get("config");
     const names = Object.fromEntries(config.spec.find((c) => c.name === "first").options);
-    const zs = linspace(config.z_range[0], config.z_range[1], config.n_curve);
+    const zs = mat.linspace(config.z_range[0], config.z_range[1], config.n_curve);
     const controls = ui.controls(model);
     const left = ui.chart({ x: config.z_range, y: [-1.05, 1.05], xlabel: "pre-activation z",
       title: "output a and target y" });

@@ -296,21 +296,6 @@ function boundaryPath(P, toX, toY) {
   return parts.join("");
 }
 
-// This view's own styles (the shared ones are in explorer.css).
-const TRAINING_CSS = `
-.bp-training .bp-panels{display:flex;flex-wrap:wrap;gap:0.5em 1.5em;align-items:flex-start}
-.bp-training .bp-panel{margin:0;flex:0 1 400px;max-width:100%}
-.bp-training .bp-panel:first-child{flex-basis:300px}
-.bp-training .bp-plane{width:300px;max-width:100%;height:auto;display:block}
-.bp-training .bp-panel .bp-chart{width:400px;max-width:100%;height:auto;display:block}
-.bp-training .bp-status{font-weight:600;margin:0.3em 0}
-.bp-training .bp-class0{background:rgb(214,96,77);height:0.7em;width:0.7em;border-radius:50%}
-.bp-training .bp-class1{background:rgb(67,147,195);height:0.7em;width:0.7em}
-.bp-training .bp-line{background:currentColor;height:2px}
-.bp-training .bp-run{background:#bbb;height:2px}
-.bp-training .bp-sofar{background:var(--bp-c4);height:3px}
-.bp-training .bp-play{min-width:6.5em}
-`;
 
 function render({ model, el }) {
   const config = model.get("config");
@@ -327,7 +312,6 @@ function render({ model, el }) {
       root.addEventListener("keydown", (e) => {
         if (e.target.closest("input, select")) e.stopPropagation();
       });
-      root.append(ui.el("style", { text: TRAINING_CSS }));
       const controls = ui.controls(model);
       const readout = ui.el("p", { class: "bp-status", role: "status", "aria-live": "polite" });
       // The plane: GRID × GRID cells centred on the grid points, the points, the boundary.

@@ -47,9 +47,9 @@ const ui = {
     if (sign && x > 0) s = "+" + s;
     return s.replace(/-/g, "\u2212");
   },
-  // Return x with a fixed number of decimals (and a real minus sign).
+  // Return x with a fixed number of decimals (a real minus sign, no "−0.00").
   fixed(x, decimals = 2, sign = false) {
-    const s = (sign && x > 0 ? "+" : "") + x.toFixed(decimals);
+    const t = x.toFixed(decimals), s = (sign && x > 0 ? "+" : "") + (/^-0\.?0*$/.test(t) ? t.slice(1) : t);
     return s.replace(/-/g, "\u2212");
   },
   sup: (n) => String(n).replace(/[0-9]/g, (d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]),
