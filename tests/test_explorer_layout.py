@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+
 import numpy as np
 import pytest
 
@@ -91,7 +92,7 @@ def test_explorer_fits_a_desktop_screen_and_a_phone(browser, book, page):
     found = boxes(tab)
     tab.context.close()
     assert found, f"no explorer on {page}"
-    for name, width, height, left, right in found:
+    for name, _, height, left, right in found:
         assert height <= MAX_HEIGHT, (
             f"{name} on {page} is {height:.0f} px tall at 1280×800 "
             f"(at most {MAX_HEIGHT})"
@@ -100,7 +101,7 @@ def test_explorer_fits_a_desktop_screen_and_a_phone(browser, book, page):
     tab = open_page(browser, book, page, PHONE)
     found = boxes(tab)
     tab.context.close()
-    for name, width, height, left, right in found:
+    for name, _, _, left, right in found:
         assert left >= 0 and right <= PHONE["width"], (
             f"{name} on {page} spans {left:.0f}–{right:.0f} px on a "
             f"{PHONE['width']} px phone"
@@ -179,7 +180,10 @@ def test_explorer_text_has_contrast(browser, book, page, theme):
     result = Axe().run(
         tab,
         context={"include": [["[data-explorer]"]]},
-        options={"runOnly": ["color-contrast"], "resultTypes": ["violations"]},
+        options={
+            "runOnly": ["color-contrast"],
+            "resultTypes": ["violations"],
+        },
     )
     serious = [
         f"{v['id']}: {n['target']} {n.get('failureSummary', '')[:160]}"
@@ -221,13 +225,19 @@ JS_CLIPPING = """
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
 @pytest.mark.parametrize("page", list(PAGES.values()), ids=list(PAGES))
-def test_chart_labels_are_12px_and_plots_clipped(browser, book, page, viewport):
+def test_chart_labels_are_12px_and_plots_clipped(
+    browser, book, page, viewport
+):
     tab = open_page(browser, book, page, viewport)
     sizes = tab.evaluate(JS_CHART_TEXT_SIZES)
     charts = tab.evaluate(JS_CLIPPING)
     tab.context.close()
-    small = [f"{t!r} {px:.1f} px" for t, px in sizes if px < MIN_LABEL_PX - 0.05]
-    assert not small, f"{page} at {viewport['width']} px: " + ", ".join(small)
+    small = [
+        f"{t!r} {px:.1f} px" for t, px in sizes if px < MIN_LABEL_PX - 0.05
+    ]
+    assert not small, f"{page} at {viewport['width']} px: " + ", ".join(
+        small
+    )
     for chart in charts:
         assert chart["clip"] == chart["frame"], (
             f"{page}: a chart's plot is clipped to {chart['clip']}, "
@@ -238,7 +248,9 @@ def test_chart_labels_are_12px_and_plots_clipped(browser, book, page, viewport):
 def test_log_axis_has_two_labelled_ticks_at_every_batch_size(browser, book):
     tab = open_page(browser, book, PAGES["training"], DESKTOP)
     root = tab.locator("[data-explorer=training]")
-    m = int(root.locator("input[data-control=batch_size]").get_attribute("max"))
+    m = int(
+        root.locator("input[data-control=batch_size]").get_attribute("max")
+    )
     for batch in (1, 2, 8, m):
         tab.evaluate(
             """([root, b]) => { const model = root.bpModel;
@@ -291,7 +303,9 @@ def test_network_hover_readout_follows_the_state(browser, book):
         else:
             assert kind == "b", under
             expected = state["delta"][l][j - 1][0]
-            value = _number(shown.split("δ = ")[1].split("= ")[1].split(",")[0])
+            value = _number(
+                shown.split("δ = ")[1].split("= ")[1].split(",")[0]
+            )
         assert value == pytest.approx(expected, rel=2e-3, abs=1e-9), (
             f"after {after}: the readout of {under} says {value} "
             f"({shown!r}), the state {expected}"

@@ -236,11 +236,20 @@ def default_config():
 
 
 SPEC = (
-    Choice("activation", "activation σ", tuple((a, _LABELS[a]) for a in ACTIVATIONS)),
+    Choice(
+        "activation",
+        "activation σ",
+        tuple((a, _LABELS[a]) for a in ACTIVATIONS),
+    ),
     Range("depth", "depth L (layers)", *DEPTH_RANGE, 1, decimals=0),
     Range("scale", "weight scale g", *SCALE_RANGE, 0.05, log=True),
     Choice("width", "units per layer", tuple((w, str(w)) for w in WIDTHS)),
-    Choice("seed", "random draw", tuple((i, f"#{i}") for i in range(N_SEEDS)), slider=True),
+    Choice(
+        "seed",
+        "random draw",
+        tuple((i, f"#{i}") for i in range(N_SEEDS)),
+        slider=True,
+    ),
 )
 
 
@@ -282,9 +291,7 @@ def state(config, controls):
 class HiddenErrorExplorer(Explorer):
     """The hidden-error explorer (view: web/hidden_error.js)."""
 
-    howto = (
-        "Change the activation, the depth L or the weight scale g: the chart shows how the error norm grows or shrinks from the output layer back."
-    )
+    howto = "Change the activation, the depth L or the weight scale g: the chart shows how the error norm grows or shrinks from the output layer back."
 
     name = "hidden_error"
     view = "hidden_error"

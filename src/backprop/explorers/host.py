@@ -45,6 +45,7 @@ __all__ = [
     "check_controls",
     "normals",
     "png_data_uri",
+    "net_from",
 ]
 
 #: The folder of the JavaScript and CSS shipped with the package.
@@ -112,6 +113,22 @@ def json_safe(value, where="state"):
     raise TypeError(f"{where} has type {type(value).__name__}")
 
 
+def net_from(config):
+    """Return the MLP of config's sizes, hidden, output, loss, weights, biases."""
+    from ..network import MLP
+
+    net = MLP(
+        config["sizes"],
+        hidden=config["hidden"],
+        output=config["output"],
+        loss=config["loss"],
+    )
+    net.weights = [np.array(W, dtype=np.float64) for W in config["weights"]]
+    net.biases = [np.array(b, dtype=np.float64) for b in config["biases"]]
+    net._check_parameters()
+    return net
+
+
 def png_data_uri(fig, dpi=72):
     """Return a Matplotlib figure as a small data: URI (palette PNG), and close it."""
     import matplotlib.pyplot as plt
@@ -164,7 +181,6 @@ def book_html(name, view, config, controls, state, fallback="", text=""):
         "</div>\n"
         f'<script type="module">\n{_script_text(script)}\n</script>'
     )
-
 
 
 # -- the controls, declared once ------------------------------------------------
@@ -240,7 +256,9 @@ class Choice:
         """Return value if it is one of the options; refuse anything else."""
         values = [v for v, _ in self.options]
         if isinstance(value, bool) or value not in values:
-            raise ValueError(f"{self.name} must be one of {values}; got {value!r}")
+            raise ValueError(
+                f"{self.name} must be one of {values}; got {value!r}"
+            )
         return values[values.index(value)]
 
     def draw(self, rng):
@@ -337,7 +355,9 @@ class Explorer(anywidget.AnyWidget):
 
     def sample_controls(self, rng):
         """Return random controls drawn from the spec (for the engine tests)."""
-        return {c.name: c.draw(rng) for c in self.controls_spec(self.config)}
+        return {
+            c.name: c.draw(rng) for c in self.controls_spec(self.config)
+        }
 
     def extreme_controls(self):
         """Return the starting controls with each control at each of its ends,
@@ -427,4 +447,3 @@ def normals(seed, stream, n):
     out[0::2] = r * np.cos(t)
     out[1::2] = r * np.sin(t)
     return out[:n]
-

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .host import Choice, Explorer, Range
+from .host import Choice, Explorer, Range, net_from
 
 __all__ = [
     "NudgeState",
@@ -240,26 +240,17 @@ def config_for(net, X, Y):
     }
 
 
-def net_from(config):
-    """Return (net, X, Y) rebuilt from a config (see config_for)."""
-    net = MLP(
-        config["sizes"],
-        hidden=config["hidden"],
-        output=config["output"],
-        loss=config["loss"],
-    )
-    net.weights = [np.array(W, dtype=np.float64) for W in config["weights"]]
-    net.biases = [np.array(b, dtype=np.float64) for b in config["biases"]]
-    return net, np.array(config["X"]), np.array(config["Y"])
-
-
 def state(config, controls):
     """Return what the view shows at controls {weight, w0, dw} (JSON-safe).
 
     The network explorers' keys (sizes ... weights with w₀ in place, X, Y,
     C, dW, db at w₀) come with the nudge: C1, slope, the curve, the bars.
     """
-    net, X, Y = net_from(config)
+    net, X, Y = (
+        net_from(config),
+        np.array(config["X"]),
+        np.array(config["Y"]),
+    )
     l, j, k = parse_weight_key(controls["weight"])
     s = nudge(
         net,
@@ -302,9 +293,7 @@ def state(config, controls):
 class NudgeExplorer(Explorer):
     """The nudge explorer (view: web/nudge.js)."""
 
-    howto = (
-        "Pick a weight, then move its value w₀ or the nudge Δw: the bars set the actual change of C beside the tangent's prediction ∂C/∂w · Δw."
-    )
+    howto = "Pick a weight, then move its value w₀ or the nudge Δw: the bars set the actual change of C beside the tangent's prediction ∂C/∂w · Δw."
 
     name = "nudge"
     view = "nudge"
@@ -312,7 +301,9 @@ class NudgeExplorer(Explorer):
     def controls_spec(self, config):
         """Return the controls: which weight (of config), w₀ and Δw."""
         return (
-            Choice("weight", "weight", tuple(map(tuple, config["choices"]))),
+            Choice(
+                "weight", "weight", tuple(map(tuple, config["choices"]))
+            ),
             Range("w0", "its value w₀", *W_RANGE, 0.01, sign=True),
             Range("dw", "nudge Δw", *DW_RANGE, 0.01, sign=True),
         )

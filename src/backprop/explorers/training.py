@@ -33,14 +33,20 @@ from __future__ import annotations
 import functools
 import html
 import json
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import data, training
 from ..network import MLP
-from .host import Choice, Explorer, Range, check_controls, png_data_uri
+from .host import (
+    Choice,
+    Explorer,
+    Range,
+    check_controls,
+    net_from,
+    png_data_uri,
+)
 
 __all__ = [
     "DATASETS",
@@ -226,19 +232,6 @@ class Run:
         return len(self.loss) - 1
 
 
-def _network(config):
-    """Return the config's MLP with its initial W^l and b^l."""
-    net = MLP(
-        config["sizes"],
-        hidden=config["hidden"],
-        output=config["output"],
-        loss=config["loss"],
-    )
-    net.weights = [np.array(W, dtype=float) for W in config["weights"]]
-    net.biases = [np.array(b, dtype=float) for b in config["biases"]]
-    return net
-
-
 def _problem(config, dataset):
     """Return X (2, m) and one-hot Y (2, m) of a data set of the config."""
     d = config["datasets"][dataset]
@@ -259,7 +252,7 @@ def train_run(config, dataset, lr, batch_size):
 @functools.lru_cache(maxsize=16)
 def _cached_run(config_json, dataset, lr, batch_size):
     config = json.loads(config_json)
-    net = _network(config)
+    net = net_from(config)
     X, Y = _problem(config, dataset)
     epochs = config["epochs_max"]
     orders = epoch_orders(X.shape[1], epochs, config["shuffle_seed"])
@@ -320,7 +313,7 @@ def state(config, controls):
     dataset = controls["dataset"]
     run = train_run(config, dataset, controls["lr"], controls["batch_size"])
     epoch = min(controls["epochs"], run.done)
-    net = _network(config)
+    net = net_from(config)
     net.weights = run.weights[epoch]
     net.biases = run.biases[epoch]
     X, Y = _problem(config, dataset)
@@ -367,9 +360,7 @@ def state(config, controls):
 class TrainingExplorer(Explorer):
     """The training explorer: live in JupyterLab (backprop), in the book (engine.js)."""
 
-    howto = (
-        "Press Play, or drag the epochs, to watch the network learn; a new learning rate, batch size or data set retrains it."
-    )
+    howto = "Press Play, or drag the epochs, to watch the network learn; a new learning rate, batch size or data set retrains it."
 
     name = "training"
     view = "training"
