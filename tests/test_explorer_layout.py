@@ -320,7 +320,7 @@ def test_network_hover_readout_follows_the_state(browser, book):
     check("the slider")
     for key, option in [
         ("hidden", "relu"),
-        ("pairing", "softmax-cross_entropy"),
+        ("pairing", "softmax_ce"),
         ("depth", "3"),
         ("depth", "2"),
     ]:

@@ -504,14 +504,9 @@ function nxBuild(root, model, config, controls, push) {
     "hidden",
   );
   shape.append(hidden.wrap);
-  const pairNames = {
-    "identity-mse": "identity output, squared error",
-    "sigmoid-mse": "sigmoid output, squared error",
-    "softmax-cross_entropy": "softmax output, cross-entropy",
-  };
   const pairing = nxSelect(
     "output and cost",
-    Object.keys(config.pairings).map((p) => [p, pairNames[p] || p]),
+    Object.entries(config.pairings).map(([p, v]) => [p, v[2]]),
     (v) => {
       const next = { ...controls(), pairing: v };
       if (config.pairings[v][1] === "cross_entropy") {
