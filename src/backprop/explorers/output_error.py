@@ -179,7 +179,7 @@ def state(config, controls):
 class OutputErrorExplorer(Explorer):
     """The output-error explorer (view: web/output_error.js)."""
 
-    howto = "Drag z, or change the target y or a pairing: the right-hand plot shows the output error δ of both pairings at z."
+    howto = "Drag z, or change the target y or a pairing: the plot of δ = ∂Cₓ/∂z shows the output error of both pairings at z."
 
     name = "output_error"
     view = "output_error"
