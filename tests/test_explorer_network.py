@@ -33,7 +33,7 @@ SIGMA = {
 
 def reference_cost(c):
     """C for controls c, written out: z = W a + b, a = σ(z), then ½‖a − y‖² or −Σ y ln softmax(z)."""
-    output, loss = nx.PAIRINGS[c["pairing"]]
+    output, loss, _ = nx.PAIRINGS[c["pairing"]]
     a = np.array(c["X"], dtype=float)
     L = len(c["weights"])
     for l in range(1, L + 1):
@@ -146,7 +146,7 @@ def test_softmax_errors_sum_to_zero():
     rng = np.random.default_rng(3)
     for _ in range(20):
         c = nx.random_controls(rng)
-        c["pairing"] = "softmax-cross_entropy"
+        c["pairing"] = "softmax_ce"
         c = nx.resize(c, c["sizes"])
         c["Y"] = [[1.0 if j == 0 else 0.0] for j in range(c["sizes"][-1])]
         if c["selected"]["kind"] == "y":
@@ -169,7 +169,7 @@ def test_resize_keeps_what_exists_and_fills_the_rest():
     assert small["weights"] == [[[c["weights"][0][0][0]]]]
     assert small["selected"] == {"kind": "w", "l": 1, "j": 1, "k": 1}
     nx.state(nx.config(), small)
-    ce = nx.default_controls([2, 3, 3], "tanh", "softmax-cross_entropy")
+    ce = nx.default_controls([2, 3, 3], "tanh", "softmax_ce")
     ce["Y"] = [[0.0], [0.0], [1.0]]
     assert nx.resize(ce, [2, 2])["Y"] == [[1.0], [0.0]]  # class 3 is gone
 
@@ -222,7 +222,7 @@ def test_bad_controls_are_refused_clearly(change, error, match):
 
 
 def test_cross_entropy_targets_must_be_probabilities():
-    c = nx.default_controls(pairing="softmax-cross_entropy")
+    c = nx.default_controls(pairing="softmax_ce")
     c["Y"] = [[0.7], [0.7]]
     with pytest.raises(ValueError, match="probability"):
         nx.state(nx.config(), c)

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .host import Explorer, normals
+from .host import Choice, Explorer, Range, normals
 
 __all__ = [
     "HiddenErrorState",
@@ -210,15 +210,6 @@ def delta_norms(
     )
 
 
-def label(state):
-    """Return a one-line plain-text summary of a state."""
-    s = state
-    return (
-        f"g = {s.scale:.2f}: {_LABELS[s.activation]}, L = {s.depth}: ‖δ¹‖/‖δᴸ‖ = {s.ratios[0]:.1e}, "
-        f"gain per layer {s.mean_gain:.2f} (predicted g·rms σ' = {s.mean_predicted_gain:.2f})"
-    )
-
-
 def y_limits(depth):
     """Return the fixed log-axis limits for a depth: wide enough for every scale of the slider."""
     low = (SCALE_RANGE[0] / 4) ** (
@@ -236,16 +227,30 @@ def y_limits(depth):
 
 
 def default_config():
-    """Return the view's config: choices and ranges of every control."""
+    """Return the view's config: the ranges the y axis is fitted to, m."""
     return {
-        "activations": [[a, _LABELS[a]] for a in ACTIVATIONS],
         "depth_range": list(DEPTH_RANGE),
         "scale_range": list(SCALE_RANGE),
-        "log2_step": 0.05,
-        "widths": list(WIDTHS),
-        "n_seeds": N_SEEDS,
         "m": 16,  # examples per batch: 16 keeps a move within a frame
     }
+
+
+SPEC = (
+    Choice(
+        "activation",
+        "activation σ",
+        tuple((a, _LABELS[a]) for a in ACTIVATIONS),
+    ),
+    Range("depth", "depth L (layers)", *DEPTH_RANGE, 1, decimals=0),
+    Range("scale", "weight scale g", *SCALE_RANGE, 0.05, log=True),
+    Choice("width", "units per layer", tuple((w, str(w)) for w in WIDTHS)),
+    Choice(
+        "seed",
+        "random draw",
+        tuple((i, f"#{i}") for i in range(N_SEEDS)),
+        slider=True,
+    ),
+)
 
 
 def _curve(s):
@@ -286,8 +291,11 @@ def state(config, controls):
 class HiddenErrorExplorer(Explorer):
     """The hidden-error explorer (view: web/hidden_error.js)."""
 
+    howto = "Change the activation, the depth L or the weight scale g: the chart shows how the error norm grows or shrinks from the output layer back."
+
     name = "hidden_error"
     view = "hidden_error"
+    spec = SPEC
     compare_atol = 0.0  # the ratios reach 1e-25: compare them relatively
 
     def __init__(
@@ -297,16 +305,6 @@ class HiddenErrorExplorer(Explorer):
         activation, depth, scale, width, _ = _check(
             activation, depth, scale, width, 1
         )
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"the explorer compares {list(ACTIVATIONS)}; got {activation!r}"
-            )
-        if width not in WIDTHS:
-            raise ValueError(f"width must be one of {WIDTHS}; got {width}")
-        if not 0 <= int(seed) < N_SEEDS:
-            raise ValueError(
-                f"seed must be in 0..{N_SEEDS - 1}; got {seed}"
-            )
         super().__init__(
             default_config(),
             {
@@ -321,36 +319,6 @@ class HiddenErrorExplorer(Explorer):
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with the package."""
         return state(config, controls)
-
-    def sample_controls(self, rng):
-        """Return random controls (for the engine tests)."""
-        lo, hi = np.log2(SCALE_RANGE)
-        steps = int(round((hi - lo) / 0.05))
-        return {
-            "activation": ACTIVATIONS[rng.integers(len(ACTIVATIONS))],
-            "depth": int(rng.integers(DEPTH_RANGE[0], DEPTH_RANGE[1] + 1)),
-            "scale": float(2.0 ** (lo + 0.05 * rng.integers(steps + 1))),
-            "width": int(WIDTHS[rng.integers(len(WIDTHS))]),
-            "seed": int(rng.integers(N_SEEDS)),
-        }
-
-    def extreme_controls(self):
-        """Return every control at its extremes (for the engine tests)."""
-        return [
-            {
-                "activation": a,
-                "depth": d,
-                "scale": g,
-                "width": w,
-                "seed": seed,
-            }
-            for a, d, g, w, seed in (
-                ("sigmoid", DEPTH_RANGE[1], SCALE_RANGE[0], 64, 0),
-                ("relu", DEPTH_RANGE[1], SCALE_RANGE[1], 64, N_SEEDS - 1),
-                ("tanh", DEPTH_RANGE[0], SCALE_RANGE[0], 16, 0),
-                ("tanh", DEPTH_RANGE[0], SCALE_RANGE[1], 16, N_SEEDS - 1),
-            )
-        ]
 
     def fallback_html(self):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""

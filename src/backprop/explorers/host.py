@@ -25,6 +25,7 @@ import html
 import io
 import json
 import math
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
@@ -39,9 +40,12 @@ __all__ = [
     "module_source",
     "book_html",
     "json_safe",
-    "uniforms",
+    "Range",
+    "Choice",
+    "check_controls",
     "normals",
     "png_data_uri",
+    "net_from",
 ]
 
 #: The folder of the JavaScript and CSS shipped with the package.
@@ -113,6 +117,22 @@ def json_safe(value, where="state"):
     raise TypeError(f"{where} has type {type(value).__name__}")
 
 
+def net_from(config):
+    """Return the MLP of config's sizes, hidden, output, loss, weights, biases."""
+    from ..network import MLP
+
+    net = MLP(
+        config["sizes"],
+        hidden=config["hidden"],
+        output=config["output"],
+        loss=config["loss"],
+    )
+    net.weights = [np.array(W, dtype=np.float64) for W in config["weights"]]
+    net.biases = [np.array(b, dtype=np.float64) for b in config["biases"]]
+    net._check_parameters()
+    return net
+
+
 def png_data_uri(fig, dpi=72):
     """Return a Matplotlib figure as a small data: URI (palette PNG), and close it."""
     import matplotlib.pyplot as plt
@@ -155,7 +175,7 @@ def book_html(name, view, config, controls, state, fallback="", text=""):
     )
     return (
         f"<style>{web_source('explorer.css')}</style>\n"
-        f'<div class="bp-explorer" data-explorer="{html.escape(name)}" '
+        f'<div class="bp-explorer bp-wide" data-explorer="{html.escape(name)}" '
         f'data-bp-key="{key}" data-state="{state_attr}">\n'
         f'<script type="application/json" class="bp-data">'
         f"{_script_text(blob)}</script>\n"
@@ -167,16 +187,137 @@ def book_html(name, view, config, controls, state, fallback="", text=""):
     )
 
 
+# -- the controls, declared once ------------------------------------------------
+# An explorer's controls are a tuple of Range and Choice: the view builds its
+# sliders and selects from them (config["spec"], ui.controls in ui.js), the
+# explorer checks the values it is given against them, and the engine tests
+# draw random and extreme settings from them.
+
+
+@dataclass(frozen=True)
+class Range:
+    """A slider: a number from lo to hi in steps of step (of log2 if log)."""
+
+    name: str
+    label: str
+    lo: float
+    hi: float
+    step: float
+    decimals: int = 2  # the readout's decimals (0: an integer control)
+    sign: bool = False  # the readout shows "+" on positive numbers
+    log: bool = False  # the slider moves log2 of the value
+    sample: tuple = ()  # (lo, hi) the tests draw from, if not the whole range
+    kind = "range"
+
+    def check(self, value):
+        """Return value as a number in [lo, hi]; refuse anything else."""
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{self.name} must be a number; got {value!r}"
+            ) from None
+        if not self.lo <= v <= self.hi or (self.decimals == 0 and v % 1):
+            whole = "an integer" if self.decimals == 0 else "a number"
+            raise ValueError(
+                f"{self.name} must be {whole} in [{self.lo}, {self.hi}]; "
+                f"got {value!r}"
+            )
+        return int(v) if self.decimals == 0 else v
+
+    def draw(self, rng):
+        """Return a random value on the slider's grid."""
+        if self.log:
+            lo, hi = math.log2(self.lo), math.log2(self.hi)
+            k = rng.integers(int(round((hi - lo) / self.step)) + 1)
+            return float(min(2.0 ** (lo + self.step * k), self.hi))
+        lo, hi = self.sample or (self.lo, self.hi)
+        k = rng.integers(int(round((hi - lo) / self.step)) + 1)
+        return self.check(min(lo + self.step * k, hi))
+
+    def ends(self):
+        """Return the two ends of the range (and 0 if it lies inside)."""
+        zero = [self.check(0)] if self.lo < 0 < self.hi else []
+        return [self.check(self.lo), self.check(self.hi), *zero]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A select (or, with slider, a slider over the values): one of options.
+
+    options are (value, text) pairs; sample, if given, the values the tests
+    draw at random (every value is still an extreme).
+    """
+
+    name: str
+    label: str
+    options: tuple
+    slider: bool = False
+    sample: tuple = ()
+    kind = "choice"
+
+    def check(self, value):
+        """Return value if it is one of the options; refuse anything else."""
+        values = [v for v, _ in self.options]
+        if isinstance(value, bool) or value not in values:
+            raise ValueError(
+                f"{self.name} must be one of {values}; got {value!r}"
+            )
+        return values[values.index(value)]
+
+    def draw(self, rng):
+        """Return a random option."""
+        values = list(self.sample) or [v for v, _ in self.options]
+        return values[rng.integers(len(values))]
+
+    def ends(self):
+        """Return every option of a select, the two ends of a slider."""
+        values = [v for v, _ in self.options]
+        return [values[0], values[-1]] if self.slider else values
+
+
+def spec_json(spec):
+    """Return the spec as JSON for the view (config["spec"])."""
+    out = []
+    for c in spec:
+        d = {"kind": c.kind, **asdict(c)}
+        d.pop("sample")
+        if c.kind == "choice":
+            d["options"] = [list(o) for o in c.options]
+        out.append(d)
+    return out
+
+
+def check_controls(spec, controls):
+    """Return controls with every value of spec checked (and nothing else)."""
+    names = [c.name for c in spec]
+    unknown = sorted(set(controls) - set(names))
+    missing = [n for n in names if n not in controls]
+    if unknown or missing:
+        raise ValueError(
+            f"controls must be exactly {names}; unknown {unknown}, "
+            f"missing {missing}"
+        )
+    return {c.name: c.check(controls[c.name]) for c in spec}
+
+
 class Explorer(anywidget.AnyWidget):
     """An explorer: a live anywidget in JupyterLab, inline HTML in the book.
 
-    Subclasses set `name` (data-explorer), `view` (web/<view>.js) and
-    implement `compute(controls) -> state` with the package; optionally
+    Subclasses set `name` (data-explorer), `view` (web/<view>.js), `howto`,
+    `spec` (or `controls_spec(config)`) and implement
+    `compute_state(config, controls) -> state` with the package; optionally
     `fallback_html()` (the no-JavaScript picture) and `summary()`.
     """
 
     name = "explorer"
     view = "explorer"
+    #: One line telling the reader what to move and what to watch; the view
+    #: shows it above its controls (config["howto"]).
+    howto = ""
+    #: The controls (Range and Choice), if the explorer declares them; see
+    #: controls_spec().
+    spec = ()
     #: Absolute tolerance of the engine tests beside 1e-9 relative (0 where
     #: tiny numbers matter, as for hidden_error's ratios).
     compare_atol = 1e-15
@@ -194,6 +335,12 @@ class Explorer(anywidget.AnyWidget):
     def __init__(self, config, controls):
         """Start from JSON-safe config and controls; compute the state with the package."""
         config = json_safe(config, "config")
+        if self.howto:
+            config = {**config, "howto": self.howto}
+        spec = self.controls_spec(config)
+        if spec:
+            controls = check_controls(spec, controls)
+            config = {**config, "spec": spec_json(spec)}
         controls = json_safe(controls, "controls")
         super().__init__(
             config=config,
@@ -206,10 +353,30 @@ class Explorer(anywidget.AnyWidget):
         """Return the state at config and controls (a subclass computes it)."""
         raise NotImplementedError
 
+    def controls_spec(self, config):
+        """Return the spec of the controls at config (the class's spec)."""
+        return self.spec
+
+    def sample_controls(self, rng):
+        """Return random controls drawn from the spec (for the engine tests)."""
+        return {
+            c.name: c.draw(rng) for c in self.controls_spec(self.config)
+        }
+
+    def extreme_controls(self):
+        """Return the starting controls with each control at each of its ends,
+        then every control at its first end, then at its last."""
+        spec = self.controls_spec(self.config)
+        return [
+            {**self.controls, c.name: v} for c in spec for v in c.ends()
+        ] + [{c.name: c.ends()[i] for c in spec} for i in (0, -1)]
+
     def _on_controls(self, change):
-        self.state = json_safe(
-            self.compute_state(self.config, change["new"])
-        )
+        controls = change["new"]
+        spec = self.controls_spec(self.config)
+        if spec:
+            controls = check_controls(spec, controls)
+        self.state = json_safe(self.compute_state(self.config, controls))
 
     def set_controls(self, **values):
         """Change some controls (as the view does) and return the new state."""
@@ -275,6 +442,14 @@ def _uniforms01(seed, stream, n):
     return (_hash32(np.uint64(key) ^ i).astype(np.float64) + 0.5) / 2.0**32
 
 
+def uniforms(seed, stream, n):
+    """Return n uniform numbers in (−√3, √3) (mean 0, variance 1): engine.js's uniforms.
+
+    The practice problems (backprop.problems) draw their networks with it.
+    """
+    return (2.0 * _uniforms01(seed, stream, n) - 1.0) * np.sqrt(3.0)
+
+
 def normals(seed, stream, n):
     """Return n standard normal numbers: engine.js's normals (Box–Muller)."""
     u = _uniforms01(seed, stream, n + (n % 2))
@@ -284,15 +459,3 @@ def normals(seed, stream, n):
     out[0::2] = r * np.cos(t)
     out[1::2] = r * np.sin(t)
     return out[:n]
-
-
-def uniforms(seed, stream, n):
-    """Return n uniform numbers in (−√3, √3) (mean 0, variance 1): engine.js's uniforms."""
-    h = int(_hash32(np.array([seed & 0xFFFFFFFF]))[0])
-    mix = ((stream + 1) * 0x9E3779B9) & 0xFFFFFFFF
-    key = int(_hash32(np.array([h ^ mix]))[0])
-    i = np.arange(n, dtype=np.uint64)
-    u = (
-        _hash32(np.uint64(key) ^ i).astype(np.float64) + 0.5
-    ) / 4294967296.0
-    return (2.0 * u - 1.0) * np.sqrt(3.0)

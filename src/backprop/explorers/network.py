@@ -32,6 +32,7 @@ import numpy as np
 from .. import losses
 from ..network import MLP
 from .host import Explorer
+from .output_error import PAIRINGS as OE_PAIRINGS
 
 __all__ = [
     "MAX_LAYERS",
@@ -60,10 +61,9 @@ MAX_UNITS = 5
 #: The hidden activations the reader can choose.
 HIDDEN = ("sigmoid", "tanh", "relu", "identity")
 #: The output activation and cost pairings: name -> (output, loss).
+#: (the output-error explorer's table, chapter 3, less tanh).
 PAIRINGS = {
-    "identity-mse": ("identity", "mse"),
-    "sigmoid-mse": ("sigmoid", "mse"),
-    "softmax-cross_entropy": ("softmax", "cross_entropy"),
+    k: OE_PAIRINGS[k] for k in ("identity_mse", "sigmoid_mse", "softmax_ce")
 }
 #: The slider ranges of weights and biases, of inputs, and of MSE targets.
 VALUE_RANGE = (-4.0, 4.0)
@@ -78,7 +78,9 @@ def config():
         "max_layers": MAX_LAYERS,
         "max_units": MAX_UNITS,
         "hidden_choices": list(HIDDEN),
-        "pairings": {k: list(v) for k, v in PAIRINGS.items()},
+        "pairings": {
+            k: list(v) for k, v in PAIRINGS.items()
+        },  # out, loss, label
         "value_range": list(VALUE_RANGE),
         "input_range": list(INPUT_RANGE),
         "target_range": list(TARGET_RANGE),
@@ -103,9 +105,9 @@ def fill_value(kind, l, j, k=0):
 
 def default_controls(sizes=(2, 3, 2), hidden="sigmoid", pairing=None):
     """Return the controls of a fresh explorer: weights from MLP(sizes, seed=0)."""
-    pairing = pairing or "sigmoid-mse"
+    pairing = pairing or "sigmoid_mse"
     _check_choice("pairing", pairing, list(PAIRINGS))
-    output, loss = PAIRINGS[pairing]
+    output, loss, _ = PAIRINGS[pairing]
     sizes = _check_sizes(sizes)
     net = MLP(sizes, hidden=hidden, output=output, loss=loss, seed=0)
     rng = np.random.default_rng(1)
@@ -329,7 +331,7 @@ def state(config, controls):
     """
     c = check_controls(controls)
     sizes, L = c["sizes"], len(c["sizes"]) - 1
-    output, loss = PAIRINGS[c["pairing"]]
+    output, loss, _ = PAIRINGS[c["pairing"]]
     net = MLP(sizes, hidden=c["hidden"], output=output, loss=loss)
     net.weights = [np.array(W, dtype=np.float64) for W in c["weights"]]
     net.biases = [np.array(b, dtype=np.float64) for b in c["biases"]]
@@ -510,7 +512,7 @@ def extreme_controls():
     for sizes in ([MAX_UNITS] * (MAX_LAYERS + 1), [5, 1, 5, 1, 5], [1, 1]):
         L = len(sizes) - 1
         for hidden in HIDDEN:
-            for pairing, (_, loss) in PAIRINGS.items():
+            for pairing, (_, loss, _) in PAIRINGS.items():
                 for sign in (1.0, -1.0):
                     c = default_controls([2, 2], hidden, pairing)
                     c = resize(c, sizes)
@@ -625,7 +627,7 @@ class NetworkExplorer(Explorer):
 EXPLORER = NetworkExplorer
 
 
-def show(sizes=(2, 3, 2), hidden="sigmoid", pairing="sigmoid-mse"):
+def show(sizes=(2, 3, 2), hidden="sigmoid", pairing="sigmoid_mse"):
     """Return the whole-network explorer for a network of `sizes` and one example.
 
     sizes [n0, ..., nL] with 1 to MAX_LAYERS layers of at most MAX_UNITS

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .host import Explorer
+from .host import Choice, Explorer, Range, net_from
 
 __all__ = [
     "NudgeState",
@@ -233,26 +233,11 @@ def config_for(net, X, Y):
         "X": X.tolist(),
         "Y": Y.tolist(),
         "dw_range": list(DW_RANGE),
-        "w_range": list(W_RANGE),
-        "step": 0.01,
         "n_curve": N_CURVE,
         "choices": [
             [weight_key(w), label] for label, w in weight_choices(net)
         ],
     }
-
-
-def net_from(config):
-    """Return (net, X, Y) rebuilt from a config (see config_for)."""
-    net = MLP(
-        config["sizes"],
-        hidden=config["hidden"],
-        output=config["output"],
-        loss=config["loss"],
-    )
-    net.weights = [np.array(W, dtype=np.float64) for W in config["weights"]]
-    net.biases = [np.array(b, dtype=np.float64) for b in config["biases"]]
-    return net, np.array(config["X"]), np.array(config["Y"])
 
 
 def state(config, controls):
@@ -261,7 +246,11 @@ def state(config, controls):
     The network explorers' keys (sizes ... weights with w₀ in place, X, Y,
     C, dW, db at w₀) come with the nudge: C1, slope, the curve, the bars.
     """
-    net, X, Y = net_from(config)
+    net, X, Y = (
+        net_from(config),
+        np.array(config["X"]),
+        np.array(config["Y"]),
+    )
     l, j, k = parse_weight_key(controls["weight"])
     s = nudge(
         net,
@@ -304,8 +293,20 @@ def state(config, controls):
 class NudgeExplorer(Explorer):
     """The nudge explorer (view: web/nudge.js)."""
 
+    howto = "Pick a weight, then move its value w₀ or the nudge Δw: the bars set the actual change of C beside the tangent's prediction ∂C/∂w · Δw."
+
     name = "nudge"
     view = "nudge"
+
+    def controls_spec(self, config):
+        """Return the controls: which weight (of config), w₀ and Δw."""
+        return (
+            Choice(
+                "weight", "weight", tuple(map(tuple, config["choices"]))
+            ),
+            Range("w0", "its value w₀", *W_RANGE, 0.01, sign=True),
+            Range("dw", "nudge Δw", *DW_RANGE, 0.01, sign=True),
+        )
 
     def __init__(self, net=None, X=None, Y=None, weight=None, dw=0.5):
         """Start on net, X, Y (default_problem() if net is None) at weight, dw."""
@@ -327,25 +328,6 @@ class NudgeExplorer(Explorer):
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with the package."""
         return state(config, controls)
-
-    def sample_controls(self, rng):
-        """Return random controls (for the engine tests)."""
-        keys = [c[0] for c in self.config["choices"]]
-        return {
-            "weight": keys[rng.integers(len(keys))],
-            "w0": float(rng.uniform(*W_RANGE)),
-            "dw": float(rng.uniform(*DW_RANGE)),
-        }
-
-    def extreme_controls(self):
-        """Return every control at its extremes (for the engine tests)."""
-        keys = [c[0] for c in self.config["choices"]]
-        return [
-            {"weight": key, "w0": w0, "dw": dw}
-            for key in (keys[0], keys[-1])
-            for w0 in W_RANGE
-            for dw in (*DW_RANGE, 0.0)
-        ]
 
     def fallback_html(self):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""

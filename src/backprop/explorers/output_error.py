@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import activations, losses, rules
-from .host import Explorer
+from .host import Choice, Explorer, Range
 
 __all__ = [
     "PAIRINGS",
@@ -131,15 +131,17 @@ def output_errors(z, y, pairing="sigmoid_mse"):
 
 
 def default_config():
-    """Return the view's config: ranges, steps, pairings and curve points."""
-    return {
-        "z_range": list(Z_RANGE),
-        "y_range": list(Y_RANGE),
-        "z_step": 0.1,
-        "y_step": 0.05,
-        "n_curve": N_CURVE,
-        "pairings": [[k, v[2]] for k, v in PAIRINGS.items()],
-    }
+    """Return the view's config: the z range and number of curve points."""
+    return {"z_range": list(Z_RANGE), "n_curve": N_CURVE}
+
+
+_NAMES = tuple((k, v[2]) for k, v in PAIRINGS.items())
+SPEC = (
+    Range("z", "pre-activation z", *Z_RANGE, 0.1, decimals=1, sign=True),
+    Range("y", "target y", *Y_RANGE, 0.05),
+    Choice("first", "pairing 1 (blue)", _NAMES),
+    Choice("second", "pairing 2 (orange)", _NAMES),
+)
 
 
 def _curve_z(config):
@@ -177,8 +179,11 @@ def state(config, controls):
 class OutputErrorExplorer(Explorer):
     """The output-error explorer (view: web/output_error.js)."""
 
+    howto = "Drag z, or change the target y or a pairing: the plot of δ = ∂Cₓ/∂z shows the output error of both pairings at z."
+
     name = "output_error"
     view = "output_error"
+    spec = SPEC
 
     def __init__(
         self, z=-4.0, y=1.0, first="sigmoid_mse", second="softmax_ce"
@@ -195,26 +200,6 @@ class OutputErrorExplorer(Explorer):
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with the package."""
         return state(config, controls)
-
-    def sample_controls(self, rng):
-        """Return random controls (for the engine tests)."""
-        keys = list(PAIRINGS)
-        return {
-            "z": float(rng.uniform(*Z_RANGE)),
-            "y": float(rng.uniform(*Y_RANGE)),
-            "first": keys[rng.integers(len(keys))],
-            "second": keys[rng.integers(len(keys))],
-        }
-
-    def extreme_controls(self):
-        """Return every control at its extremes (for the engine tests)."""
-        keys = list(PAIRINGS)
-        return [
-            {"z": z, "y": y, "first": f, "second": s}
-            for z in Z_RANGE
-            for y in Y_RANGE
-            for f, s in zip(keys, keys[1:] + keys[:1])
-        ]
 
     def fallback_html(self):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""

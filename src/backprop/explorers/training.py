@@ -33,14 +33,20 @@ from __future__ import annotations
 import functools
 import html
 import json
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import data, training
 from ..network import MLP
-from .host import Explorer, png_data_uri
+from .host import (
+    Choice,
+    Explorer,
+    Range,
+    check_controls,
+    net_from,
+    png_data_uri,
+)
 
 __all__ = [
     "DATASETS",
@@ -176,39 +182,28 @@ def make_config(seed=0, m=M):
     }
 
 
+SPEC = (
+    Choice("dataset", "data set", tuple((d, f"two {d}") for d in DATASETS)),
+    # Small batches at larger learning rates are chaotic: a change of one
+    # weight in its 14th digit moves the loss after 60 epochs in its first
+    # digit, in NumPy alone (tests/test_explorer_training.py shows it), so
+    # the tests draw their random settings where float64 is reproducible.
+    Choice(
+        "lr",
+        "learning rate η",
+        tuple((v, f"{v:g}") for v in LEARNING_RATES),
+        slider=True,
+        sample=tuple(v for v in LEARNING_RATES if v <= 0.3),
+    ),
+    Range("batch_size", "batch size", 1, M, 1, decimals=0, sample=(16, M)),
+    Range("epochs", "epochs", 0, EPOCHS_MAX, 1, decimals=0),
+)
+
+
 def make_controls(dataset="moons", lr=0.1, batch_size=8, epochs=EPOCHS_MAX):
     """Return the controls dict, or raise ValueError naming a bad value."""
-    if dataset not in DATASETS:
-        raise ValueError(
-            f"dataset must be one of {list(DATASETS)}; got {dataset!r}"
-        )
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
-        raise ValueError(f"lr must be a number; got {lr!r}")
-    if not any(math.isclose(lr, v, rel_tol=1e-12) for v in LEARNING_RATES):
-        raise ValueError(
-            f"lr must be one of the slider's values {list(LEARNING_RATES)}"
-            f"; got {lr!r}"
-        )
-    for name, value, top in (
-        ("batch_size", batch_size, M),
-        ("epochs", epochs, EPOCHS_MAX),
-    ):
-        low = 1 if name == "batch_size" else 0
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or not low <= value <= top
-        ):
-            raise ValueError(
-                f"{name} must be an integer from {low} to {top}; "
-                f"got {value!r}"
-            )
-    return {
-        "dataset": dataset,
-        "lr": float(lr),
-        "batch_size": int(batch_size),
-        "epochs": int(epochs),
-    }
+    controls = {"dataset": dataset, "lr": lr, "batch_size": batch_size}
+    return check_controls(SPEC, {**controls, "epochs": epochs})
 
 
 # ---------------------------------------------------------------------------
@@ -237,19 +232,6 @@ class Run:
         return len(self.loss) - 1
 
 
-def _network(config):
-    """Return the config's MLP with its initial W^l and b^l."""
-    net = MLP(
-        config["sizes"],
-        hidden=config["hidden"],
-        output=config["output"],
-        loss=config["loss"],
-    )
-    net.weights = [np.array(W, dtype=float) for W in config["weights"]]
-    net.biases = [np.array(b, dtype=float) for b in config["biases"]]
-    return net
-
-
 def _problem(config, dataset):
     """Return X (2, m) and one-hot Y (2, m) of a data set of the config."""
     d = config["datasets"][dataset]
@@ -270,7 +252,7 @@ def train_run(config, dataset, lr, batch_size):
 @functools.lru_cache(maxsize=16)
 def _cached_run(config_json, dataset, lr, batch_size):
     config = json.loads(config_json)
-    net = _network(config)
+    net = net_from(config)
     X, Y = _problem(config, dataset)
     epochs = config["epochs_max"]
     orders = epoch_orders(X.shape[1], epochs, config["shuffle_seed"])
@@ -331,7 +313,7 @@ def state(config, controls):
     dataset = controls["dataset"]
     run = train_run(config, dataset, controls["lr"], controls["batch_size"])
     epoch = min(controls["epochs"], run.done)
-    net = _network(config)
+    net = net_from(config)
     net.weights = run.weights[epoch]
     net.biases = run.biases[epoch]
     X, Y = _problem(config, dataset)
@@ -378,8 +360,11 @@ def state(config, controls):
 class TrainingExplorer(Explorer):
     """The training explorer: live in JupyterLab (backprop), in the book (engine.js)."""
 
+    howto = "Press Play, or drag the epochs, to watch the network learn; a new learning rate, batch size or data set retrains it."
+
     name = "training"
     view = "training"
+    spec = SPEC
 
     def __init__(
         self,
@@ -398,38 +383,6 @@ class TrainingExplorer(Explorer):
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with backprop."""
         return state(config, controls)
-
-    def sample_controls(self, rng):
-        """Return random controls where float64 training is reproducible.
-
-        Small batches at larger learning rates are chaotic: there a change
-        of one weight in its 14th digit moves the loss after 60 epochs in its
-        first digit, in NumPy alone (tests/test_explorer_training.py shows
-        it), so no second engine can agree to 1e-9. The tests of the loss
-        curves at every setting compare up to that horizon instead.
-        """
-        lrs = [v for v in LEARNING_RATES if v <= 0.3]
-        return {
-            "dataset": str(rng.choice(DATASETS)),
-            "lr": float(rng.choice(lrs)),
-            "batch_size": int(rng.integers(16, M + 1)),
-            "epochs": int(rng.integers(0, EPOCHS_MAX + 1)),
-        }
-
-    def extreme_controls(self):
-        """Return the default controls with each control at each of its ends."""
-        base = make_controls()
-        ends = {
-            "dataset": list(DATASETS),
-            "lr": [LEARNING_RATES[0], LEARNING_RATES[-1]],
-            "batch_size": [1, M],
-            "epochs": [0, EPOCHS_MAX],
-        }
-        return [
-            {**base, key: value}
-            for key, values in ends.items()
-            for value in values
-        ]
 
     def summary(self):
         """Return one line saying what the explorer shows."""

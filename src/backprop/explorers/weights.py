@@ -8,7 +8,7 @@ with the cost C as a function of the parameter and the tangent whose slope
 is the backprop gradient. The reader can also change the input x and the
 target y of every example.
 
-- `layer_state(net, X, Y, param, value)` and `sweep(...)`: pure NumPy, the
+- `layer_state(net, X, Y, param, value)`: pure NumPy, the
   numbers of one layer;
 - `state(config, controls)`: the explorer's whole state as JSON-safe lists,
   computed with the package; the view in `web/weights.js` computes the same
@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..network import MLP
-from .host import Explorer
+from .host import Explorer, net_from
 
 __all__ = [
     "Param",
@@ -35,7 +35,6 @@ __all__ = [
     "bias",
     "WeightsState",
     "layer_state",
-    "sweep",
     "config",
     "default_controls",
     "state",
@@ -224,11 +223,6 @@ def layer_state(net, X, Y, param, value):
     )
 
 
-def sweep(net, X, Y, param, values):
-    """Return the list of WeightsState at each of `values` of param."""
-    return [layer_state(net, X, Y, param, v) for v in values]
-
-
 def default_problem(seed=0, m=4):
     """Return (net, X, Y): a 2-3-2 sigmoid network with identity output and MSE, and a batch of m."""
     net = MLP(
@@ -314,7 +308,7 @@ def default_controls(cfg, X=None, Y=None, param=None):
         _, X, Y = default_problem()
     elif X is None or Y is None:
         raise ValueError("give X and Y together, or neither")
-    net = _net(cfg)
+    net = net_from(cfg)
     X = net.check_X(X)
     Y = net.check_Y(Y, X.shape[1])
     if param is None:
@@ -326,19 +320,6 @@ def default_controls(cfg, X=None, Y=None, param=None):
         "Y": Y.tolist(),
         "example": 1,
     }
-
-
-def _net(cfg):
-    net = MLP(
-        cfg["sizes"],
-        hidden=cfg["hidden"],
-        output=cfg["output"],
-        loss=cfg["loss"],
-    )
-    net.weights = [np.array(W, dtype=np.float64) for W in cfg["weights"]]
-    net.biases = [np.array(b, dtype=np.float64) for b in cfg["biases"]]
-    net._check_parameters()
-    return net
 
 
 def state(cfg, controls):
@@ -356,7 +337,7 @@ def state(cfg, controls):
     missing = {"param", "value", "X", "Y", "example"} - set(controls)
     if missing:
         raise ValueError(f"controls lack {sorted(missing)}")
-    net = _net(cfg)
+    net = net_from(cfg)
     param = _param_from(controls["param"])
     value = controls["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -410,6 +391,8 @@ def state(cfg, controls):
 class WeightsExplorer(Explorer):
     """The weights explorer (view: web/weights.js)."""
 
+    howto = "Pick a parameter and move its value, or an example's x and y: the panels show its layer's numbers for rules 3 and 4, the chart the cost and its backprop tangent."
+
     name = "weights"
     view = "weights"
 
@@ -419,7 +402,7 @@ class WeightsExplorer(Explorer):
 
     def sample_controls(self, rng):
         """Return random controls: any parameter at any value, any x and y (for the engine tests)."""
-        net = _net(self.config)
+        net = net_from(self.config)
         params = parameters(net)
         p = params[rng.integers(len(params))]
         X, Y = np.array(self.controls["X"]), np.array(self.controls["Y"])
@@ -433,7 +416,7 @@ class WeightsExplorer(Explorer):
 
     def extreme_controls(self):
         """Return every control at its extremes (for the engine tests)."""
-        net = _net(self.config)
+        net = net_from(self.config)
         X, Y = np.array(self.controls["X"]), np.array(self.controls["Y"])
         m = X.shape[1]
         out = []

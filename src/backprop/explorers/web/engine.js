@@ -54,6 +54,8 @@ const mat = {
   shape: (A) => [A.length, A.length ? A[0].length : 0],
   // Return a deep copy.
   copy: (A) => A.map((row) => row.slice()),
+  // NumPy's linspace(lo, hi, n): i * step + lo, the last point exactly hi.
+  linspace: (lo, hi, n) => Array.from({ length: n }, (_, i) => (i === n - 1 ? hi : i * ((hi - lo) / (n - 1)) + lo)),
 };
 
 // -- activations.py ------------------------------------------------------------
@@ -204,7 +206,8 @@ function hash32(x) {
   x = Math.imul(x, 0x846ca68b) >>> 0;
   return (x ^ (x >>> 16)) >>> 0;
 }
-// Return n uniform numbers in (-√3, √3) (mean 0, variance 1) of stream (seed, stream).
+// Return n uniform numbers in (-√3, √3) (mean 0, variance 1) of stream
+// (seed, stream): host.uniforms; the practice problems draw with it.
 function uniforms(seed, stream, n) {
   const key = hash32((hash32(seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0);
   const out = new Array(n);

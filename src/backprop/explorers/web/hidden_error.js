@@ -89,28 +89,15 @@ function compute(config, controls) {
 function render({ model, el }) {
   return ui.mount({ model, el, name: "hidden_error", build(root) {
     const config = model.get("config"), c0 = model.get("controls");
-    const names = Object.fromEntries(config.activations);
-    const set = (patch) => ui.setControls(model, patch);
-    const act = ui.select({ label: "activation σ", key: "activation", options: config.activations,
-      value: c0.activation, onChange: (v) => set({ activation: v }) });
-    const depth = ui.slider({ label: "depth L (layers)", key: "depth", min: config.depth_range[0],
-      max: config.depth_range[1], step: 1, value: c0.depth, format: String,
-      onInput: (v) => set({ depth: v }) });
-    const [lo, hi] = config.scale_range.map(Math.log2);
-    const scale = ui.slider({ label: "weight scale g", key: "scale", min: lo, max: hi,
-      step: config.log2_step, value: c0.scale, format: (v) => ui.fixed(v, 2),
-      toValue: (p) => 2 ** p, fromValue: (v) => Math.log2(v), onInput: (v) => set({ scale: v }) });
-    const width = ui.select({ label: "units per layer", key: "width",
-      options: config.widths.map((w) => [w, String(w)]), value: c0.width,
-      onChange: (v) => set({ width: Number(v) }) });
-    const seed = ui.slider({ label: "random draw", key: "seed", min: 0, max: config.n_seeds - 1,
-      step: 1, value: c0.seed, format: (v) => `#${v}`, onInput: (v) => set({ seed: v }) });
+    const names = Object.fromEntries(config.spec[0].options);
+    const controls = ui.controls(model);
     const chart = ui.chart({ width: 560, height: 280, x: [1, c0.depth], y: [1e-3, 1e3], ylog: true,
       xlabel: "layer l", ylabel: "‖δˡ‖ / ‖δᴸ‖", title: "error norm per layer, relative to the output layer" });
     const legend = ui.el("div");
     const table = ui.el("div", { "aria-live": "polite" });
-    root.append(ui.el("div", { class: "bp-controls" }, act.root, depth.root, scale.root, width.root, seed.root),
-      legend, ui.el("div", { class: "bp-charts" }, chart.root), table);
+    root.append(controls.root,
+      ui.el("div", { class: "bp-body" }, ui.el("div", { class: "bp-charts" }, chart.root),
+        ui.el("div", { class: "bp-side", style: "flex-basis:400px" }, legend, table)));
     return (s) => {
       const layers = Array.from({ length: s.depth }, (_, i) => i + 1);
       chart.setX([1, s.depth]);
@@ -122,12 +109,12 @@ function render({ model, el }) {
         chart.line(name, layers, s[name].ratios, { class: cls, "stroke-width": bold ? 3 : 1.5 });
       });
       chart.line("estimate", layers, s[s.activation].predicted_ratios, { class: "bp-ck bp-dash", "stroke-width": 1.5 });
-      act.set(s.activation); depth.set(s.depth); scale.set(s.scale); width.set(s.width); seed.set(s.seed);
+      controls.set(s);
       legend.replaceChildren(ui.legend([...HE_ACTIVATIONS.map((n, i) => [names[n] + (n === s.activation ? " (chosen)" : ""), `bp-c${i}`]),
         [`estimate ∏ g·rms σ′ for ${names[s.activation]}`, "bp-ck"]]));
       const head = ["activation", "‖δ¹‖ / ‖δᴸ‖", "gain per layer", "estimate g·rms σ′"];
       table.replaceChildren(ui.el("table", { class: "bp-readout" },
-        ui.el("caption", { text: `L = ${s.depth} layers of ${s.width} units, g = ${ui.fixed(s.scale, 2)}, draw #${s.seed}` }),
+        ui.el("caption", { text: `L\u00a0=\u00a0${s.depth} layers of ${s.width} units, g\u00a0=\u00a0${ui.fixed(s.scale, 2)}, draw #${s.seed}` }),
         ui.el("thead", {}, ui.el("tr", {}, head.map((h) => ui.el("th", { scope: "col", text: h })))),
         ui.el("tbody", {}, HE_ACTIVATIONS.map((n) => ui.el("tr", {},
           ui.el("th", { scope: "row", text: names[n] + (n === s.activation ? " (chosen)" : "") }),

@@ -7,16 +7,11 @@
 // every change of the model's state. Indices in the text are 1-based: the
 // selection {kind: "w", l: 2, j: 1, k: 3} is w²₁₃, weights[1][0][2] here.
 
-const NX_SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹";
-const NX_SUB = "₀₁₂₃₄₅₆₇₈₉";
-const nxSup = (n) => String(n).replace(/\d/g, (d) => NX_SUP[d]);
-const nxSub = (n) => String(n).replace(/\d/g, (d) => NX_SUB[d]);
-
 // The name of a selection in the text's notation: w²₁₃, b¹₂, x₁, y₂.
 function nxName(sel) {
-  if (sel.kind === "w") return `w${nxSup(sel.l)}${nxSub(sel.j)}${nxSub(sel.k)}`;
-  if (sel.kind === "b") return `b${nxSup(sel.l)}${nxSub(sel.j)}`;
-  return `${sel.kind}${nxSub(sel.j)}`;
+  if (sel.kind === "w") return `w${ui.sup(sel.l)}${ui.sub(sel.j)}${ui.sub(sel.k)}`;
+  if (sel.kind === "b") return `b${ui.sup(sel.l)}${ui.sub(sel.j)}`;
+  return `${sel.kind}${ui.sub(sel.j)}`;
 }
 
 // The value a new entry gets when the network grows; network.py, fill_value.
@@ -199,44 +194,9 @@ function nxChain(s) {
 // The view
 // ---------------------------------------------------------------------------
 
-const NX_CSS = `
-.bp-network{font-size:0.9rem;max-width:100%;contain:layout}
-.bp-network .bp-figure{contain:layout}
-.bp-network [hidden]{display:none!important}
-.bp-network fieldset{border:1px solid #ccc;border-radius:4px;margin:0 0 0.6em;padding:0.3em 0.6em;display:flex;flex-wrap:wrap;gap:0.3em 1em;align-items:center}
-.bp-network legend{font-weight:600;font-size:0.95rem;padding:0 0.3em;margin:0;width:auto;border:0}
-.bp-network .bp-value{font-family:inherit}
-.bp-network label{display:inline-flex;gap:0.35em;align-items:center}
-.bp-network input[type=range]{width:min(16em,60vw)}
-.bp-network input[type=number]{width:5.5em}
-.bp-network svg{width:100%;height:auto;display:block;touch-action:manipulation}
-.bp-network svg [tabindex]{cursor:pointer;outline:none}
-.bp-network svg [tabindex]:focus .bp-hit,.bp-network svg [tabindex]:hover .bp-hit{stroke:#fc0;stroke-opacity:0.6}
-.bp-network svg .bp-item:focus .bp-disc{stroke:#e6a000;stroke-width:4}
-.bp-network .bp-readout-line{font-weight:600;margin:0.3em 0}
-.bp-network .bp-hover{min-height:1.4em;color:#333;margin:0.2em 0}
-.bp-network .bp-error{color:#b00020}
-.bp-network ol.bp-chain{margin:0.2em 0 0.6em;padding-left:1.6em}
-.bp-network ol.bp-chain li{margin:0.15em 0;overflow-wrap:anywhere}
-.bp-network table{border-collapse:collapse;font-size:0.85rem;margin:0.3em 0}
-.bp-network td,.bp-network th{border:1px solid #ddd;padding:0.1em 0.4em;text-align:right}
-.bp-network .bp-scroll{overflow-x:auto;max-width:100%}
-`;
 
-// A number for reading: d decimals (4 significant digits, with an exponent
-// for tiny numbers, when d is not given), a real minus sign, no "−0.00".
-function nxFmt(v, d) {
-  if (d === undefined) return ui.fmt(v, 4);
-  const t = v.toFixed(d);
-  return (/^-0\.0*$/.test(t) ? t.slice(1) : t).replace("-", "−");
-}
-
-function nxEl(tag, attrs = {}, text = "") {
-  const e = document.createElement(tag);
-  for (const [key, v] of Object.entries(attrs)) e.setAttribute(key, v);
-  if (text) e.textContent = text;
-  return e;
-}
+// A number for reading: d decimals, or 4 significant digits when d is not given.
+const nxFmt = (v, d) => (d === undefined ? ui.fmt(v, 4) : ui.fixed(v, d));
 
 // A labelled select (ui.select) as {wrap, sel}.
 function nxSelect(label, options, onChange, key) {
@@ -245,7 +205,7 @@ function nxSelect(label, options, onChange, key) {
 }
 
 function nxSetOptions(sel, options) {
-  sel.replaceChildren(...options.map(([value, text]) => nxEl("option", { value }, text)));
+  sel.replaceChildren(...options.map(([value, text]) => ui.el("option", { value }, text)));
 }
 
 const nxId = (sel) => [sel.kind, sel.l || 0, sel.j, sel.k || 0].join(":");
@@ -296,29 +256,29 @@ function nxRange(config, kind) {
 // One step of the chain, in words and numbers.
 function nxStepText(step, s) {
   const L = s.sizes.length - 1;
-  const d = (l, j) => `δ${nxSup(l)}${nxSub(j)}`;
+  const d = (l, j) => `δ${ui.sup(l)}${ui.sub(j)}`;
   const v = (x) => (x < 0 ? `(${nxFmt(x)})` : nxFmt(x));
   if (step.rule === 1) {
-    const a = `a${nxSup(L)}${nxSub(step.j)}`;
-    const y = `y${nxSub(step.j)}`;
+    const a = `a${ui.sup(L)}${ui.sub(step.j)}`;
+    const y = `y${ui.sub(step.j)}`;
     if (step.dsigma === undefined) {
       return `Rule 1 (softmax with cross-entropy): ${d(L, step.j)} = ${a} − ${y} = ${nxFmt(step.a)} − ${v(step.y)} = ${nxFmt(step.value)}`;
     }
-    return `Rule 1: ${d(L, step.j)} = (${a} − ${y}) σ′(z${nxSup(L)}${nxSub(step.j)}) = (${nxFmt(step.a)} − ${v(step.y)}) × ${nxFmt(step.dsigma)} = ${nxFmt(step.value)}`;
+    return `Rule 1: ${d(L, step.j)} = (${a} − ${y}) σ′(z${ui.sup(L)}${ui.sub(step.j)}) = (${nxFmt(step.a)} − ${v(step.y)}) × ${nxFmt(step.dsigma)} = ${nxFmt(step.value)}`;
   }
   if (step.rule === 2 || step.rule === 0) {
-    const names = step.terms.map((_, r) => `w${nxSup(step.l + 1)}${nxSub(r + 1)}${nxSub(step.j)} ${d(step.l + 1, r + 1)}`);
+    const names = step.terms.map((_, r) => `w${ui.sup(step.l + 1)}${ui.sub(r + 1)}${ui.sub(step.j)} ${d(step.l + 1, r + 1)}`);
     const nums = step.terms.map(([w, dn]) => `${v(w)} × ${v(dn)}`);
     if (step.rule === 0) {
-      return `Inputs (rule 2 without σ′): ∂C/∂x${nxSub(step.j)} = ${names.join(" + ")} = ${nums.join(" + ")} = ${nxFmt(step.value)}`;
+      return `Inputs (rule 2 without σ′): ∂C/∂x${ui.sub(step.j)} = ${names.join(" + ")} = ${nums.join(" + ")} = ${nxFmt(step.value)}`;
     }
-    return `Rule 2: ${d(step.l, step.j)} = (${names.join(" + ")}) σ′(z${nxSup(step.l)}${nxSub(step.j)}) = (${nums.join(" + ")}) × ${nxFmt(step.dsigma)} = ${nxFmt(step.value)}`;
+    return `Rule 2: ${d(step.l, step.j)} = (${names.join(" + ")}) σ′(z${ui.sup(step.l)}${ui.sub(step.j)}) = (${nums.join(" + ")}) × ${nxFmt(step.dsigma)} = ${nxFmt(step.value)}`;
   }
   if (step.rule === 3) {
-    return `Rule 3: ∂C/∂b${nxSup(step.l)}${nxSub(step.j)} = ${d(step.l, step.j)} (the mean over one example) = ${nxFmt(step.value)}`;
+    return `Rule 3: ∂C/∂b${ui.sup(step.l)}${ui.sub(step.j)} = ${d(step.l, step.j)} (the mean over one example) = ${nxFmt(step.value)}`;
   }
-  const a = `a${nxSup(step.l - 1)}${nxSub(step.k)}`;
-  return `Rule 4: ∂C/∂w${nxSup(step.l)}${nxSub(step.j)}${nxSub(step.k)} = ${d(step.l, step.j)} ${a} = ${v(step.delta)} × ${v(step.a_prev)} = ${nxFmt(step.value)}`;
+  const a = `a${ui.sup(step.l - 1)}${ui.sub(step.k)}`;
+  return `Rule 4: ∂C/∂w${ui.sup(step.l)}${ui.sub(step.j)}${ui.sub(step.k)} = ${d(step.l, step.j)} ${a} = ${v(step.delta)} × ${v(step.a_prev)} = ${nxFmt(step.value)}`;
 }
 
 // Colour of a gradient: red for positive (descent lowers the value), blue for
@@ -372,9 +332,9 @@ function nxSkeleton(sizes) {
         parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 16}" width="44" height="32" rx="4" fill="#8883"/>`);
       } else {
         parts.push(button(`b:${l}:${j}:0`));
-        parts.push(`<circle cx="${cx}" cy="${cy}" r="21" style="fill:var(--pst-color-background,#fff)"/>`);
+        parts.push(`<circle cx="${cx}" cy="${cy}" r="21" style="fill:var(--bp-bg)"/>`);
         parts.push(`<circle class="bp-disc" cx="${cx}" cy="${cy}" r="20"/>`);
-        parts.push(`<text class="bp-d" x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="11" fill="currentColor"></text>`);
+        parts.push(`<text class="bp-d" x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="12.5"></text>`);
       }
       parts.push(`<text class="bp-a" x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12.5" fill="currentColor"></text></g>`);
     }
@@ -384,7 +344,7 @@ function nxSkeleton(sizes) {
     const cy = y(L, j);
     parts.push(button(`y:0:${j}:0`));
     parts.push(`<line x1="${x(L) + 24}" y1="${cy}" x2="${cx - 22}" y2="${cy}" stroke="#aaa" stroke-dasharray="3 3"/>`);
-    parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 14}" width="44" height="28" rx="4" style="fill:var(--pst-color-background,#fff)"/>`);
+    parts.push(`<rect class="bp-disc" x="${cx - 22}" y="${cy - 14}" width="44" height="28" rx="4" style="fill:var(--bp-bg)"/>`);
     parts.push(`<text class="bp-a" x="${cx}" y="${cy + 4.5}" text-anchor="middle" font-size="12" fill="currentColor"></text></g>`);
   }
   parts.push("</svg>");
@@ -419,7 +379,7 @@ function nxUpdate(items, s, cols) {
     let label;
     if (kind === "w") {
       const g = s.dW[l - 1][j - 1][k - 1];
-      const name = `w${nxSup(l)}${nxSub(j)}${nxSub(k)}`;
+      const name = `w${ui.sup(l)}${ui.sub(j)}${ui.sub(k)}`;
       label = `${name} = ${nxFmt(s.weights[l - 1][j - 1][k - 1], 2)}, ∂C/∂${name} = ${nxFmt(g)}`;
       const sw = 1 + (6 * Math.abs(g)) / gmax;
       nxSet(it.line, "stroke", nxColour(g));
@@ -433,13 +393,13 @@ function nxUpdate(items, s, cols) {
       let text;
       if (kind === "x") {
         text = nxFmt(s.X[j - 1][0], 2);
-        label = `input x${nxSub(j)} = ${text}`;
+        label = `input x${ui.sub(j)} = ${text}`;
       } else if (kind === "y") {
         const yv = s.Y[j - 1][0];
-        text = isCE ? (yv === 1 ? "class" : "·") : nxFmt(yv, 2);
+        text = isCE ? String(yv) : nxFmt(yv, 2);
         label = isCE
-          ? `target of output ${j}: ${yv === 1 ? "the true class" : "not the class; select to make it the class"}`
-          : `target y${nxSub(j)} = ${text}`;
+          ? `target y${ui.sub(j)} = ${yv}: ${yv === 1 ? "the true class" : "not the class; select to make it the class"}`
+          : `target y${ui.sub(j)} = ${text}`;
         fill = null;
       } else {
         const dl = s.delta[l][j - 1][0];
@@ -450,7 +410,7 @@ function nxUpdate(items, s, cols) {
         text = nxFmt(s.a[l][j - 1][0], 2);
         label =
           `unit ${j} of layer ${l}: z = ${nxFmt(s.z[l][j - 1][0])}, a = ${nxFmt(s.a[l][j - 1][0])}, ` +
-          `δ = ∂C/∂b${nxSup(l)}${nxSub(j)} = ${nxFmt(dl)}, b${nxSup(l)}${nxSub(j)} = ${nxFmt(s.biases[l - 1][j - 1][0], 2)}`;
+          `δ = ∂C/∂b${ui.sup(l)}${ui.sub(j)} = ${nxFmt(dl)}, b${ui.sup(l)}${ui.sub(j)} = ${nxFmt(s.biases[l - 1][j - 1][0], 2)}`;
         nxText(it.d, `δ ${ui.fmt(dl, 2)}`);
       }
       if (fill) {
@@ -489,7 +449,7 @@ function nxTables(s) {
   const L = sizes.length - 1;
   const rows = [];
   for (let j = 1; j <= sizes[0]; j++) {
-    rows.push(`<tr><th scope="row">x${nxSub(j)}</th><td>—</td><td>${nxFmt(s.X[j - 1][0])}</td><td>—</td><td>—</td></tr>`);
+    rows.push(`<tr><th scope="row">x${ui.sub(j)}</th><td>—</td><td>${nxFmt(s.X[j - 1][0])}</td><td>—</td><td>—</td></tr>`);
   }
   for (let l = 1; l <= L; l++) {
     for (let j = 1; j <= sizes[l]; j++) {
@@ -508,7 +468,7 @@ function nxTables(s) {
     for (let j = 1; j <= sizes[l]; j++) {
       for (let k = 1; k <= sizes[l - 1]; k++) {
         edges.push(
-          `<tr><th scope="row">w${nxSup(l)}${nxSub(j)}${nxSub(k)}</th><td>${nxFmt(s.weights[l - 1][j - 1][k - 1])}</td><td>${nxFmt(s.dW[l - 1][j - 1][k - 1])}</td></tr>`,
+          `<tr><th scope="row">w${ui.sup(l)}${ui.sub(j)}${ui.sub(k)}</th><td>${nxFmt(s.weights[l - 1][j - 1][k - 1])}</td><td>${nxFmt(s.dW[l - 1][j - 1][k - 1])}</td></tr>`,
         );
       }
     }
@@ -533,11 +493,10 @@ function render({ model, el }) {
 // Build the controls, the drawing and the readouts once; return draw(state).
 function nxBuild(root, model, config, controls, push) {
   root.classList.add("bp-network");
-  root.append(nxEl("style", {}, NX_CSS));
 
   // -- the shape of the network --------------------------------------------
-  const shape = nxEl("fieldset");
-  shape.append(nxEl("legend", {}, "Network"));
+  const shape = ui.el("fieldset");
+  shape.append(ui.el("legend", { text: "Network" }));
   const hidden = nxSelect(
     "hidden activation",
     config.hidden_choices.map((h) => [h, h]),
@@ -545,14 +504,9 @@ function nxBuild(root, model, config, controls, push) {
     "hidden",
   );
   shape.append(hidden.wrap);
-  const pairNames = {
-    "identity-mse": "identity output, squared error",
-    "sigmoid-mse": "sigmoid output, squared error",
-    "softmax-cross_entropy": "softmax output, cross-entropy",
-  };
   const pairing = nxSelect(
     "output and cost",
-    Object.keys(config.pairings).map((p) => [p, pairNames[p] || p]),
+    Object.entries(config.pairings).map(([p, v]) => [p, v[2]]),
     (v) => {
       const next = { ...controls(), pairing: v };
       if (config.pairings[v][1] === "cross_entropy") {
@@ -587,11 +541,12 @@ function nxBuild(root, model, config, controls, push) {
     push(nxResize(config, controls(), sizes));
   }, "units");
   shape.append(units.wrap);
-  root.append(shape);
+  const side = ui.el("div", { class: "bp-side" });
+  side.append(shape);
 
   // -- one number -------------------------------------------------------------
-  const one = nxEl("fieldset");
-  one.append(nxEl("legend", {}, "Change one number"));
+  const one = ui.el("fieldset");
+  one.append(ui.el("legend", { text: "Change one number" }));
   const entry = nxSelect("selected", [], (v) => push({ ...controls(), selected: nxParse(v) }), "selected");
   one.append(entry.wrap);
   let name = "";
@@ -621,9 +576,9 @@ function nxBuild(root, model, config, controls, push) {
   const sliderLabel = slider.root.querySelector("label");
   one.append(slider.root);
   const numId = ui.uid("exact");
-  const numWrap = nxEl("div", { class: "bp-control" });
-  const numText = nxEl("label", { for: numId }, "exact value");
-  const num = nxEl("input", { type: "number", id: numId, step: "any", inputmode: "decimal", "data-control": "exact" });
+  const numWrap = ui.el("div", { class: "bp-control" });
+  const numText = ui.el("label", { for: numId }, "exact value");
+  const num = ui.el("input", { type: "number", id: numId, step: "any", inputmode: "decimal", "data-control": "exact" });
   numWrap.append(numText, num);
   one.append(numWrap);
   // A one-hot target: the class for the cross-entropy, targets 1 and 0 for the squared error.
@@ -631,9 +586,9 @@ function nxBuild(root, model, config, controls, push) {
     push({ ...controls(), Y: controls().Y.map((_, j) => [j === Number(v) - 1 ? 1 : 0]) });
   }, "class");
   one.append(cls.wrap);
-  const error = nxEl("p", { class: "bp-error", role: "alert" });
+  const error = ui.el("p", { class: "bp-error", role: "alert" });
   one.append(error);
-  root.append(one);
+  side.append(one);
   num.addEventListener("change", () => {
     const v = Number(num.value);
     const [lo, hi] = nxRange(config, controls().selected.kind);
@@ -646,28 +601,31 @@ function nxBuild(root, model, config, controls, push) {
   });
 
   // -- the drawing and the readouts --------------------------------------------
-  const readout = nxEl("p", { class: "bp-readout-line", "aria-live": "polite" });
-  root.append(readout);
-  const figure = nxEl("div", { class: "bp-figure" });
-  root.append(figure);
+  const readout = ui.el("p", { class: "bp-readout-line", "aria-live": "polite" });
+  const figure = ui.el("div", { class: "bp-figure" });
+  const column = ui.el("div", { class: "bp-figure-column" });
+  column.append(readout, figure);
   root.append(
-    nxEl(
+    ui.el(
       "p",
-      { class: "bp-note" },
-      "Red: the gradient is positive (gradient descent lowers the number); blue: negative; " +
-        "the wider or darker, the larger. A unit shows its activation a, and δ below it. " +
-        "Select an edge, a unit, an input or a target (click, or Tab and Enter).",
+      { class: "bp-note bp-howto" },
+      "Select an edge, a unit, an input or a target (click, or Tab and Enter) and change it on the right. " +
+        "Red: the gradient is positive (gradient descent lowers the number); blue: negative; " +
+        "the wider or darker, the larger. A unit shows its activation a, and δ below it.",
     ),
   );
-  const hover = nxEl("p", { class: "bp-hover" });
-  root.append(hover);
-  const chainTitle = nxEl("p", { class: "bp-chain-title" });
+  const body = ui.el("div", { class: "bp-body" });
+  body.append(column, side);
+  root.append(body);
+  const hover = ui.el("p", { class: "bp-hover" });
+  column.append(hover);
+  const chainTitle = ui.el("p", { class: "bp-chain-title" });
   root.append(chainTitle);
-  const chain = nxEl("ol", { class: "bp-chain" });
+  const chain = ui.el("ol", { class: "bp-chain" });
   root.append(chain);
-  const details = nxEl("details");
-  details.append(nxEl("summary", {}, "Numbers at every unit and edge"));
-  const tables = nxEl("div");
+  const details = ui.el("details");
+  details.append(ui.el("summary", { text: "Numbers at every unit and edge" }));
+  const tables = ui.el("div");
   details.append(tables);
   root.append(details);
 
@@ -692,9 +650,15 @@ function nxBuild(root, model, config, controls, push) {
       choose(g.dataset.id, true);
     }
   });
+  // The readout of the item under the pointer or in focus, read again after
+  // every change of the state (its numbers change with it).
+  let hoverId = null;
   const explain = (ev) => {
     const g = ev.target.closest && ev.target.closest("[data-id]");
-    if (g) hover.textContent = g.getAttribute("aria-label");
+    if (g) {
+      hoverId = g.getAttribute("data-id");
+      hover.textContent = g.getAttribute("aria-label");
+    }
   };
   figure.addEventListener("mouseover", explain);
   figure.addEventListener("focusin", explain);
@@ -753,14 +717,16 @@ function nxBuild(root, model, config, controls, push) {
       shownShape = key;
     }
     nxUpdate(items, s, cols);
+    const shown = hoverId && items.get(hoverId);
+    hover.textContent = shown ? shown.g.getAttribute("aria-label") : "";
     chainTitle.textContent = s.chain.length
       ? `How ${what} is made, from the output back (one example, so the means of rules 3 and 4 are over one column):`
       : `A target is not a parameter and no rule is needed: C depends on it directly.`;
     const lines = s.chain.length
       ? s.chain.map((step) => nxStepText(step, s))
-      : [s.loss === "cross_entropy" ? `${what} = −ln a${nxSup(L)}${nxSub(sel.j)} = ${nxFmt(s.grad, 5)}` : `${what} = y − a = ${nxFmt(s.grad, 5)}`];
+      : [s.loss === "cross_entropy" ? `${what} = −ln a${ui.sup(L)}${ui.sub(sel.j)} = ${nxFmt(s.grad, 5)}` : `${what} = y − a = ${nxFmt(s.grad, 5)}`];
     if (lines.join("\n") !== shownChain) {
-      chain.replaceChildren(...lines.map((t) => nxEl("li", {}, t)));
+      chain.replaceChildren(...lines.map((t) => ui.el("li", { text: t })));
       shownChain = lines.join("\n");
     }
     // The tables are built only while they are open (and when opened).

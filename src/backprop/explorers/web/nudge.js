@@ -1,14 +1,6 @@
 // nudge.js: the nudge explorer (chapter 2). Python twin:
 // backprop/explorers/nudge.py (nudge and state).
 
-// NumPy's linspace(lo, hi, n): i * step + lo, the last point exactly hi.
-function linspace(lo, hi, n) {
-  const step = (hi - lo) / (n - 1);
-  const out = Array.from({ length: n }, (_, i) => i * step + lo);
-  out[n - 1] = hi;
-  return out;
-}
-
 // The state the view shows: mirrors nudge.nudge and nudge.state.
 function compute(config, controls) {
   const [l, j, k] = controls.weight.split(",").map(Number); // j, k count from 0
@@ -21,7 +13,7 @@ function compute(config, controls) {
   const costAt = (v) => { W[j][k] = v; return network.loss(net, X, Y); };
   const [lo, hi] = config.dw_range;
   const half = 1.1 * Math.max(hi, -lo, Math.abs(dw)); // a margin beyond the largest nudge
-  const ws = linspace(-half, half, config.n_curve).map((v) => w0 + v);
+  const ws = mat.linspace(-half, half, config.n_curve).map((v) => w0 + v);
   const Cs = ws.map(costAt);
   const C1 = costAt(w0 + dw);
   const C0 = costAt(w0);
@@ -43,19 +35,16 @@ function compute(config, controls) {
 
 function render({ model, el }) {
   return ui.mount({ model, el, name: "nudge", build(root) {
-    const config = model.get("config"), c0 = model.get("controls");
+    const config = model.get("config");
     const set = (patch) => ui.setControls(model, patch);
-    const clip = (v) => Math.min(Math.max(v, config.w_range[0]), config.w_range[1]);
-    const weight = ui.select({ label: "weight", key: "weight", options: config.choices, value: c0.weight,
-      onChange(key) {
+    const [wlo, whi] = [config.spec[1].lo, config.spec[1].hi];
+    const controls = ui.controls(model, {
+      weight(key) {
         // A new weight starts from its value in the network.
         const [l, j, k] = key.split(",").map(Number);
-        set({ weight: key, w0: clip(config.weights[l - 1][j][k]) });
-      } });
-    const w0 = ui.slider({ label: "its value w₀", key: "w0", min: config.w_range[0], max: config.w_range[1],
-      step: config.step, value: c0.w0, format: (v) => ui.fixed(v, 2, true), onInput: (v) => set({ w0: v }) });
-    const dw = ui.slider({ label: "nudge Δw", key: "dw", min: config.dw_range[0], max: config.dw_range[1],
-      step: config.step, value: c0.dw, format: (v) => ui.fixed(v, 2, true), onInput: (v) => set({ dw: v }) });
+        set({ weight: key, w0: Math.min(Math.max(config.weights[l - 1][j][k], wlo), whi) });
+      },
+    });
     const curve = ui.chart({ x: [-3, 3], y: [0, 1], xlabel: "weight value w", ylabel: "cost C",
       title: "cost C(w) and its tangent" });
     const bars = ui.chart({ width: 240, x: [0, 3], y: [-1, 1], ylabel: "change of C",
@@ -64,8 +53,9 @@ function render({ model, el }) {
     const legend = ui.legend([["cost C(w)", "bp-ck"], ["tangent (slope from backprop)", "bp-c4"],
       ["actual ΔC", "bp-c0"], ["predicted ∂C/∂w · Δw", "bp-c1"]]);
     const table = ui.el("div", { "aria-live": "polite" });
-    root.append(ui.el("div", { class: "bp-controls" }, weight.root, w0.root, dw.root), legend,
-      ui.el("div", { class: "bp-charts" }, curve.root, bars.root), table);
+    root.append(controls.root,
+      ui.el("div", { class: "bp-body" }, ui.el("div", { class: "bp-charts" }, curve.root, bars.root),
+        ui.el("div", { class: "bp-side" }, legend, table)));
     return (s) => {
       const ws = s.curve_w, Cs = s.curve_C;
       const cmin = Math.min(...Cs), cmax = Math.max(...Cs), pad = 0.08 * (cmax - cmin || 1);
@@ -86,7 +76,7 @@ function render({ model, el }) {
       bars.segment("zero", 0, 0, 3, 0, { class: "bp-grid" });
       bars.segment("actual", 1, 0, 1, s.actual, { class: "bp-c0", "stroke-width": 28 });
       bars.segment("pred", 2, 0, 2, s.predicted, { class: "bp-c1", "stroke-width": 28 });
-      weight.set(s.weight); w0.set(s.w0); dw.set(s.dw);
+      controls.set(s);
       const ratio = s.actual === 0 ? "—" : ui.fmt(s.predicted / s.actual, 5);
       const e2 = s.dw === 0 ? "—" : ui.fmt(s.error / s.dw ** 2, 4);
       table.replaceChildren(ui.table([
@@ -96,7 +86,7 @@ function render({ model, el }) {
         ["error |ΔC − predicted|", ui.fmt(s.error, 3)],
         ["predicted / actual", ratio],
         ["error / Δw²", e2],
-      ], `${s.label} at w₀ = ${ui.fixed(s.w0, 2, true)}, Δw = ${ui.fixed(s.dw, 2, true)}: C = ${ui.fmt(s.C, 5)}`));
+      ], `${s.label} at w₀\u00a0=\u00a0${ui.fixed(s.w0, 2, true)}, Δw\u00a0=\u00a0${ui.fixed(s.dw, 2, true)}: C\u00a0=\u00a0${ui.fmt(s.C, 5)}`));
     };
   } });
 }

@@ -1,14 +1,6 @@
 // output_error.js: the output-error explorer (chapter 3). Python twin:
 // backprop/explorers/output_error.py (output_errors and state).
 
-// NumPy's linspace(lo, hi, n): i * step + lo, the last point exactly hi.
-function linspace(lo, hi, n) {
-  const step = (hi - lo) / (n - 1);
-  const out = Array.from({ length: n }, (_, i) => i * step + lo);
-  out[n - 1] = hi;
-  return out;
-}
-
 const OE_PAIRINGS = {
   sigmoid_mse: ["sigmoid", "mse"],
   softmax_ce: ["softmax", "cross_entropy"],
@@ -43,7 +35,7 @@ function outputErrors(zs, y, pairing) {
 // The state the view shows: mirrors output_error.state.
 function compute(config, controls) {
   const { z, y, first, second } = controls;
-  const zs = linspace(config.z_range[0], config.z_range[1], config.n_curve);
+  const zs = mat.linspace(config.z_range[0], config.z_range[1], config.n_curve);
   const state = { z, y, first, second };
   for (const slot of ["first", "second"]) {
     const p = outputErrors([z], y, controls[slot]);
@@ -56,29 +48,20 @@ function compute(config, controls) {
 
 function render({ model, el }) {
   return ui.mount({ model, el, name: "output_error", build(root) {
-    const config = model.get("config"), c0 = model.get("controls");
-    const names = Object.fromEntries(config.pairings);
-    const set = (patch) => ui.setControls(model, patch);
-    const zs = linspace(config.z_range[0], config.z_range[1], config.n_curve);
-    const z = ui.slider({ label: "pre-activation z", key: "z", min: config.z_range[0],
-      max: config.z_range[1], step: config.z_step, value: c0.z,
-      format: (v) => ui.fixed(v, 1, true), onInput: (v) => set({ z: v }) });
-    const y = ui.slider({ label: "target y", key: "y", min: config.y_range[0],
-      max: config.y_range[1], step: config.y_step, value: c0.y,
-      format: (v) => ui.fixed(v, 2), onInput: (v) => set({ y: v }) });
-    const first = ui.select({ label: "pairing 1 (blue)", key: "first", options: config.pairings,
-      value: c0.first, onChange: (v) => set({ first: v }) });
-    const second = ui.select({ label: "pairing 2 (orange)", key: "second", options: config.pairings,
-      value: c0.second, onChange: (v) => set({ second: v }) });
+    const config = model.get("config");
+    const names = Object.fromEntries(config.spec.find((c) => c.name === "first").options);
+    const zs = mat.linspace(config.z_range[0], config.z_range[1], config.n_curve);
+    const controls = ui.controls(model);
     const left = ui.chart({ x: config.z_range, y: [-1.05, 1.05], xlabel: "pre-activation z",
       title: "output a and target y" });
     const right = ui.chart({ x: config.z_range, y: [-1.1, 1.1], xlabel: "pre-activation z",
       title: "output error δ = ∂Cₓ/∂z" });
     const legend = ui.el("div");
-    const table = ui.el("div", { "aria-live": "polite" });
+    const same = ui.el("p", { class: "bp-note", hidden: true });
+    const table = ui.el("div", { "aria-live": "polite", class: "bp-scroll" });
     root.append(
-      ui.el("div", { class: "bp-controls" }, z.root, y.root, first.root, second.root),
-      legend,
+      controls.root,
+      legend, same,
       ui.el("div", { class: "bp-charts" }, left.root, right.root),
       table,
     );
@@ -91,16 +74,23 @@ function render({ model, el }) {
       left.segment("zero", config.z_range[0], 0, config.z_range[1], 0, { class: "bp-grid" });
       right.segment("zero", config.z_range[0], 0, config.z_range[1], 0, { class: "bp-grid" });
       left.segment("target", config.z_range[0], s.y, config.z_range[1], s.y, { class: "bp-c3 bp-dash" });
+      // Where the two outputs a(z) coincide, pairing 2 is drawn dashed over a
+      // wider pairing 1, and a line says so.
+      const a1 = s.first_curve.a, a2 = s.second_curve.a;
+      const coincide = a1.every((v, i) => Math.abs(v - a2[i]) < 1e-9);
+      same.hidden = !coincide;
+      same.textContent = coincide ? `The two outputs a(z) coincide (${names[s.first]}; ${names[s.second]}): the orange curve is dashed over the blue.` : "";
       ["first", "second"].forEach((slot, i) => {
         const cls = `bp-c${i}`, p = s[slot + "_point"];
-        left.line(slot, zs, s[slot + "_curve"].a, { class: cls });
+        left.line(slot, zs, s[slot + "_curve"].a, { class: i && coincide ? `${cls} bp-dash` : cls,
+          "stroke-width": i || !coincide ? 2 : 4.5 });
         right.line(slot, zs, s[slot + "_curve"].delta, { class: cls });
         left.segment(slot + "gap", s.z, s.y, s.z, p.a, { class: `${cls} bp-faint`, "stroke-width": 5 });
         left.dot(slot + "dot", s.z, p.a, { class: cls });
         right.dot(slot + "dot", s.z, p.delta, { class: cls, r: i ? 4 : 5.5 });
       });
       right.segment("cursor", s.z, -20, s.z, 20, { class: "bp-grid" });
-      z.set(s.z); y.set(s.y); first.set(s.first); second.set(s.second);
+      controls.set(s);
       legend.replaceChildren(ui.legend([[names[s.first], "bp-c0"], [names[s.second], "bp-c1"],
         ["target y", "bp-c3"]]));
       const row = (slot) => {
@@ -109,7 +99,7 @@ function render({ model, el }) {
           ui.fmt(p.delta, 3, true), ui.fmt(p.cost, 3)];
       };
       table.replaceChildren(ui.el("table", { class: "bp-readout" },
-        ui.el("caption", { text: `at z = ${ui.fixed(s.z, 1, true)}, y = ${ui.fixed(s.y, 2)}` }),
+        ui.el("caption", { text: `at z\u00a0=\u00a0${ui.fixed(s.z, 1, true)}, y\u00a0=\u00a0${ui.fixed(s.y, 2)}` }),
         ui.el("thead", {}, ui.el("tr", {}, ["pairing", "a", "a − y", "factor σ′", "δ", "Cₓ"]
           .map((h) => ui.el("th", { scope: "col", text: h })))),
         ui.el("tbody", {}, [row("first"), row("second")].map((r) => ui.el("tr", {},

@@ -269,8 +269,7 @@ function compute(config, controls) {
 function planeColour(p) {
   const t = Math.min(Math.max(2 * p - 1, -1), 1), s = Math.abs(t) * 0.62;
   const [r, g, b] = t < 0 ? [214, 96, 77] : [67, 147, 195];
-  const mix = (v) => Math.round(255 + (v - 255) * s);
-  return `rgb(${mix(r)},${mix(g)},${mix(b)})`;
+  return [r, g, b].map((v) => Math.round(255 + (v - 255) * s)); // [r, g, b]
 }
 
 // Return the SVG path of the level P = ½ on the grid (marching squares).
@@ -297,59 +296,18 @@ function boundaryPath(P, toX, toY) {
   return parts.join("");
 }
 
-// This view's own styles (the shared ones are in explorer.css).
-const TRAINING_CSS = `
-.bp-training .bp-panels{display:flex;flex-wrap:wrap;gap:0.5em 1.5em;align-items:flex-start}
-.bp-training .bp-panel{margin:0;flex:0 1 380px;max-width:100%}
-.bp-training .bp-plane{width:300px;max-width:100%;height:auto;display:block}
-.bp-training .bp-panel .bp-chart{width:380px;max-width:100%;height:auto;display:block}
-.bp-training .bp-status{font-weight:600;margin:0.3em 0}
-.bp-training .bp-warning{color:#b00020}
-.bp-training .bp-class0{background:rgb(214,96,77);height:0.7em;width:0.7em;border-radius:50%}
-.bp-training .bp-class1{background:rgb(67,147,195);height:0.7em;width:0.7em}
-.bp-training .bp-line{background:currentColor;height:2px}
-.bp-training .bp-run{background:#bbb;height:2px}
-.bp-training .bp-sofar{background:rebeccapurple;height:3px}
-`;
 
 function render({ model, el }) {
   const config = model.get("config");
-  const lrs = config.learning_rates, E = config.epochs_max;
+  const E = config.epochs_max;
   const n = config.grid.length, SIZE = 300, cell = SIZE / n;
-  const lrIndex = (lr) => {
-    let best = 0;
-    lrs.forEach((v, i) => { if (Math.abs(v - lr) < Math.abs(lrs[best] - lr)) best = i; });
-    return best;
-  };
   const set = (patch) => ui.setControls(model, patch);
 
   return ui.mount({
     model, el, name: "training",
     build(root) {
       root.classList.add("bp-training");
-      root.append(ui.el("style", { text: TRAINING_CSS }));
-      const c0 = model.get("controls");
-      const controls = {
-        dataset: ui.select({
-          label: "data set", key: "dataset", value: c0.dataset,
-          options: Object.keys(config.datasets).map((d) => [d, `two ${d}`]),
-          onChange: (v) => set({ dataset: v }),
-        }),
-        lr: ui.slider({
-          label: "learning rate η", key: "lr", min: 0, max: lrs.length - 1, step: 1,
-          value: c0.lr, toValue: (i) => lrs[i], fromValue: lrIndex,
-          format: (v) => String(v), onInput: (v) => set({ lr: v }),
-        }),
-        batch_size: ui.slider({
-          label: "batch size", key: "batch_size", min: 1, max: config.m, step: 1,
-          value: c0.batch_size, format: (v) => String(v),
-          onInput: (v) => set({ batch_size: v }),
-        }),
-        epochs: ui.slider({
-          label: "epochs", key: "epochs", min: 0, max: E, step: 1, value: c0.epochs,
-          format: (v) => String(v), onInput: (v) => set({ epochs: v }),
-        }),
-      };
+      const controls = ui.controls(model);
       const readout = ui.el("p", { class: "bp-status", role: "status", "aria-live": "polite" });
       // The plane: GRID × GRID cells centred on the grid points, the points, the boundary.
       const plane = ui.svg("svg", {
@@ -359,18 +317,12 @@ function render({ model, el }) {
       const toX = (q) => (q + 0.5) * cell; // grid index (fractional) -> pixels
       const toY = (r) => SIZE - (r + 0.5) * cell; // x₂ grows upwards
       const px = (x) => toX((x - lo) / step), py = (y) => toY((y - lo) / step);
-      const cells = [];
-      const map = ui.svg("g", { "shape-rendering": "crispEdges" });
-      for (let r = 0; r < n; r++) {
-        for (let q = 0; q < n; q++) {
-          const rect = ui.svg("rect", {
-            x: (q * cell).toFixed(2), y: (SIZE - (r + 1) * cell).toFixed(2),
-            width: (cell + 0.05).toFixed(2), height: (cell + 0.05).toFixed(2),
-          });
-          cells.push(rect);
-          map.append(rect);
-        }
-      }
+      // The map: one pixel per grid point, stretched smoothly (no staircase)
+      // so that pixel centres fall on the grid points.
+      const canvas = document.createElement("canvas");
+      canvas.width = n;
+      canvas.height = n;
+      const map = ui.svg("image", { x: 0, y: 0, width: SIZE, height: SIZE, preserveAspectRatio: "none" });
       const boundary = ui.svg("path", { class: "bp-boundary", fill: "none", stroke: "black", "stroke-width": 2 });
       const points = ui.svg("g", { stroke: "black", "stroke-width": 0.7 });
       plane.append(map, boundary, points);
@@ -383,24 +335,54 @@ function render({ model, el }) {
         shownData = dataset;
       };
       const chart = ui.chart({
-        width: 380, height: 300, x: [0, E], y: [0.01, 1], ylog: true,
+        width: 400, height: 300, x: [0, E], y: [0.01, 1], ylog: true,
         xlabel: "epoch", ylabel: "training loss C", title: "",
       });
-      const settings = ui.svg("text", { x: 366, y: 22, "text-anchor": "end", class: "bp-label" });
+      const settings = ui.svg("text", { x: chart.root.viewBox.baseVal.width - 16, y: 26, "text-anchor": "end", class: "bp-label" });
       chart.root.append(settings);
       const panels = ui.el("div", { class: "bp-panels" },
         ui.el("figure", { class: "bp-panel" }, plane,
           ui.legend([["class 0 (circles, red)", "bp-class0"], ["class 1 (squares, blue)", "bp-class1"], ["boundary P = ½", "bp-line"]])),
         ui.el("figure", { class: "bp-panel" }, chart.root,
           ui.legend([["whole run", "bp-run"], ["up to the epoch shown", "bp-sofar"]])));
+      // Play: the epochs one after another, up to the last (or the epoch a
+      // diverged run stopped at); with reduced motion, a few larger steps.
+      const play = ui.el("button", { type: "button", class: "bp-play", text: "▶ Play" });
+      let timer = null;
+      const stop = () => {
+        clearInterval(timer);
+        timer = null;
+        play.textContent = "▶ Play";
+      };
+      const tick = (stride) => {
+        const s = model.get("state"), end = s.diverged_at || E;
+        const e = Math.min(end, Math.round(model.get("controls").epochs) + stride);
+        set({ epochs: e });
+        if (e >= end) stop();
+      };
+      play.addEventListener("click", () => {
+        if (timer) { stop(); return; }
+        const s = model.get("state");
+        if (s.epochs >= (s.diverged_at || E)) set({ epochs: 0 });
+        const reduced = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
+        const stride = reduced ? Math.ceil(E / 5) : 1;
+        timer = setInterval(() => tick(stride), reduced ? 900 : 60);
+        play.textContent = "❚❚ Pause";
+      });
       root.append(
-        ui.el("div", { class: "bp-controls" }, Object.values(controls).map((x) => x.root)),
-        readout, panels);
+        controls.root, readout, panels);
+      controls.root.append(play);
 
       return (s) => {
-        for (const k of Object.keys(controls)) controls[k].set(s[k]);
+        controls.set(s);
         if (s.dataset !== shownData) drawPoints(s.dataset);
-        s.P.forEach((row, r) => row.forEach((p, q) => cells[r * n + q].setAttribute("fill", planeColour(p))));
+        const ctx = canvas.getContext("2d"), img = ctx.createImageData(n, n);
+        s.P.forEach((row, r) => row.forEach((p, q) => {
+          const at = 4 * ((n - 1 - r) * n + q); // x₂ grows upwards
+          img.data.set([...planeColour(p), 255], at);
+        }));
+        ctx.putImageData(img, 0, 0);
+        map.setAttribute("href", canvas.toDataURL());
         boundary.setAttribute("d", boundaryPath(s.P, toX, toY));
         plane.setAttribute("aria-label",
           `The plane coloured by the network's probability of class 1 after ${s.epoch} epochs, ` +
@@ -414,15 +396,16 @@ function render({ model, el }) {
         // and the settings of the run, in the chart itself.
         chart.segment("asked", s.epochs, yr[0], s.epochs, yr[1],
           { stroke: "#888", "stroke-dasharray": "4 3", "stroke-width": 1 });
+        settings.setAttribute("x", chart.root.viewBox.baseVal.width - 16);
         settings.textContent = `η = ${s.lr}, batch size ${s.batch_size}, ${s.epochs} epochs`;
         chart.line("run", epochs, curve, { class: "bp-run", stroke: "#bbb", "stroke-width": 1.5 });
         chart.line("sofar", epochs.slice(0, s.epoch + 1), curve.slice(0, s.epoch + 1),
-          { class: "bp-sofar", stroke: "rebeccapurple", "stroke-width": 2.2 });
-        chart.dot("now", s.epoch, s.C, { fill: "rebeccapurple" });
+          { class: "bp-sofar", style: "stroke:var(--bp-c4)", "stroke-width": 2.2 });
+        chart.dot("now", s.epoch, s.C, { style: "fill:var(--bp-c4)" });
         if (s.diverged_at) {
           const k = s.diverged_at, y = config.divergence_factor * curve[0];
-          chart.segment("x1", k - 0.9, y / 1.25, k + 0.9, y * 1.25, { stroke: "crimson", "stroke-width": 3 });
-          chart.segment("x2", k - 0.9, y * 1.25, k + 0.9, y / 1.25, { stroke: "crimson", "stroke-width": 3 });
+          chart.segment("x1", k - 0.9, y / 1.25, k + 0.9, y * 1.25, { style: "stroke:var(--bp-warn)", "stroke-width": 3 });
+          chart.segment("x2", k - 0.9, y * 1.25, k + 0.9, y / 1.25, { style: "stroke:var(--bp-warn)", "stroke-width": 3 });
           chart.show("x1"); chart.show("x2");
         } else {
           chart.hide("x1"); chart.hide("x2");

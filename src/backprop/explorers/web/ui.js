@@ -47,9 +47,9 @@ const ui = {
     if (sign && x > 0) s = "+" + s;
     return s.replace(/-/g, "\u2212");
   },
-  // Return x with a fixed number of decimals (and a real minus sign).
+  // Return x with a fixed number of decimals (a real minus sign, no "−0.00").
   fixed(x, decimals = 2, sign = false) {
-    const s = (sign && x > 0 ? "+" : "") + x.toFixed(decimals);
+    const t = x.toFixed(decimals), s = (sign && x > 0 ? "+" : "") + (/^-0\.?0*$/.test(t) ? t.slice(1) : t);
     return s.replace(/-/g, "\u2212");
   },
   sup: (n) => String(n).replace(/[0-9]/g, (d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]),
@@ -91,6 +91,38 @@ const ui = {
       ui.el("label", { for: id, text: label }), input);
     return { root, input, set: (v) => { input.value = String(v); } };
   },
+  // Return the controls of a spec (config.spec: Range and Choice of
+  // backprop.explorers.host) as {root, items, set(state)}: each control
+  // calls on[name](value) if given, else sets its value in the model.
+  controls(model, on = {}) {
+    const c0 = model.get("controls"), items = {};
+    for (const c of model.get("config").spec) {
+      const onInput = on[c.name] || ((v) => ui.setControls(model, { [c.name]: v }));
+      if (c.kind === "range") {
+        items[c.name] = ui.slider({
+          label: c.label, key: c.name, value: c0[c.name], onInput,
+          ...(c.log ? { min: Math.log2(c.lo), max: Math.log2(c.hi), toValue: (p) => 2 ** p, fromValue: Math.log2 }
+            : { min: c.lo, max: c.hi }),
+          step: c.step, format: (v) => ui.fixed(v, c.decimals, c.sign),
+        });
+      } else if (c.slider) {
+        const values = c.options.map(([v]) => v), text = Object.fromEntries(c.options);
+        const index = (v) => values.reduce((b, w, i) => (Math.abs(w - v) < Math.abs(values[b] - v) ? i : b), 0);
+        items[c.name] = ui.slider({
+          label: c.label, key: c.name, value: c0[c.name], onInput, min: 0, max: values.length - 1, step: 1,
+          toValue: (i) => values[i], fromValue: index, format: (v) => text[v] ?? String(v),
+        });
+      } else {
+        const numeric = typeof c.options[0][0] === "number";
+        items[c.name] = ui.select({
+          label: c.label, key: c.name, value: c0[c.name], options: c.options,
+          onChange: (v) => onInput(numeric ? Number(v) : v),
+        });
+      }
+    }
+    const root = ui.el("div", { class: "bp-controls" }, Object.values(items).map((x) => x.root));
+    return { root, items, set: (s) => { for (const k in items) if (k in s) items[k].set(s[k]); } };
+  },
   _uid: 0,
   // Return an id unique on the page (several explorers may share one).
   uid(prefix) {
@@ -113,7 +145,7 @@ const ui = {
   // it with build(el) -> draw(state), draw now and on every change:state.
   mount({ model, el, name, build }) {
     el.replaceChildren();
-    el.classList.add("bp-explorer", "bp-live");
+    el.classList.add("bp-explorer", "bp-wide", "bp-live");
     // In JupyterLab the notebook's key handler, further up, takes the keys
     // of a focused control (arrows and Home/End move the active cell, a
     // digit retypes it): keep them to the control. Escape and the
@@ -122,14 +154,24 @@ const ui = {
       const run = e.key === "Enter" && (e.shiftKey || e.ctrlKey || e.altKey || e.metaKey);
       if (e.target.closest("input, select") && !run && e.key !== "Escape") e.stopPropagation();
     });
+    const howto = (model.get("config") || {}).howto;
+    if (howto) el.append(ui.el("p", { class: "bp-note bp-howto", text: howto }));
+    const charts = (ui._charts = []); // the charts build() makes, for fit()
     const draw = build(el);
     const redraw = () => {
       const state = model.get("state");
       draw(state);
       ui.publish(el, name, state);
     };
+    // Each chart's drawing is as wide as the chart on the page, so that its
+    // text is drawn at its own size (13.5 px) at every width.
+    const fit = () => {
+      if (charts.filter((c) => c.fit()).length) redraw();
+    };
     model.on("change:state", redraw);
     redraw();
+    fit();
+    if (typeof ResizeObserver !== "undefined") new ResizeObserver(fit).observe(el);
     return () => model.off("change:state", redraw);
   },
 
@@ -139,21 +181,37 @@ const ui = {
   // Scales are linear, or logarithmic with ylog; drawn elements are kept by
   // key and moved in place.
   chart({ width = 380, height = 240, x, y, ylog = false, xlabel = "", ylabel = "", title = "", xticks = null }) {
-    const m = { l: 52, r: 10, t: title ? 22 : 8, b: 38 };
+    const m = { l: ylabel ? 66 : 50, r: 12, t: title ? 24 : 10, b: 42 };
     const root = ui.svg("svg", {
       viewBox: `0 0 ${width} ${height}`, class: "bp-chart", role: "img",
       style: `flex:1 1 ${width}px;max-width:min(100%, ${Math.round(width * 1.5)}px)`,
       "aria-label": title || ylabel,
     });
+    // Everything drawn is clipped to the frame of the axes.
+    const clip = ui.uid("clip");
     const axes = ui.svg("g", { class: "bp-axes" });
-    const plot = ui.svg("g", { class: "bp-plot" });
-    root.append(axes, plot);
+    const plot = ui.svg("g", { class: "bp-plot", "clip-path": `url(#${clip})` });
+    const clipRect = ui.svg("rect", { x: m.l, y: m.t, width: width - m.l - m.r, height: height - m.t - m.b });
+    root.append(ui.svg("clipPath", { id: clip }, clipRect), axes, plot);
     const c = { root, items: {}, xr: x, yr: y };
+    (ui._charts || []).push(c);
+    // Make the drawing `w` wide (the view redraws what is plotted).
+    c.fit = () => {
+      const w = Math.round(root.getBoundingClientRect().width);
+      if (!(w > 0) || Math.abs(w - width) < 2) return false;
+      width = w;
+      root.setAttribute("viewBox", `0 0 ${width} ${height}`);
+      clipRect.setAttribute("width", width - m.l - m.r);
+      c.drawAxes();
+      return true;
+    };
     const tf = (v) => (ylog ? Math.log10(v) : v);
-    c.x = (v) => m.l + ((v - c.xr[0]) / (c.xr[1] - c.xr[0])) * (width - m.l - m.r);
+    // Far-off points stay finite; the clip path cuts everything at the frame.
+    const unit = (t) => Math.min(Math.max(t, -1), 2);
+    c.x = (v) => m.l + unit((v - c.xr[0]) / (c.xr[1] - c.xr[0])) * (width - m.l - m.r);
     c.y = (v) => {
       const t = (tf(v) - tf(c.yr[0])) / (tf(c.yr[1]) - tf(c.yr[0]));
-      const py = height - m.b - Math.min(Math.max(t, -0.05), 1.05) * (height - m.t - m.b);
+      const py = height - m.b - unit(t) * (height - m.t - m.b);
       return Number.isFinite(py) ? py : height - m.b;
     };
     const ticks = (lo, hi, log) => {
@@ -162,6 +220,14 @@ const ui = {
         const step = Math.max(1, Math.ceil((b - a + 1) / 6));
         const out = [];
         for (let e = a; e <= b; e += step) out.push(10 ** e);
+        // Under two decades in view: 1, 2 and 5 times the powers (then 1..9).
+        for (const ms of [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+          if (out.length >= 2) break;
+          out.length = 0;
+          for (let e = Math.floor(Math.log10(lo)); e <= b + 1; e++) {
+            for (const f of ms) if (f * 10 ** e >= lo && f * 10 ** e <= hi) out.push(f * 10 ** e);
+          }
+        }
         return out;
       }
       const raw = (hi - lo) / 5, p = 10 ** Math.floor(Math.log10(raw));
@@ -170,7 +236,8 @@ const ui = {
       for (let v = Math.ceil(lo / s) * s; v <= hi + 1e-9 * s; v += s) out.push(Math.abs(v) < 1e-12 ? 0 : v);
       return out;
     };
-    const tickText = (v, log) => (log ? `1e${Math.round(Math.log10(v))}`.replace("-", "\u2212") : ui.fmt(v, 3));
+    const tickText = (v, log) => (log && Number.isInteger(Math.log10(v))
+      ? `1e${Math.round(Math.log10(v))}`.replace("-", "\u2212") : ui.fmt(v, 3));
     c.drawAxes = () => {
       axes.replaceChildren();
       const x0 = m.l, x1 = width - m.r, y0 = height - m.b, y1 = m.t;
@@ -178,15 +245,15 @@ const ui = {
       const xt = xticks || ticks(c.xr[0], c.xr[1], false).map((v) => [v, tickText(v, false)]);
       for (const [v, t] of xt) {
         axes.append(ui.svg("line", { x1: c.x(v), x2: c.x(v), y1: y0, y2: y0 + 4, class: "bp-tick" }));
-        axes.append(ui.svg("text", { x: c.x(v), y: y0 + 15, "text-anchor": "middle", text: t }));
+        axes.append(ui.svg("text", { x: c.x(v), y: y0 + 17, "text-anchor": "middle", class: "bp-tick-label", text: t }));
       }
       for (const v of ticks(c.yr[0], c.yr[1], ylog)) {
         axes.append(ui.svg("line", { x1: x0 - 4, x2: x1, y1: c.y(v), y2: c.y(v), class: "bp-grid" }));
-        axes.append(ui.svg("text", { x: x0 - 6, y: c.y(v) + 4, "text-anchor": "end", text: tickText(v, ylog) }));
+        axes.append(ui.svg("text", { x: x0 - 6, y: c.y(v) + 4.5, "text-anchor": "end", class: "bp-tick-label", text: tickText(v, ylog) }));
       }
       if (xlabel) axes.append(ui.svg("text", { x: (x0 + x1) / 2, y: height - 4, "text-anchor": "middle", class: "bp-label", text: xlabel }));
-      if (ylabel) axes.append(ui.svg("text", { x: 12, y: (y0 + y1) / 2, "text-anchor": "middle", class: "bp-label", transform: `rotate(-90 12 ${(y0 + y1) / 2})`, text: ylabel }));
-      if (title) axes.append(ui.svg("text", { x: (x0 + x1) / 2, y: 14, "text-anchor": "middle", class: "bp-title", text: title }));
+      if (ylabel) axes.append(ui.svg("text", { x: 14, y: (y0 + y1) / 2, "text-anchor": "middle", class: "bp-label", transform: `rotate(-90 14 ${(y0 + y1) / 2})`, text: ylabel }));
+      if (title) axes.append(ui.svg("text", { x: (x0 + x1) / 2, y: 16, "text-anchor": "middle", class: "bp-title", text: title }));
     };
     c.setY = (yr) => {
       if (yr[0] !== c.yr[0] || yr[1] !== c.yr[1]) { c.yr = yr; c.drawAxes(); }
@@ -201,7 +268,7 @@ const ui = {
       return node;
     };
     c.line = (key, xs, ys, attrs = {}) => item(key, "polyline", {
-      ...attrs, fill: "none",
+      "stroke-width": 2, ...attrs, fill: "none",
       points: xs.map((v, i) => `${c.x(v).toFixed(1)},${c.y(ys[i]).toFixed(1)}`).join(" "),
     });
     c.dot = (key, xv, yv, attrs = {}) => item(key, "circle", { r: 4.5, ...attrs, cx: c.x(xv).toFixed(1), cy: c.y(yv).toFixed(1) });

@@ -58,24 +58,6 @@ function compute(config, controls) {
 // The view
 // ---------------------------------------------------------------------------
 
-const WX_CSS = `
-.bp-weights{contain:layout}
-.bp-weights [hidden]{display:none!important}
-.bp-weights .bp-value{font-family:inherit}
-.bp-weights .bp-panels{display:flex;flex-wrap:wrap;gap:0.4em 0.8em;align-items:flex-start;margin:0.3em 0}
-.bp-weights .bp-panel{display:flex;flex-direction:column;align-items:center;margin:0}
-.bp-weights .bp-panel figcaption{font-size:0.85rem;color:inherit}
-.bp-weights .bp-panel.bp-focus figcaption{font-weight:700}
-.bp-weights .bp-panel svg{height:auto;display:block}
-.bp-weights .bp-readout-line{font-weight:600;margin:0.3em 0}
-.bp-weights .bp-chart{max-width:460px}
-`;
-
-// A number with d decimals, a real minus sign and no "−0.00".
-function wxFixed(v, d) {
-  const t = v.toFixed(d);
-  return (/^-0\.0*$/.test(t) ? t.slice(1) : t).replace("-", "\u2212");
-}
 
 // One heatmap panel: a matrix as cells coloured by sign and size, with its
 // numbers as text; `marks` are [row, col, width] outlines (0-based), and
@@ -90,18 +72,18 @@ function wxPanel(title, M, marks, focus, rowName, colName, col = -1) {
   const parts = [];
   const width = cw * m + 16;
   const height = ch * n + 14;
-  parts.push(`<svg viewBox="0 0 ${width} ${height}" width="${width}" role="img" aria-label="${title}: ${M.map((row) => row.map((v) => wxFixed(v, 3)).join(", ")).join("; ")}">`);
+  parts.push(`<svg viewBox="0 0 ${width} ${height}" width="${width}" role="img" aria-label="${title}: ${M.map((row) => row.map((v) => ui.fixed(v, 3)).join(", ")).join("; ")}">`);
   for (let c = 0; c < m; c++) {
-    parts.push(`<text x="${16 + cw * c + cw / 2}" y="10" text-anchor="middle" font-size="9" fill="currentColor" opacity="0.7">${colName(c + 1)}</text>`);
+    parts.push(`<text x="${16 + cw * c + cw / 2}" y="10" text-anchor="middle" font-size="12">${colName(c + 1)}</text>`);
   }
   for (let r = 0; r < n; r++) {
-    parts.push(`<text x="7" y="${14 + ch * r + ch / 2 + 3}" text-anchor="middle" font-size="9" fill="currentColor" opacity="0.7">${rowName(r + 1)}</text>`);
+    parts.push(`<text x="7" y="${14 + ch * r + ch / 2 + 3}" text-anchor="middle" font-size="12">${rowName(r + 1)}</text>`);
     for (let c = 0; c < m; c++) {
       const v = M[r][c];
-      const colour = v > 0 ? "#c0392b" : "#2166ac";
+      const colour = v > 0 ? "var(--bp-pos)" : "var(--bp-neg)";
       const op = (0.55 * Math.abs(v)) / lim;
-      parts.push(`<rect x="${16 + cw * c}" y="${14 + ch * r}" width="${cw}" height="${ch}" fill="${colour}" fill-opacity="${op.toFixed(3)}" stroke="#8886" stroke-width="0.5"/>`);
-      parts.push(`<text x="${16 + cw * c + cw / 2}" y="${14 + ch * r + ch / 2 + 4}" text-anchor="middle" font-size="11.5" fill="currentColor">${wxFixed(v, 2)}</text>`);
+      parts.push(`<rect x="${16 + cw * c}" y="${14 + ch * r}" width="${cw}" height="${ch}" style="fill:${colour}" fill-opacity="${op.toFixed(3)}" stroke="#8886" stroke-width="0.5"/>`);
+      parts.push(`<text x="${16 + cw * c + cw / 2}" y="${14 + ch * r + ch / 2 + 4}" text-anchor="middle" font-size="12">${ui.fixed(v, 2)}</text>`);
     }
   }
   for (const [r, c, w] of marks) {
@@ -125,7 +107,6 @@ function render({ model, el }) {
 // Build the controls, panels and chart once; return draw(state).
 function wxBuild(root, model, config) {
   root.classList.add("bp-weights");
-  root.append(ui.el("style", { text: WX_CSS }));
   const controls = () => model.get("controls");
   const L = config.sizes.length - 1;
   const params = [];
@@ -161,7 +142,7 @@ function wxBuild(root, model, config) {
     step: 0.01,
     value: controls().value,
     key: "value",
-    format: (v) => `${name} = ${wxFixed(v, 2)}`,
+    format: (v) => `${name} = ${ui.fixed(v, 2)}`,
     onInput: (v) => ui.setControls(model, { value: v }),
   });
   const valueLabel = value.root.querySelector("label");
@@ -192,7 +173,7 @@ function wxBuild(root, model, config) {
         step: 0.01,
         value: controls()[which][r][controls().example - 1],
         key: `${which === "X" ? "x" : "y"}${r + 1}`,
-        format: (v) => `${sym} = ${wxFixed(v, 2)}`,
+        format: (v) => `${sym} = ${ui.fixed(v, 2)}`,
         onInput: (v) => {
           const M = controls()[which].map((row) => row.slice());
           M[r][controls().example - 1] = v;
@@ -208,7 +189,8 @@ function wxBuild(root, model, config) {
   const readout = ui.el("p", { class: "bp-readout-line", "aria-live": "polite" });
   root.append(readout);
   const panels = ui.el("div", { class: "bp-panels" });
-  root.append(panels);
+  const side = ui.el("div", { class: "bp-side" });
+  root.append(ui.el("div", { class: "bp-body" }, panels, side));
   const chart = ui.chart({
     width: 420,
     height: 230,
@@ -218,8 +200,8 @@ function wxBuild(root, model, config) {
     ylabel: "cost C",
     title: "the cost and the backprop tangent",
   });
-  root.append(chart.root);
-  root.append(
+  side.append(chart.root);
+  side.append(
     ui.legend([
       ["cost C", "bp-ck"],
       ["slope from backprop", "bp-c3"],
@@ -270,7 +252,7 @@ function wxBuild(root, model, config) {
     chart.dot("point", s.value, s.C, { class: "bp-ck" });
     chart.root.setAttribute(
       "aria-label",
-      `The cost C against ${name} from ${lo} to ${hi}; at ${name} = ${wxFixed(s.value, 2)}, C = ${ui.fmt(s.C, 4)} and the slope is ${ui.fmt(s.grad, 4)}`,
+      `The cost C against ${name} from ${lo} to ${hi}; at ${name} = ${ui.fixed(s.value, 2)}, C = ${ui.fmt(s.C, 4)} and the slope is ${ui.fmt(s.grad, 4)}`,
     );
   };
 }
