@@ -887,3 +887,73 @@ def test_practice_mistakes_in_training(all_curves):
         "output_sigma_prime_of_activation",
     ]:
         assert mistakes.loudness(c[key]) == "silent", key
+
+
+# -- chapter 9 executed: the numbers its prose quotes ------------------------
+
+
+@pytest.fixture(scope="module")
+def chapter_9():
+    """Return {name: value} of what chapter 9's prose quotes, executed."""
+    from pathlib import Path
+
+    from chapter_support import execute_chapters, glued
+
+    path = Path(__file__).parents[1] / "chapters" / "09_common_mistakes.md"
+    return glued(execute_chapters({9: path})[9])
+
+
+def test_chapter_9_quotes_the_factor_m_signature(chapter_9):
+    # |c - 1| / (|c| + 1) for c = 6 and c = 1/6, by hand: 5/7.
+    for name in ["no_1_over_m_W1", "no_1_over_m_b1", "bias_twice_b1"]:
+        assert chapter_9[name] == pytest.approx(5 / 7, abs=1e-5), name
+
+
+def test_chapter_9_quotes_the_float_limits(chapter_9):
+    # exp underflows below 2^-1074 (2^-149 in float32) and overflows past
+    # about 2^1024 (2^128): the logs of powers of two, by hand.
+    ln2 = np.log(2.0)
+    assert chapter_9["underflow_64"] == pytest.approx(1074 * ln2)
+    assert chapter_9["underflow_32"] == pytest.approx(149 * ln2)
+    assert chapter_9["overflow_64"] == pytest.approx(1024 * ln2)
+    assert chapter_9["overflow_32"] == pytest.approx(128 * ln2)
+    sig = 1 / (1 + np.exp(-1.0))
+    assert chapter_9["sigma_prime_at_1_text"] == pytest.approx(
+        sig * (1 - sig)
+    )
+
+
+def test_chapter_9_quotes_consistent_counts_and_claims(chapter_9):
+    g = chapter_9
+    assert g["n_mistakes"] == len(KEYS)
+    groups = ["loud", "visible", "silent"]
+    assert sum(g[f"n_{level}"] for level in groups) == g["n_mistakes"]
+    for level in groups:
+        assert len(g[f"names_{level}"].split("; ")) == g[f"n_{level}"]
+    # u |C| / eps with u = 2^-53 and the check's step eps = 1e-6
+    C = g["log_softmax_C"]
+    assert g["log_softmax_rounding"] == pytest.approx(2.0**-53 * C / 1e-6)
+    # "in the grey zone between 1e-7 and 1e-4"
+    assert 1e-7 < g["log_softmax_fix_W2"] < 1e-4
+    assert g["log_softmax_W2_gap"] < 1e-3 * g["log_softmax_W2_norm"]
+    # "diverges after N steps" of the 150 trained
+    for name in [
+        "diverge_steps_1_over_m",
+        "diverge_steps_bias_sum",
+        "diverge_steps_a_form",
+    ]:
+        assert 0 < g[name] < 150, name
+    # "ahead from step a to step b, before it ends r times higher"
+    assert 0 < g["bias_twice_ahead_first"] < g["bias_twice_ahead_last"]
+    assert g["ratio_bias_twice"] > 1
+    # "even ends lower"; "much smaller harm than the check suggests"
+    assert g["ratio_sigmoid_a_minus_y"] < 1
+    assert g["ratio_update_before"] < 1.1
+    # "the errors are small, ... but far above the threshold of 1e-4"
+    assert 1e-4 < g["sigma_prime_of_a_W1"] < 0.1
+    assert 1e-4 < g["sigma_prime_of_a_b1"] < 0.1
+    # "the values agree to" a number below the 1e-7 of a right gradient
+    assert g["no_keepdims_b1"] < 1e-7
+    # a column of targets: the printed cost differs from the right one
+    assert g["column_cost_wrong"] != pytest.approx(g["column_cost_right"])
+    assert g["n_hide_one"] >= 1 and g["n_need_square"] >= 1
