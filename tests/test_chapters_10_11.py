@@ -8,8 +8,15 @@
   mean C' = C/n_L, checked against finite differences of C' computed from
   its definition (and the book's gradient fails that check);
 - 11.7: a 1-nearest-neighbour classifier on the 8-number codes names most
-  test digits.
+  test digits;
+- the numbers both chapters' prose quotes ({eval}), read back from the
+  executed chapters, against counts by hand, scikit-learn's copy of the
+  digits, and the identities that tie them to each other.
 """
+
+import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +24,13 @@ import sympy as sp
 
 import backprop as bp
 from backprop import gradcheck
-from chapter_support import centred_differences
+from chapter_support import centred_differences, execute_chapters, glued
+
+CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
+CHAPTER_FILES = {
+    10: CHAPTERS / "10_digits.md",
+    11: CHAPTERS / "11_autoencoder.md",
+}
 
 
 def test_digit_classifier_size_by_hand():
@@ -184,3 +197,78 @@ def test_the_activations_are_not_ranked_by_a_paired_comparison():
     # the chapter's z = (b − c)/√(b + c) is below 2; the exact test agrees
     assert (b - c) / np.sqrt(b + c) < 2
     assert binomtest(b, b + c, 0.5).pvalue > 0.05
+
+
+# -- the numbers the prose quotes ({eval}), read back from the chapters ------
+
+
+@pytest.fixture(scope="module")
+def executed():
+    return execute_chapters(CHAPTER_FILES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [10, 11])
+def test_every_name_the_prose_quotes_is_read_back(executed, number):
+    text = CHAPTER_FILES[number].read_text()
+    names = set(re.findall(r"\{eval\}`(\w+)`", text))
+    assert len(names) >= 15 and names <= set(glued(executed[number]))
+
+
+@pytest.mark.slow
+def test_chapter_10_counts_against_scikit_learn_and_by_hand(executed):
+    from sklearn.datasets import load_digits
+
+    g = glued(executed[10])
+    N, n_train, n_test = g["n_images"], g["n_train_text"], g["n_test_text"]
+    assert N == load_digits().data.shape[0] == n_train + n_test
+    assert abs(n_test - N / 5) < 10  # "a fifth", split digit by digit
+    assert g["steps_per_epoch"] == math.ceil(n_train / 32)
+    assert list(g["digits_sizes"]) == [64, 64, 10]
+    assert g["n_params"] == 64 * 64 + 64 + 10 * 64 + 10
+    split = bp.data.load_digits(test_fraction=0.2, seed=1)
+    assert g["n_blank"] == sum(
+        all(v == 0 for v in row) for row in split.X_train.tolist()
+    )
+
+
+@pytest.mark.slow
+def test_chapter_10_accuracies_agree_with_the_paired_counts(executed):
+    from scipy.stats import binom
+
+    g = glued(executed[10])
+    n, p = g["n_test_text"], g["test_accuracy_3f"]
+    assert g["point_per_digit"] == pytest.approx(100 / n)
+    # the binomial standard error, from scipy's binomial distribution
+    assert g["std_error_text"] == pytest.approx(100 * binom(n, p).std() / n)
+    accuracy = {
+        "tanh": p,
+        "sigmoid": g["accuracy_sigmoid"],
+        "relu": g["accuracy_relu"],
+    }
+    best, worst = g["paired_best"], g["paired_worst"]
+    assert accuracy[best] == max(accuracy.values())
+    assert accuracy[worst] == min(accuracy.values())
+    b, c = g["paired_only_best"], g["paired_only_worst"]
+    # only the digits the two nets split change the difference of accuracy
+    assert accuracy[best] - accuracy[worst] == pytest.approx((b - c) / n)
+    assert g["paired_z_text"] == pytest.approx((b - c) / math.sqrt(b + c))
+    gap = (accuracy[best] - accuracy[worst]) / (g["std_error_text"] / 100)
+    assert g["activation_gap_se"] == pytest.approx(gap)
+
+
+@pytest.mark.slow
+def test_chapter_11_learning_rates_and_errors_by_hand(executed):
+    g = glued(executed[11])
+    sizes = [64, 32, 8, 32, 64]
+    assert g["n_params"] == sum(
+        n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:])
+    )
+    n_L = 64  # one output per pixel
+    # a step η' on C' = C / n_L is a step η'/n_L on C: the book's η = 0.5
+    assert g["lr_per_pixel"] / n_L == 0.5 and g["lr_per_pixel"] == 32
+    # PyTorch's MSELoss is 2C / n_L: a step η' on it is 2η'/n_L on C
+    assert 2 * g["lr_pytorch"] / n_L == 0.5 and g["lr_pytorch"] == 16
+    assert g["pixel_error_text"] < 1e-6
+    # a gradient n_L times too large: |n_L − 1| / (n_L + 1)
+    assert g["book_error_text"] == pytest.approx(63 / 65, rel=1e-6)
