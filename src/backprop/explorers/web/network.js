@@ -578,7 +578,7 @@ function nxBuild(root, model, config, controls, push) {
   const numId = ui.uid("exact");
   const numWrap = ui.el("div", { class: "bp-control" });
   const numText = ui.el("label", { for: numId }, "exact value");
-  const num = ui.el("input", { type: "number", id: numId, step: "any", inputmode: "decimal", "data-control": "exact" });
+  const num = ui.el("input", { type: "number", id: numId, step: "0.01", inputmode: "decimal", "data-control": "exact" });
   numWrap.append(numText, num);
   one.append(numWrap);
   // A one-hot target: the class for the cross-entropy, targets 1 and 0 for the squared error.
