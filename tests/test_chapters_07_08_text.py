@@ -1,9 +1,9 @@
 """The prose of chapters 7 and 8: links that read as prose, no typed facts.
 
 - every {doc} link carries explicit text (a bare {doc} pastes a title);
-- the digit network's sizes and parameter count are glued from
-  bp.data, never typed (review 7.1, 8.8);
-- every glued name the prose uses is glued by a cell of the same page;
+- the digit network's sizes and parameter count come from bp.data
+  through {eval}, never typed (review 7.1, 8.8);
+- every name the prose quotes with {eval} is bound by a cell above it;
 - every code line fits the 76-column text width.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import backprop as bp
+import test_lab as lab
 
 CHAPTERS = Path(__file__).parents[1] / "chapters"
 PAGES = ["07_algorithm.md", "08_gradient_checking.md"]
@@ -49,39 +50,16 @@ def test_digit_network_facts_are_not_typed(page):
         "64 inputs, 32 hidden",
     ]
     found = [t for t in typed if t in prose]
-    assert not found, f"{page} types {found}; glue them from bp.data"
+    assert not found, f"{page} types {found}; take them from bp.data"
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_glued_name_is_glued_on_the_page(page):
-    text = (CHAPTERS / page).read_text()
-    prose, cells = split(text)
-    used = set(re.findall(r"\{glue:\w+\}`(\w+)", prose))
-    used |= set(re.findall(r"```\{glue:\w+\} (\w+)", prose))
-    code = "\n".join(cells)
-    glued = set(re.findall(r'glue\(\s*"(\w+)"', code))
-    glued |= {
-        prefix + name
-        for prefix in re.findall(r'glue\(\s*f"(\w+)\{', code)
-        for name in _dynamic_names(page)
-    }
-    assert used, f"{page} glues nothing"
-    assert used <= glued, f"{page}: never glued: {sorted(used - glued)}"
-
-
-def _dynamic_names(page):
-    """Return the suffixes that a page's f-string glue names can take."""
-    if page == "07_algorithm.md":
-        from backprop import worked_example
-
-        return [*worked_example.equations()] + [
-            f"{k}_text" for k in ("C", "C_next", "ETA")
-        ]
-    return [
-        f"{key}_{what}"
-        for key in ("early", "late")
-        for what in ("C", "g", "rel")
-    ]
+def test_every_quoted_name_is_bound_on_the_page(page):
+    # the generic checks of a page converted from glue to {eval}: no glue
+    # left, every {eval} name bound by a cell above it, inline execution
+    lab.test_a_converted_chapter_has_no_glue_left(page)
+    lab.test_every_eval_name_is_bound_in_a_cell_above_it(page)
+    lab.test_a_converted_chapter_executes_inline(page)
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -206,6 +206,16 @@ def test_decimal_text_is_exact():
 
 
 def test_chapter_inserts_every_step_from_the_cell():
+    # each equation is the output (a Math object) of a hidden cell that
+    # shows hand_<name>, bound to equations()[<name>] in a cell above it
     text = CHAPTER.read_text()
-    glued = set(re.findall(r"```\{glue:math\} hand_(\w+)", text))
-    assert glued == set(we.equations())
+    shown = re.findall(
+        r"```\{code-cell\} ipython3\n:tags: \[remove-input\]\n\n"
+        r"hand_(\w+)\n```",
+        text,
+    )
+    assert sorted(shown) == sorted(we.equations())
+    for name in shown:
+        bound = re.search(rf'^hand_{name} = eq\["{name}"\]$', text, re.M)
+        assert bound and bound.start() < text.index(f"\nhand_{name}\n```")
+    assert "eq = {name: Math(tex) for name, tex in hand.equations()" in text
