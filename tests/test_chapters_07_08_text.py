@@ -79,3 +79,56 @@ def test_code_lines_fit_the_column(page):
         if len(line) > 76
     ]
     assert not long, f"{page}: lines wider than 76 columns: {long}"
+
+
+# -- the words around the quoted numbers agree with them ---------------------
+
+
+@pytest.fixture(scope="module")
+def quoted():
+    """Return {page: {name: value}} of the numbers each page quotes."""
+    from chapter_support import execute_chapters, glued
+
+    executed = execute_chapters({p: CHAPTERS / p for p in PAGES})
+    return {page: glued(nb) for page, nb in executed.items()}
+
+
+def test_chapter_7_counts_what_its_prose_says(quoted):
+    q = quoted["07_algorithm.md"]
+    # rule 1 once, rules 4 and 3 for each of three layers, rule 2 twice
+    assert q["n_calls"] == 1 + 2 * 3 + 2
+    assert q["sym_verified"] == q["sym_total"] > 0  # "for all of them"
+    assert (q["row_gap_text"] == 0) == q["row_agree"].startswith("bit")
+
+
+def test_chapter_8_numbers_read_as_its_prose_says(quoted):
+    q = quoted["08_gradient_checking.md"]
+    good, suspect = bp.gradcheck.GOOD, bp.gradcheck.SUSPECT
+    # "the two differences follow their theoretical slopes, 1 and 2"
+    assert q["slope_one_text"] == pytest.approx(1, abs=0.15)
+    assert q["slope_cen_text"] == pytest.approx(2, abs=0.15)
+    ratio = q["best_one"] / q["best_cen"]
+    assert q["best_ratio"] == pytest.approx(ratio) and ratio < 1000
+    # the summed bias gradient: (m − 1)/(m + 1), and the check measures it
+    m = q["m_check"]
+    assert q["bias_predicted"] == pytest.approx((m - 1) / (m + 1))
+    assert q["bias_error_text"] == pytest.approx(q["bias_predicted"], 1e-4)
+    # float64: a band of steps reads "correct", far below the threshold
+    assert q["good64_lo"] < q["good64_hi"]
+    assert q["rel64_default"] < good / 100
+    # float32: at best in the grey zone, and never "correct"
+    assert good < q["best32"] < suspect < q["rel32_default"]
+    # near a minimum: "correct" early, a confident "wrong" late
+    assert q["tiny_early_rel"] < good < suspect < q["tiny_late_rel"]
+    assert q["tiny_gap_ratio"] > 1 and q["tiny_late_g"] < 1e-12
+    # the zero-bias kink: some of the 40 examples, rated "wrong"
+    assert 0 < q["zero_examples"] < 40 and q["zero_b2"] > suspect
+    # three ways: 2-3-2 has 2·3 + 3 + 3·2 + 2 parameters
+    assert q["three_n"] == 2 * 3 + 3 + 3 * 2 + 2
+    assert q["three_bp_sympy"] < 1e-12 and q["three_fd_sympy"] < good
+    # the digit network's facts, counted here from its sizes
+    sizes = list(bp.data.DIGITS_SIZES)
+    n = sum(a * b + a for a, b in zip(sizes[1:], sizes[:-1]))
+    assert q["digits_sizes"] == sizes
+    assert q["digits_params"] == n and q["digits_passes"] == 2 * n
+    assert q["digits_count"].count("·") == len(sizes) - 1
