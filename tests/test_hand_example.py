@@ -206,6 +206,57 @@ def test_decimal_text_is_exact():
 
 
 def test_chapter_inserts_every_step_from_the_cell():
+    # each equation is the output (a Math object) of a hidden cell that
+    # shows hand_<name>, bound to equations()[<name>] in a cell above it
     text = CHAPTER.read_text()
-    glued = set(re.findall(r"```\{glue:math\} hand_(\w+)", text))
-    assert glued == set(we.equations())
+    shown = re.findall(
+        r"```\{code-cell\} ipython3\n:tags: \[remove-input\]\n\n"
+        r"hand_(\w+)\n```",
+        text,
+    )
+    assert sorted(shown) == sorted(we.equations())
+    for name in shown:
+        bound = re.search(rf'^hand_{name} = eq\["{name}"\]$', text, re.M)
+        assert bound and bound.start() < text.index(f"\nhand_{name}\n```")
+    assert "eq = {name: Math(tex) for name, tex in hand.equations()" in text
+
+
+# -- the numbers the prose quotes, read from the executed chapter ------------
+
+
+@pytest.fixture(scope="module")
+def quoted():
+    """Return {name: value} of the numbers chapter 7's prose quotes."""
+    from chapter_support import execute_chapters, glued
+
+    return glued(execute_chapters({7: CHAPTER})[7])
+
+
+def test_prose_quotes_the_cost_before_and_after_one_step(quoted):
+    # reference: the NumPy cost, and a step taken with finite differences
+    p = float_params()
+    eta = Fraction(quoted["hand_ETA_text"])
+    assert eta == Fraction(1, 5)  # the text's η = 0.2
+    C = Fraction(quoted["hand_C_text"])
+    assert float(C) == pytest.approx(cost_of(**p), abs=1e-15)
+    grads = {
+        name: [
+            (idx, centered(p, name, idx))
+            for idx in np.ndindex(p[name].shape)
+        ]
+        for name in ("W1", "b1", "W2", "b2")
+    }
+    for name, entries in grads.items():
+        for idx, g in entries:
+            p[name][idx] -= float(eta) * g
+    C_next = Fraction(quoted["hand_C_next_text"])
+    assert float(C_next) == pytest.approx(cost_of(**p), abs=1e-9)
+    assert C_next < C  # "the cost fell"
+
+
+def test_prose_counts_the_nearest_doubles_and_the_step_rounding(quoted):
+    # C, δ² (2), δ¹ (2), ∂C/∂W² (4) and ∂C/∂W¹ (4): the first five rows
+    assert quoted["hand_entries"] == 1 + 2 + 2 + 4 + 4
+    assert quoted["hand_nearest"] == quoted["hand_entries"]  # all of them
+    # "the step's arithmetic does round ... in the sixteenth digit"
+    assert 0 < quoted["hand_step_gap"] < 1e-15
