@@ -16,7 +16,11 @@ def execute_chapters(paths):
     notebooks = {}
     for key, path in paths.items():
         nb = jupytext.read(path)
-        nb.cells.append(nbformat.v4.new_code_cell(DUMP_TEXTS))
+        nb.cells.append(
+            nbformat.v4.new_code_cell(
+                DUMP_TEXTS, metadata={"tags": ["remove-input"]}
+            )
+        )
         nbclient.NotebookClient(
             nb,
             timeout=300,
