@@ -311,18 +311,26 @@ def _solution_opens_on_click(page):
     """Click the first solution's summary; return whether it opened."""
     from playwright.sync_api import Error as PlaywrightError
 
-    details = page.locator(".jp-MarkdownCell details").first
-    if details.count() == 0:
+    first = page.locator(".jp-MarkdownCell details").first
+    if first.count() == 0:
         return None
-    # React may draw the cell again between a locator's steps: retry.
+    # Keep to one solution: JupyterLab attaches cells as the page scrolls
+    # to the click, so `.first` may be another (closed) one afterwards.
+    # React may draw the cell again between the steps: then mark anew.
+    mark = "(d) => d.setAttribute('data-bp-clicked', '')"
+    marked = page.locator(".jp-MarkdownCell details[data-bp-clicked]")
+    problem = "no attempt"
     for _ in range(5):
         try:
-            details.locator("summary").click(timeout=10_000)
-            break
-        except PlaywrightError:
+            if marked.count() == 0:
+                first.evaluate(mark)
+            marked.locator("summary").first.click(timeout=10_000)
+            page.wait_for_timeout(300)
+            return marked.evaluate("(d) => d.open", timeout=10_000)
+        except PlaywrightError as e:
+            problem = str(e).splitlines()[0]
             page.wait_for_timeout(500)
-    page.wait_for_timeout(300)
-    return details.evaluate("(d) => d.open")
+    return f"not clicked: {problem}"
 
 
 def _active_cell(page):
@@ -352,16 +360,24 @@ def _keys_move_every_control(page):
         c.focus()
         cell = _active_cell(page)
         if c.get_attribute("type") == "number":
+            # A field at its max steps down, else up (and then back).
             before = c.input_value()
-            c.press("ArrowUp")
-            up = c.input_value()
-            c.press("ArrowDown")
-            for key in ("Home", "End", "ArrowLeft", "ArrowRight"):
-                c.press(key)
-            # A field with step="any" has no step for the arrows to take
-            # (network.js's exact value): only the notebook is checked.
-            if up == before and c.get_attribute("step") != "any":
-                failures.append(f"{name}: ArrowUp did not step it")
+            top = c.get_attribute("max")
+            at_top = bool(before and top) and float(before) >= float(top)
+            key, back = (
+                ("ArrowDown", "ArrowUp")
+                if at_top
+                else ("ArrowUp", "ArrowDown")
+            )
+            c.press(key)
+            moved = c.input_value()
+            c.press(back)
+            for k in ("Home", "End", "ArrowLeft", "ArrowRight"):
+                c.press(k)
+            # A field with step="any" has no step for the arrows to take:
+            # only the notebook is checked.
+            if moved == before and c.get_attribute("step") != "any":
+                failures.append(f"{name}: {key} did not step it")
         else:
             lo = float(c.get_attribute("min"))
             hi = float(c.get_attribute("max"))
@@ -394,7 +410,6 @@ def _local_first_equals_package(page, moves=2, seed=0):
         sliders = root.locator("input[type=range]")
         for _ in range(moves if sliders.count() else 0):
             s = sliders.nth(rng.randrange(sliders.count()))
-            before = root.get_attribute("data-state")
             s.evaluate(
                 """(e, u) => { const lo = +e.min, hi = +e.max,
                     st = +e.step || (hi - lo) / 100;
@@ -402,17 +417,31 @@ def _local_first_equals_package(page, moves=2, seed=0):
                     e.dispatchEvent(new Event('input', {bubbles: true})); }""",
                 rng.random(),
             )
-            try:
-                page.wait_for_function(
-                    "([el, old]) => el.getAttribute('data-state') !== old",
-                    arg=[root.element_handle(), before],
-                    timeout=60_000,
-                )
-            except PlaywrightTimeout:
-                continue  # the same state again: nothing new to compare
             local = root.get_attribute("data-page-state")
             if local is None:
                 problems.append(f"{name}: no state drawn by the page")
+                continue
+            # The kernel may still be answering older moves (the keys'
+            # test above makes many): wait for its answer to these
+            # controls, as lab.js draws it (the same test as lab.js's).
+            try:
+                page.wait_for_function(
+                    """(el) => {
+                      const s = JSON.parse(el.getAttribute('data-state'));
+                      const c = JSON.parse(
+                        el.getAttribute('data-page-controls'));
+                      return Object.entries(c).every(([k, v]) =>
+                        !(k in s) || JSON.stringify(s[k]) ===
+                          JSON.stringify(v));
+                    }""",
+                    arg=root.element_handle(),
+                    timeout=60_000,
+                )
+            except PlaywrightTimeout:
+                problems.append(
+                    f"{name}: the kernel's state never answered the "
+                    "controls of the page's drawing"
+                )
                 continue
             diff = _compare(
                 json.loads(local),

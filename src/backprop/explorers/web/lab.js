@@ -7,7 +7,8 @@
 // (compute, from engine.js, the same numbers as the book's), then redraws
 // with the kernel's state when it answers. The package stays the truth:
 // data-state only ever holds the kernel's state; the engine's goes to
-// data-page-state, and tests check that the two agree to 1e-9. data-drawn
+// data-page-state (computed from data-page-controls), and tests check that
+// the two agree to 1e-9 once the kernel has answered those controls. data-drawn
 // counts the redraws of either kind (benchmarks/bench_lab.py times them).
 
 function labFirst(render, compute) {
@@ -35,10 +36,15 @@ function labFirst(render, compute) {
       save_changes() {
         model.save_changes();
         const shown = el.getAttribute("data-state");
+        const controls = model.get("controls");
+        // What the page computes from: a test waits for the kernel's
+        // answer to these controls, not to an older move still in flight.
+        el.setAttribute("data-page-controls", JSON.stringify(controls));
         try {
-          local = compute(model.get("config"), model.get("controls"));
+          local = compute(model.get("config"), controls);
         } catch (error) {
           local = null; // the kernel's answer will draw (and say what went wrong)
+          el.removeAttribute("data-page-state");
           return;
         }
         fire();
