@@ -49,7 +49,14 @@ import numpy as np
 import traitlets
 
 from . import losses, mistakes, rules
-from .explorers.host import json_safe, uniforms, web_source
+from .explorers.host import (
+    _script_text,
+    book_mimebundle,
+    json_safe,
+    summary_repr,
+    uniforms,
+    web_source,
+)
 from .network import MLP
 
 __all__ = [
@@ -758,11 +765,6 @@ def module_source():
     )
 
 
-def _script_text(text):
-    """Return text safe inside an HTML <script> element."""
-    return text.replace("</", "<\\/")
-
-
 def _matrix_text(values):
     rows = [
         "  ".join(f"{v:.5g}".replace("-", "−") for v in row)
@@ -873,19 +875,8 @@ class ProblemWidget(anywidget.AnyWidget):
         """Return the book's text/html view of the current problem."""
         return book_html(self.config, self.controls, self.state)
 
-    def _repr_mimebundle_(self, **kwargs):
-        """Return the widget view (JupyterLab), text/html (the book) and text/plain."""
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle)
-        bundle["text/html"] = self.book_html()
-        bundle["text/plain"] = self.summary()
-        return bundle
-
-    def __repr__(self):
-        """Return the one-line summary, never the trait dump."""
-        return self.summary()
+    _repr_mimebundle_ = book_mimebundle
+    __repr__ = summary_repr
 
 
 def show(kind, seed=0):

@@ -301,6 +301,26 @@ def check_controls(spec, controls):
     return {c.name: c.check(controls[c.name]) for c in spec}
 
 
+def book_mimebundle(self, **kwargs):
+    """Return the widget view (JupyterLab), text/html (the book) and text/plain.
+
+    Shared by the explorers and the practice problems (backprop.problems):
+    the widget defines book_html() and summary().
+    """
+    bundle = anywidget.AnyWidget._repr_mimebundle_(self, **kwargs) or {}
+    if isinstance(bundle, tuple):
+        bundle = bundle[0]
+    bundle = dict(bundle)
+    bundle["text/html"] = self.book_html()
+    bundle["text/plain"] = self.summary()
+    return bundle
+
+
+def summary_repr(self):
+    """Return the one-line summary, never the trait dump."""
+    return self.summary()
+
+
 class Explorer(anywidget.AnyWidget):
     """An explorer: a live anywidget in JupyterLab, inline HTML in the book.
 
@@ -403,19 +423,8 @@ class Explorer(anywidget.AnyWidget):
             text=self.summary(),
         )
 
-    def _repr_mimebundle_(self, **kwargs):
-        """Return the widget view (JupyterLab), text/html (the book) and text/plain."""
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle)
-        bundle["text/html"] = self.book_html()
-        bundle["text/plain"] = self.summary()
-        return bundle
-
-    def __repr__(self):
-        """Return the one-line summary, never the trait dump."""
-        return self.summary()
+    _repr_mimebundle_ = book_mimebundle
+    __repr__ = summary_repr
 
 
 # -- the reproducible generator of engine.js ------------------------------------
