@@ -97,6 +97,7 @@ const ui = {
   controls(model, on = {}) {
     const c0 = model.get("controls"), items = {};
     for (const c of model.get("config").spec) {
+      if (c.kind !== "range" && c.kind !== "choice") continue; // a view's own widgets
       const onInput = on[c.name] || ((v) => ui.setControls(model, { [c.name]: v }));
       if (c.kind === "range") {
         items[c.name] = ui.slider({
