@@ -37,7 +37,9 @@ def book():
     root = book_html_dir()
     missing = [p for p in PAGES if not (root / p).is_file()]
     if missing:
-        pytest.skip(f"no built book with {missing} in {root}")
+        pytest.fail(
+            f"no built book with {missing} in {root}: run make book first"
+        )
     return root
 
 
