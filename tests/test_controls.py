@@ -117,8 +117,9 @@ def test_one_hot_targets_are_drawn_checked_and_ended_as_one_hot():
         assert A.shape == (3, 5)
         assert set(A.ravel()) <= {0.0, 1.0} and np.all(A.sum(axis=0) == 1)
     assert np.all(np.array(Y.ends(ctx)[1])[2] == 1)  # the last class
-    with pytest.raises(ValueError, match="one-hot"):
-        Y.check([[0.5] * 5, [0.5] * 5, [0.0] * 5], ctx)
+    for bad in ([[0.5] * 5, [0.5] * 5, [0.0] * 5], [[1.0] * 5] * 3):
+        with pytest.raises(ValueError, match="one-hot"):
+            Y.check(bad, ctx)
 
 
 def test_entries_are_every_weight_bias_input_and_target_1_based():
