@@ -16,7 +16,8 @@ function nxName(sel) {
   return `${sel.kind}${ui.sub(sel.j)}`;
 }
 
-// The value a new entry gets when the network grows; network.py, fill_value.
+// The value a new entry gets when the network grows (1-based l, j, k): small,
+// in every range of the spec, and the same every time.
 function nxFillValue(kind, l, j, k = 0) {
   if (kind === "w") return (((7 * l + 3 * j + 5 * k) % 11) - 5) / 6;
   if (kind === "b") return (((3 * l + 5 * j) % 7) - 3) / 10;
@@ -24,16 +25,8 @@ function nxFillValue(kind, l, j, k = 0) {
   return (((2 * j) % 3) - 1) / 2;
 }
 
-function nxSelectionExists(sizes, sel) {
-  const L = sizes.length - 1;
-  const { kind, j } = sel;
-  const l = sel.l || 0;
-  const k = sel.k || 0;
-  if (kind === "x") return j >= 1 && j <= sizes[0];
-  if (kind === "y") return j >= 1 && j <= sizes[L];
-  if (!(l >= 1 && l <= L && j >= 1 && j <= sizes[l])) return false;
-  return kind === "b" || (k >= 1 && k <= sizes[l - 1]);
-}
+// Whether sel is an entry of the network (no target y with one-hot targets).
+const nxExists = (sizes, isCE, sel) => nxEntries(sizes, isCE).some((e) => nxId(e) === nxId(sel));
 
 // The class of a one-hot target column: its first largest entry.
 function nxTargetClass(Y) {
@@ -41,8 +34,9 @@ function nxTargetClass(Y) {
   return col.indexOf(Math.max(...col));
 }
 
-// Controls for a network of `sizes`; entries that still exist keep their
-// values (network.py, resize).
+// Controls for a network of `sizes`: entries that still exist keep their
+// values, new ones get nxFillValue; a lost target class becomes class 1 and
+// a lost selection w^L_11.
 function nxResize(config, controls, sizes) {
   const L = sizes.length - 1;
   const old = (M, l, r, c) =>
@@ -74,7 +68,8 @@ function nxResize(config, controls, sizes) {
     next.X.push([j < X.length ? X[j][0] : nxFillValue("x", 0, j + 1)]);
   }
   next.Y = [];
-  if (config.pairings[controls.pairing][1] === "cross_entropy") {
+  const isCE = config.pairings[controls.pairing][1] === "cross_entropy";
+  if (isCE) {
     let cls = nxTargetClass(Y);
     cls = cls < sizes[L] ? cls : 0;
     for (let j = 0; j < sizes[L]; j++) next.Y.push([j === cls ? 1 : 0]);
@@ -85,7 +80,7 @@ function nxResize(config, controls, sizes) {
   }
   next.sizes = sizes.slice();
   next.resize_layer = Math.min(controls.resize_layer, L);
-  if (!nxSelectionExists(sizes, controls.selected)) {
+  if (!nxExists(sizes, isCE, controls.selected)) {
     next.selected = { kind: "w", l: L, j: 1, k: 1 };
   }
   return next;
@@ -657,8 +652,7 @@ function nxBuild(root, config, controls, push) {
     // The selection and the framed layer are the controls' (a selection
     // the state's network lacks falls back to w^L_11).
     const c = controls();
-    const ok = nxSelectionExists(sizes, c.selected) && !(isCE && c.selected.kind === "y");
-    const sel = ok ? c.selected : { kind: "w", l: L, j: 1, k: 1 };
+    const sel = nxExists(sizes, isCE, c.selected) ? c.selected : { kind: "w", l: L, j: 1, k: 1 };
     const framed = Math.min(c.resize_layer, L);
     const [grad, steps] = nxChain(s, sel);
     root.setAttribute("data-chain", JSON.stringify({ selected: sel, grad, chain: steps }));
