@@ -78,10 +78,8 @@ SPEC = (
 
 
 def config():
-    """Return the explorer's static configuration: pairing -> [output, loss].
-
-    The view's ranges, options and labels come from SPEC (config["spec"]).
-    """
+    """Return the static configuration: pairing -> [output, loss], for the
+    engine's compute (ranges, options and labels are in config["spec"])."""
     return {
         "pairings": {k: [o, loss] for k, (o, loss, _) in PAIRINGS.items()}
     }
@@ -96,10 +94,12 @@ def _context(values):
     return {"sizes": n, "L": len(n) - 1, "m": 1, "onehot": onehot}
 
 
-def default_controls(sizes=(2, 3, 2), hidden="sigmoid", pairing=None):
+def default_controls(
+    sizes=(2, 3, 2), hidden="sigmoid", pairing="sigmoid_mse"
+):
     """Return the controls of a fresh explorer: weights from MLP(sizes, seed=0)."""
     hidden = SPEC[0].check(hidden)
-    output, loss, _ = PAIRINGS[SPEC[1].check(pairing or "sigmoid_mse")]
+    output, loss, _ = PAIRINGS[SPEC[1].check(pairing)]
     sizes = SPEC[2].check(sizes)
     net = MLP(sizes, hidden=hidden, output=output, loss=loss, seed=0)
     rng = np.random.default_rng(1)
@@ -115,7 +115,7 @@ def default_controls(sizes=(2, 3, 2), hidden="sigmoid", pairing=None):
 
     return {
         "hidden": hidden,
-        "pairing": pairing or "sigmoid_mse",
+        "pairing": pairing,
         "sizes": sizes,
         "weights": [rows(W, VALUE_RANGE) for W in net.weights],
         "biases": [rows(v, VALUE_RANGE) for v in b],

@@ -128,16 +128,9 @@ function nxChain(s, sel) {
   const sizes = s.sizes;
   const L = sizes.length - 1;
   const { kind, j } = sel;
-  if (kind === "y") {
-    // Not a rule: mse ½(a − y)² gives y − a; cross-entropy −Σ y ln a gives −ln a_j.
-    if (s.loss === "cross_entropy") {
-      const zL = s.z[L].map((row) => row[0]);
-      const mx = Math.max(...zL);
-      const lse = Math.log(zL.reduce((acc, v) => acc + Math.exp(v - mx), 0));
-      return [-(zL[j - 1] - mx - lse), []];
-    }
-    return [s.Y[j - 1][0] - s.a[L][j - 1][0], []];
-  }
+  // Not a rule: C = ½‖a − y‖² depends on y directly, ∂C/∂y = y − a (a
+  // one-hot target of the cross-entropy is a class, not an entry).
+  if (kind === "y") return [s.Y[j - 1][0] - s.a[L][j - 1][0], []];
   const lowest = kind === "x" ? 1 : sel.l;
   const steps = [];
   // Rule 1 at every output unit (only unit j when the selection is in layer L).
@@ -704,7 +697,7 @@ function nxBuild(root, config, controls, push) {
       : `A target is not a parameter and no rule is needed: C depends on it directly.`;
     const lines = steps.length
       ? steps.map((step) => nxStepText(step, s))
-      : [s.loss === "cross_entropy" ? `${what} = −ln a${ui.sup(L)}${ui.sub(sel.j)} = ${nxFmt(grad, 5)}` : `${what} = y − a = ${nxFmt(grad, 5)}`];
+      : [`${what} = y − a = ${nxFmt(grad, 5)}`];
     if (lines.join("\n") !== shownChain) {
       chain.replaceChildren(...lines.map((t) => ui.el("li", { text: t })));
       shownChain = lines.join("\n");
