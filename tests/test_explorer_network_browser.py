@@ -69,7 +69,7 @@ def cases(n_settings, seed):
     return out
 
 
-def entry(c, sel, change=0.0):
+def entry(c, sel, change):
     """Return controls c with the selected entry moved by change."""
     c = json.loads(json.dumps(c))
     M = c[KEY[sel["kind"]]]
@@ -92,7 +92,7 @@ def expected_steps(sizes, sel):
 
     Rule 1 at every output unit, rule 2 at every unit of the layers below
     down to the selection's, where only unit j is needed (every unit of
-    layer 1 for an input); then rule 0 (inputs), 3 or 4. None for a target.
+    layer 1 for an input); then rule 0 (inputs), 3 or 4; none for a target.
     """
     L = len(sizes) - 1
     kind, j = sel["kind"], sel["j"]
