@@ -85,8 +85,10 @@ def test_matrix_shapes_follow_the_network(shape, want):
     lo, hi, turns = M.ends(CTX)
     first = lo if shape in "xy" else lo[0]
     assert np.all(np.array(first) == -2.0)
-    if shape in "Wb":
-        assert np.all(np.array(turns[1]) == 3.0)  # layer 2 at hi
+    # By turns: row r of layer l (from 1) at lo when r + l is odd.
+    for l, A in enumerate([turns] if shape in "xy" else turns, start=1):
+        for r, row in enumerate(np.array(A), start=1):
+            assert np.all(row == (-2.0 if (r + l) % 2 == 0 else 3.0))
 
 
 def test_matrix_refuses_wrong_shapes_ranges_and_non_numbers():

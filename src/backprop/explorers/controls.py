@@ -256,15 +256,20 @@ class Matrix:
         )
 
     def ends(self, ctx):
-        """Return every entry at lo, at hi, and at lo and hi by turns of layer
-        (one-hot: every column on the first class, on the last)."""
+        """Return every entry at lo, at hi, and at lo and hi by turns of row
+        and layer (one-hot: every column on the first class, on the last)."""
         if self._onehot(ctx):
             return [
                 self._fill(ctx, lambda i, s, c=c: self._hot(s, [c] * s[1]))
                 for c in (0, ctx["sizes"][-1] - 1)
             ]
         ends = [lambda i, s, v=v: np.full(s, v) for v in (self.lo, self.hi)]
-        ends.append(lambda i, s: np.full(s, (self.lo, self.hi)[i % 2]))
+        # lo and hi by turns of row and layer: some units saturate, some not
+        turns = lambda i, s: (
+            np.where((np.arange(s[0])[:, None] + i) % 2, self.hi, self.lo)
+            * np.ones(s)
+        )
+        ends.append(turns)
         return [self._fill(ctx, end) for end in ends]
 
 

@@ -304,6 +304,16 @@ class Explorer(anywidget.AnyWidget):
                 out.append(self._settle({**self.controls, c.name: v}, 0))
         for i in (0, -1):
             out.append(self._settle({}, i))
+        # Every option of a select with the others all at one end (a
+        # network's activation at its largest, saturating numbers).
+        for c in spec:
+            if c.kind == "choice":
+                ctx = self._context_before(c.name, self.controls)
+                out += [
+                    self._settle({c.name: v}, i)
+                    for v in c.ends(ctx)
+                    for i in (0, -1)
+                ]
         return out
 
     def _context_before(self, name, controls):
