@@ -9,7 +9,8 @@ const nuSpec = (config, name) => config.spec.find((c) => c.name === name);
 
 // The state the package computes: mirrors nudge.nudge and nudge.state.
 function compute(config, controls) {
-  const { weight, w0, dw } = controls, { l } = weight, j = weight.j - 1, k = weight.k - 1; // W^l[j][k] is w^l_(j+1)(k+1)
+  const { weight, w0, dw } = controls;
+  const l = weight.l, j = weight.j - 1, k = weight.k - 1; // w^l_jk is W^l[j - 1][k - 1]
   const net = {
     sizes: config.sizes, hidden: config.hidden, output: config.output, loss: config.loss,
     weights: config.weights.map(mat.copy), biases: config.biases.map(mat.copy),
