@@ -273,6 +273,13 @@ def test_bad_weight_controls_are_refused(bad):
         explorer.set_controls(weight=bad)
 
 
+def test_settings_outside_the_controls_are_refused():
+    with pytest.raises(ValueError, match=r"dw must be a number in \[-2"):
+        nudge.show(dw=2.5)
+    with pytest.raises(ValueError, match="w0 must be a number"):
+        nudge.show().set_controls(w0=3.5)
+
+
 @pytest.mark.parametrize("weight", ALL_WEIGHTS)
 def test_extremes_of_the_ranges_are_finite_and_silent(problem, weight):
     net, X, Y = problem
