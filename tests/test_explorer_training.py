@@ -482,10 +482,9 @@ JS_VIEW = """() => {
 
 def _readout(s):
     """Return the readout the view must show for state s (epoch, loss, %)."""
-    percent = round(100 * s["accuracy"], 1)
     return (
-        f"epoch {s['epoch']}: training loss {round(s['C'], 4):.4f}, "
-        f"accuracy {percent:.1f}%"
+        f"epoch {s['epoch']}: training loss {s['C']:.4f}, "
+        f"accuracy {100 * s['accuracy']:.1f}%"
     )
 
 
