@@ -179,3 +179,34 @@ def test_book_view_holds_the_state_a_fallback_and_one_inline_module():
     assert not re.search(r"\bfetch\(|^\s*import\b", html, re.M)
     assert "rules.output_error" in html  # the engine is inlined
     assert "VBox" not in bundle["text/plain"]
+
+
+def test_show_refuses_what_the_controls_cannot_reach():
+    # The spec checks the starting controls: z beyond the slider, a target
+    # that is no probability, a pairing the lists do not offer.
+    for bad, name in (
+        ({"z": oe.Z_RANGE[1] + 0.5}, "z"),
+        ({"y": 1.5}, "y"),
+        ({"first": "relu_mse"}, "first"),
+        ({"second": "sigmoid_ce"}, "second"),
+    ):
+        with pytest.raises(ValueError, match=f"^{name} must be"):
+            oe.show(**bad)
+    with pytest.raises(TypeError, match="y must be a number"):
+        oe.show(y="one")
+
+
+def test_state_holds_the_numbers_of_both_pairings_only():
+    ex = oe.show(z=1.0, y=0.0, first="tanh_mse", second="identity_mse")
+    s = ex.state
+    assert set(s) == {
+        "z", "y", "first", "second",
+        "first_point", "second_point", "first_curve", "second_curve",
+    }  # fmt: skip
+    # identity + MSE: a = z, factor 1, δ = z − y, C = ½(z − y)².
+    assert s["second_point"] == {
+        "a": 1.0, "factor": 1.0, "delta": 1.0, "cost": 0.5
+    }  # fmt: skip
+    assert s["first_point"]["factor"] == pytest.approx(
+        1 - math.tanh(1.0) ** 2, rel=1e-14
+    )

@@ -17,7 +17,8 @@ the unit saturates, however wrong the output is.
 - `output_errors(z, y, pairing)` is the pure function (z may be an array);
 - `state(config, controls)` is everything the view shows, as JSON;
 - `show(z, y, first, second)` returns the explorer (web/output_error.js is
-  its view; in the book web/engine.js computes the same numbers).
+  its view; in the book web/engine.js computes the same numbers, for the
+  pairings of config["pairings"]).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import activations, losses, rules
-from .host import Choice, Explorer, Range
+from .host import Choice, Explorer, Range, png_data_uri
 
 __all__ = [
     "PAIRINGS",
@@ -39,13 +40,10 @@ __all__ = [
     "EXPLORER",
     "show",
     "Z_RANGE",
-    "Y_RANGE",
 ]
 
 #: Range of the slider for the pre-activation z.
 Z_RANGE = (-10.0, 10.0)
-#: Range of the slider for the target y.
-Y_RANGE = (0.0, 1.0)
 #: The pairings the view offers: key -> (output activation, cost, label).
 PAIRINGS = {
     "sigmoid_mse": ("sigmoid", "mse", "sigmoid + MSE"),
@@ -70,25 +68,24 @@ class OutputErrorState:
     cost: np.ndarray  # C_x (for cross-entropy from the logits)
 
 
+_NAMES = tuple((k, v[2]) for k, v in PAIRINGS.items())
+SPEC = (
+    Range("z", "pre-activation z", *Z_RANGE, 0.1, decimals=1, sign=True),
+    Range("y", "target y", 0.0, 1.0, 0.05),
+    Choice("first", "pairing 1 (blue)", _NAMES),
+    Choice("second", "pairing 2 (orange)", _NAMES),
+)
+
+
 def _check(z, y, pairing):
     z = np.asarray(z, dtype=np.float64)
     if not np.all(np.isfinite(z)):
         raise ValueError(f"z must be finite; got {z!r}")
-    try:
-        y = float(y)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"y must be a number in [0, 1]; got {y!r}"
-        ) from None
-    if not Y_RANGE[0] <= y <= Y_RANGE[1]:
-        raise ValueError(
-            f"y is a target probability and must lie in [0, 1]; got {y}"
-        )
     if pairing not in PAIRINGS:
         raise ValueError(
             f"pairing must be one of {list(PAIRINGS)}; got {pairing!r}"
         )
-    return z, y
+    return z, SPEC[1].check(y)  # y: a target probability in [0, 1]
 
 
 def output_errors(z, y, pairing="sigmoid_mse"):
@@ -99,10 +96,11 @@ def output_errors(z, y, pairing="sigmoid_mse"):
     if loss == "cross_entropy":
         logits = np.vstack([row, np.zeros_like(row)])  # second logit 0
         Y = np.vstack([np.full_like(row, y), np.full_like(row, 1.0 - y)])
-        a = activations.softmax(logits)[0:1]
-        delta = losses.cross_entropy_delta(activations.softmax(logits), Y)[
+        A = activations.softmax(logits)
+        a = A[0:1]  # the first output: σ(z)
+        delta = losses.cross_entropy_delta(A, Y)[
             0:1
-        ]  # ∂C_x/∂z for the first logit
+        ]  # ∂C_x/∂z, first logit
         factor = np.ones_like(row)  # σ' cancels
         cost = -np.sum(
             Y * losses.log_softmax(logits), axis=0, keepdims=True
@@ -115,33 +113,21 @@ def output_errors(z, y, pairing="sigmoid_mse"):
             losses.mse_grad(a, np.full_like(row, y)), factor
         )  # rule 1
         cost = 0.5 * (a - y) ** 2
-
-    def shaped(v):
-        return v.reshape(z.shape)
-
-    return OutputErrorState(
-        pairing,
-        z,
-        y,
-        shaped(a),
-        shaped(factor),
-        shaped(delta),
-        shaped(cost),
+    a, factor, delta, cost = (
+        v.reshape(z.shape) for v in (a, factor, delta, cost)
     )
+    return OutputErrorState(pairing, z, y, a, factor, delta, cost)
 
 
 def default_config():
-    """Return the view's config: the z range and number of curve points."""
-    return {"z_range": list(Z_RANGE), "n_curve": N_CURVE}
-
-
-_NAMES = tuple((k, v[2]) for k, v in PAIRINGS.items())
-SPEC = (
-    Range("z", "pre-activation z", *Z_RANGE, 0.1, decimals=1, sign=True),
-    Range("y", "target y", *Y_RANGE, 0.05),
-    Choice("first", "pairing 1 (blue)", _NAMES),
-    Choice("second", "pairing 2 (orange)", _NAMES),
-)
+    """Return the view's config: the z range and number of curve points, and
+    each pairing's output activation and cost (engine.js computes with them)."""
+    pairings = {k: [out, loss] for k, (out, loss, _) in PAIRINGS.items()}
+    return {
+        "z_range": list(Z_RANGE),
+        "n_curve": N_CURVE,
+        "pairings": pairings,
+    }
 
 
 def _curve_z(config):
@@ -151,15 +137,10 @@ def _curve_z(config):
 
 
 def state(config, controls):
-    """Return what the view shows at controls {z, y, first, second} (JSON-safe)."""
-    z, y = float(controls["z"]), float(controls["y"])
-    zs = _curve_z(config)
-    out = {
-        "z": z,
-        "y": y,
-        "first": controls["first"],
-        "second": controls["second"],
-    }
+    """Return what the package computes at checked controls {z, y, first,
+    second}: each pairing at z and its curves over the config's z points."""
+    z, y, zs = controls["z"], controls["y"], _curve_z(config)
+    out = dict(controls)
     for slot in ("first", "second"):
         p = output_errors(z, y, controls[slot])
         c = output_errors(zs, y, controls[slot])
@@ -185,18 +166,6 @@ class OutputErrorExplorer(Explorer):
     view = "output_error"
     spec = SPEC
 
-    def __init__(
-        self, z=-4.0, y=1.0, first="sigmoid_mse", second="softmax_ce"
-    ):
-        """Start at pre-activation z, target y, comparing two pairings."""
-        z_arr, y = _check(z, y, first)
-        _check(z, y, second)
-        z = float(np.clip(z_arr, *Z_RANGE))
-        super().__init__(
-            default_config(),
-            {"z": z, "y": y, "first": first, "second": second},
-        )
-
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with the package."""
         return state(config, controls)
@@ -204,8 +173,6 @@ class OutputErrorExplorer(Explorer):
     def fallback_html(self):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""
         import matplotlib.pyplot as plt
-
-        from .host import png_data_uri
 
         s, zs = self.state, _curve_z(self.config)
         fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.6))
@@ -248,4 +215,5 @@ EXPLORER = OutputErrorExplorer
 
 def show(z=-4.0, y=1.0, first="sigmoid_mse", second="softmax_ce"):
     """Return the output-error explorer at z and y, comparing two pairings."""
-    return OutputErrorExplorer(z, y, first, second)
+    controls = {"z": z, "y": y, "first": first, "second": second}
+    return OutputErrorExplorer(default_config(), controls)

@@ -16,8 +16,8 @@ the book. Its numbers come from two engines that take the same steps:
   rules and training.js the same loop.
 
 Both start from the initial weights in `config` and visit the examples in
-the same per-epoch orders: `epoch_orders` shuffles with a tiny generator
-(mulberry32 and a Fisher-Yates shuffle) that training.js repeats to the bit,
+the same per-epoch orders: `epoch_orders` ranks numbers of the generator
+the two engines share (host.uniforms, engine.js's uniforms, the same bits),
 so the two loss curves agree to rounding.
 
 A run of E epochs is the first E epochs of the run of EPOCHS_MAX epochs
@@ -44,8 +44,10 @@ from .host import (
     Explorer,
     Range,
     check_controls,
+    json_safe,
     net_from,
     png_data_uri,
+    uniforms,
 )
 
 __all__ = [
@@ -58,7 +60,6 @@ __all__ = [
     "GRID",
     "LIMITS",
     "make_problem",
-    "mulberry32",
     "epoch_orders",
     "make_config",
     "make_controls",
@@ -80,8 +81,7 @@ DIVERGENCE_FACTOR = 10.0
 M = 150  # training points
 GRID = 41  # the plane is sampled on GRID × GRID points
 LIMITS = (-2.0, 2.0)
-SHUFFLE_SEED = 2026  # seed of the per-epoch orders (mulberry32)
-_MASK = 0xFFFFFFFF  # 32 bits: mulberry32 works modulo 2³²
+SHUFFLE_SEED = 2026  # seed of the per-epoch orders (host.uniforms)
 
 
 def make_problem(dataset="moons", seed=0, m=M):
@@ -96,90 +96,48 @@ def make_problem(dataset="moons", seed=0, m=M):
     )
 
 
-# ---------------------------------------------------------------------------
-# The shuffles, written so that JavaScript can repeat them exactly.
-# ---------------------------------------------------------------------------
-
-
-def mulberry32(seed):
-    """Yield the 32-bit integers of mulberry32 seeded by the integer seed.
-
-    Every operation is taken modulo 2³² (& _MASK), which is what
-    JavaScript's Math.imul, | 0 and >>> 0 do in web/training.js.
-    """
-    a = seed & _MASK
-    while True:
-        a = (a + 0x6D2B79F5) & _MASK
-        t = ((a ^ (a >> 15)) * (a | 1)) & _MASK
-        t = ((t + (((t ^ (t >> 7)) * (t | 61)) & _MASK)) & _MASK) ^ t
-        yield t ^ (t >> 14)
-
-
 def epoch_orders(m, epochs, seed=SHUFFLE_SEED):
-    """Return `epochs` orders (lists of 0..m−1), one per epoch, from one stream.
+    """Return `epochs` orders (lists of 0..m−1), one per epoch.
 
-    Each epoch shuffles 0..m−1 afresh by Fisher-Yates: for i from m−1 down
-    to 1, swap position i with position (next integer mod (i + 1)).
+    Epoch e (1-based) visits the examples in increasing order of m uniform
+    numbers of stream e of host.uniforms: a random permutation, and the
+    same one in the page, whose engine.js draws the same numbers.
     """
-    stream = mulberry32(seed)
-    orders = []
-    for _ in range(epochs):
-        order = list(range(m))
-        for i in range(m - 1, 0, -1):
-            j = next(stream) % (i + 1)
-            order[i], order[j] = order[j], order[i]
-        orders.append(order)
-    return orders
-
-
-# ---------------------------------------------------------------------------
-# config and controls: the JSON both engines read
-# ---------------------------------------------------------------------------
-
-
-def _rows(A):
-    """Return a 2-D array as a list of rows of floats (JSON-safe)."""
-    return [[float(v) for v in row] for row in np.asarray(A)]
+    return [
+        np.argsort(uniforms(seed, e, m)).tolist()
+        for e in range(1, epochs + 1)
+    ]
 
 
 def make_config(seed=0, m=M):
-    """Return the explorer's static config: data, initial weights, grid, ranges.
+    """Return the explorer's static config: data, initial weights, grid.
 
     Everything either engine needs: both data sets (X with one example per
     column, as rows; labels), the network's shape and initial W^l, b^l
-    (MLP(SIZES, seed=seed)), the grid of the plane, the slider ranges and the
-    seed of the shuffles. m is the number of points per data set (the
-    explorer's M; the benchmarks also time larger ones).
+    (MLP(SIZES, seed=seed)), the grid of the plane on which the network's
+    probability is computed, and the seed of the shuffles. m is the number
+    of points per data set (the explorer's M; the benchmarks also time
+    larger ones).
     """
-    net = MLP(
-        SIZES,
-        hidden="tanh",
-        output="softmax",
-        loss="cross_entropy",
-        seed=seed,
-    )
+    net = MLP(SIZES, "tanh", "softmax", "cross_entropy", seed=seed)
     datasets = {}
     for name in DATASETS:
         X, labels = make_problem(name, seed=seed, m=m)
-        datasets[name] = {
-            "X": _rows(X),
-            "labels": [int(k) for k in labels],
-        }
-    return {
-        "sizes": list(SIZES),
+        datasets[name] = {"X": X, "labels": labels}
+    config = {
+        "sizes": SIZES,
         "hidden": "tanh",
         "output": "softmax",
         "loss": "cross_entropy",
-        "weights": [_rows(W) for W in net.weights],
-        "biases": [_rows(b) for b in net.biases],
+        "weights": net.weights,
+        "biases": net.biases,
         "datasets": datasets,
-        "m": m,
-        "grid": [float(v) for v in np.linspace(*LIMITS, GRID)],
+        "grid": np.linspace(*LIMITS, GRID),
         "epochs_max": EPOCHS_MAX,
-        "learning_rates": list(LEARNING_RATES),
         "divergence_factor": DIVERGENCE_FACTOR,
         "shuffle_seed": SHUFFLE_SEED,
     }
+    return json_safe(config, "config")
 
 
 SPEC = (
@@ -206,11 +164,6 @@ def make_controls(dataset="moons", lr=0.1, batch_size=8, epochs=EPOCHS_MAX):
     return check_controls(SPEC, {**controls, "epochs": epochs})
 
 
-# ---------------------------------------------------------------------------
-# One run, and the state at one epoch of it
-# ---------------------------------------------------------------------------
-
-
 @dataclass
 class Run:
     """One training run: W^l, b^l, loss and accuracy after each epoch 0..done.
@@ -223,8 +176,7 @@ class Run:
     biases: list
     loss: list
     accuracy: list
-    diverged_at: int
-    message: str
+    diverged_at: int = 0
 
     @property
     def done(self):
@@ -256,7 +208,7 @@ def _cached_run(config_json, dataset, lr, batch_size):
     X, Y = _problem(config, dataset)
     epochs = config["epochs_max"]
     orders = epoch_orders(X.shape[1], epochs, config["shuffle_seed"])
-    run = Run([], [], [], [], 0, "")
+    run = Run([], [], [], [])
 
     def record(epoch, net, history):
         run.weights.append([W.copy() for W in net.weights])
@@ -280,81 +232,57 @@ def _cached_run(config_json, dataset, lr, batch_size):
         )
     except training.DivergenceError as err:
         run.diverged_at = err.epoch
-        run.message = str(err)
     return run
 
 
-def status(controls, run, epoch, accuracy):
-    """Return the one-line readout: the epoch shown, or where it diverged."""
-    if run.diverged_at and controls["epochs"] >= run.diverged_at:
-        return (
-            f"diverged in epoch {run.diverged_at}: learning rate "
-            f"{controls['lr']:g} is too large; showing epoch {epoch}"
-        )
-    return (
-        f"epoch {epoch}: training loss {run.loss[epoch]:.4f}, "
-        f"accuracy {100 * accuracy:.1f}%"
-    )
-
-
 def state(config, controls):
-    """Return what the explorer shows at these controls, computed by backprop.
+    """Return what the package computes at these controls (JSON-safe).
 
     Keys: the controls; `epoch` shown (the last before a divergence);
     `curve` and `accuracy_curve` of the whole run; `diverged_at` (0: never);
-    `C`, `accuracy` and `status` at that epoch; `P` (GRID rows along x₂ of
-    GRID values along x₁), the network's probability of class 1 over the
-    plane, to six decimals; the network (`sizes`, `hidden`, `output`, `loss`, `weights`,
-    `biases`), the data `X`, `Y`, `labels`, and `dW`, `db`: the gradient of
-    the training loss at that epoch (chapter 7's backward pass). JSON-safe:
-    no NaN, no inf, no None.
+    `C` and `accuracy` at that epoch; `P` (GRID rows along x₂ of GRID values
+    along x₁), the network's probability of class 1 over the plane, to six
+    decimals; the network's `weights` and `biases` at that epoch and `dW`,
+    `db`, the gradient of the training loss there (chapter 7's backward
+    pass). No NaN, no inf, no None.
     """
-    controls = make_controls(**controls)
+    controls = check_controls(SPEC, controls)
     dataset = controls["dataset"]
     run = train_run(config, dataset, controls["lr"], controls["batch_size"])
     epoch = min(controls["epochs"], run.done)
-    net = net_from(config)
-    net.weights = run.weights[epoch]
-    net.biases = run.biases[epoch]
+    net = net_from(
+        {
+            **config,
+            "weights": run.weights[epoch],
+            "biases": run.biases[epoch],
+        }
+    )
     X, Y = _problem(config, dataset)
-    grid = np.array(config["grid"])
-    gx, gy = np.meshgrid(grid, grid)  # rows along x₂, columns along x₁
+    gx, gy = np.meshgrid(config["grid"], config["grid"])  # rows along x₂
     plane = np.vstack([gx.ravel(), gy.ravel()])  # one point per column
     with np.errstate(over="ignore", invalid="ignore"):
-        P = net.forward(plane)[1].reshape(len(grid), len(grid))
+        P = net.forward(plane)[1].reshape(gx.shape)
         dWs, dbs = net.gradients(X, Y)
     # Far from the data a wild network could round to NaN: never draw NaN.
     P = np.nan_to_num(P, nan=0.5, posinf=1.0, neginf=0.0)
     # Six decimals, far below what a colour shows, keep the page small;
     # floor(x + ½) is what training.js does (Math.round would differ at ½).
     P = np.floor(P * 1e6 + 0.5) / 1e6
-    return {
+    out = {
         **controls,
         "epoch": epoch,
         "diverged_at": run.diverged_at,
-        "curve": [float(c) for c in run.loss],
-        "accuracy_curve": [float(a) for a in run.accuracy],
-        "C": float(run.loss[epoch]),
-        "accuracy": float(run.accuracy[epoch]),
-        "status": status(controls, run, epoch, run.accuracy[epoch]),
-        "P": _rows(P),
-        "sizes": list(config["sizes"]),
-        "hidden": config["hidden"],
-        "output": config["output"],
-        "loss": config["loss"],
-        "weights": [_rows(W) for W in net.weights],
-        "biases": [_rows(b) for b in net.biases],
-        "X": _rows(X),
-        "Y": _rows(Y),
-        "labels": list(config["datasets"][dataset]["labels"]),
-        "dW": [_rows(np.nan_to_num(dW)) for dW in dWs],
-        "db": [_rows(np.nan_to_num(db)) for db in dbs],
+        "curve": run.loss,
+        "accuracy_curve": run.accuracy,
+        "C": run.loss[epoch],
+        "accuracy": run.accuracy[epoch],
+        "P": P,
+        "weights": net.weights,
+        "biases": net.biases,
+        "dW": [np.nan_to_num(dW) for dW in dWs],
+        "db": [np.nan_to_num(db) for db in dbs],
     }
-
-
-# ---------------------------------------------------------------------------
-# The explorer: one view (web/training.js), two engines
-# ---------------------------------------------------------------------------
+    return json_safe(out)
 
 
 class TrainingExplorer(Explorer):
@@ -366,30 +294,29 @@ class TrainingExplorer(Explorer):
     view = "training"
     spec = SPEC
 
-    def __init__(
-        self,
-        dataset="moons",
-        lr=0.1,
-        batch_size=8,
-        epochs=EPOCHS_MAX,
-        seed=0,
-    ):
-        """Start at these controls; seed picks the data and initial weights."""
-        super().__init__(
-            make_config(seed),
-            make_controls(dataset, lr, batch_size, epochs),
-        )
-
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with backprop."""
         return state(config, controls)
+
+    def _outcome(self):
+        # What the run reached, in words (the view's readout says the same).
+        s = self.state
+        if s["diverged_at"] and s["epochs"] >= s["diverged_at"]:
+            return (
+                f"diverged in epoch {s['diverged_at']}: learning rate "
+                f"{s['lr']:g} is too large; showing epoch {s['epoch']}"
+            )
+        return (
+            f"epoch {s['epoch']}: training loss {s['C']:.4f}, "
+            f"accuracy {100 * s['accuracy']:.1f}%"
+        )
 
     def summary(self):
         """Return one line saying what the explorer shows."""
         s = self.state
         return (
             f"Training explorer: two {s['dataset']}, learning rate "
-            f"{s['lr']:g}, batch size {s['batch_size']}; {s['status']}"
+            f"{s['lr']:g}, batch size {s['batch_size']}; {self._outcome()}"
         )
 
     def fallback_html(self):
@@ -397,48 +324,31 @@ class TrainingExplorer(Explorer):
         s = self.state
         alt = (
             f"Left: the plane coloured by the network's probability of "
-            f"class 1, with the {len(s['labels'])} training points of the "
-            f"two {s['dataset']} and the decision boundary. Right: the "
-            f"training loss against the epoch. {s['status']}."
+            f"class 1, with the training points of the two {s['dataset']} "
+            f"and the decision boundary. Right: the training loss against "
+            f"the epoch. {self._outcome()}."
         )
+        figure = _fallback_figure(self.config, s)
         return (
-            f'<img src="{png_data_uri(_fallback_figure(s))}" '
+            f'<img src="{png_data_uri(figure)}" '
             f'alt="{html.escape(alt)}" width="560">'
         )
 
 
-def _fallback_figure(s):
+def _fallback_figure(config, s):
     """Return a Matplotlib figure of state s: the plane and the loss curve."""
     import matplotlib.pyplot as plt
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(7.8, 3.4))
-    grid = (
-        np.array(s["grid"]) if "grid" in s else np.linspace(*LIMITS, GRID)
-    )
-    ax.imshow(
-        np.array(s["P"]),
-        origin="lower",
-        extent=(grid[0], grid[-1], grid[0], grid[-1]),
-        cmap="RdBu",
-        vmin=0,
-        vmax=1,
-        alpha=0.6,
-    )
-    P = np.array(s["P"])
+    grid, P = np.array(config["grid"]), np.array(s["P"])
+    ax.pcolormesh(grid, grid, P, cmap="RdBu", vmin=0, vmax=1, alpha=0.6)
     if P.min() < 0.5 < P.max():
         ax.contour(grid, grid, P, levels=[0.5], colors="black")
-    X, labels = np.array(s["X"]), np.array(s["labels"])
-    for k, (color, marker) in enumerate(
-        (("tab:red", "o"), ("tab:blue", "s"))
-    ):
-        ax.scatter(
-            *X[:, labels == k],
-            s=12,
-            c=color,
-            marker=marker,
-            edgecolors="black",
-            linewidths=0.4,
-        )
+    points = config["datasets"][s["dataset"]]
+    X, labels = np.array(points["X"]), np.array(points["labels"])
+    dots = {"s": 12, "edgecolors": "black", "linewidths": 0.4}
+    for k, (c, marker) in enumerate((("tab:red", "o"), ("tab:blue", "s"))):
+        ax.scatter(*X[:, labels == k], c=c, marker=marker, **dots)
     ax.set(
         xlabel="$x_1$", ylabel="$x_2$", title=f"after {s['epoch']} epochs"
     )
@@ -452,12 +362,8 @@ def _fallback_figure(s):
 EXPLORER = TrainingExplorer  # the engine tests find explorers by this name
 
 
-def show(
-    dataset="moons",
-    lr=0.1,
-    batch_size=8,
-    epochs=EPOCHS_MAX,
-    seed=0,
-):
-    """Return the training explorer at these controls (one line in a chapter)."""
-    return TrainingExplorer(dataset, lr, batch_size, epochs, seed)
+def show(dataset="moons", lr=0.1, batch_size=8, epochs=EPOCHS_MAX, seed=0):
+    """Return the training explorer at these controls (one line in a chapter);
+    seed picks the data and the initial weights."""
+    controls = make_controls(dataset, lr, batch_size, epochs)
+    return TrainingExplorer(make_config(seed), controls)

@@ -1,17 +1,10 @@
 // output_error.js: the output-error explorer (chapter 3). Python twin:
 // backprop/explorers/output_error.py (output_errors and state).
 
-const OE_PAIRINGS = {
-  sigmoid_mse: ["sigmoid", "mse"],
-  softmax_ce: ["softmax", "cross_entropy"],
-  tanh_mse: ["tanh", "mse"],
-  identity_mse: ["identity", "mse"],
-};
-
-// One pairing at every z of zs (one row, one column per z) for target y:
+// One pairing [output activation, cost] (config.pairings, from PAIRINGS)
+// at every z of zs (one row, one column per z) for target y:
 // {a, factor, delta, cost}, each an array like zs. Mirrors output_errors.
-function outputErrors(zs, y, pairing) {
-  const [out, loss] = OE_PAIRINGS[pairing];
+function outputErrors(zs, y, [out, loss]) {
   const row = [zs];
   let a, factor, delta, cost;
   if (loss === "cross_entropy") {
@@ -38,8 +31,8 @@ function compute(config, controls) {
   const zs = mat.linspace(config.z_range[0], config.z_range[1], config.n_curve);
   const state = { z, y, first, second };
   for (const slot of ["first", "second"]) {
-    const p = outputErrors([z], y, controls[slot]);
-    const c = outputErrors(zs, y, controls[slot]);
+    const p = outputErrors([z], y, config.pairings[controls[slot]]);
+    const c = outputErrors(zs, y, config.pairings[controls[slot]]);
     state[slot + "_point"] = { a: p.a[0], factor: p.factor[0], delta: p.delta[0], cost: p.cost[0] };
     state[slot + "_curve"] = { a: c.a, delta: c.delta };
   }

@@ -3,37 +3,22 @@
 // compute(config, controls) is backprop.explorers.training.state in
 // JavaScript: minibatch SGD on network.gradients (engine.js, the four
 // rules), from the initial weights in config, visiting the examples in the
-// orders of epochOrders (mulberry32 + Fisher-Yates, repeated to the bit from
-// training.py), with the same divergence checks as backprop.training.train.
+// orders of epochOrders (training.py's epoch_orders, from the generator both
+// share), with the same divergence checks as backprop.training.train.
 // render({model, el}) draws the state it is given: the plane coloured by
-// the network's probability of class 1 with the decision boundary, and the
-// loss curve. Plain ES2020; the host inlines engine.js and ui.js before it.
+// the network's probability of class 1 with the decision boundary, the loss
+// curve and a readout in words. Plain ES2020; the host inlines engine.js and
+// ui.js before it.
 
-// -- the shuffles (training.py: mulberry32, epoch_orders) --------------------
+// -- the shuffles (training.py: epoch_orders) -------------------------------
 
-// Return a function giving the 32-bit integers of mulberry32 seeded by seed.
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1) >>> 0;
-    t = ((t + (Math.imul(t ^ (t >>> 7), t | 61) >>> 0)) >>> 0) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-// Return `epochs` orders of 0..m-1, each a fresh Fisher-Yates shuffle.
+// Return `epochs` orders of 0..m-1: epoch e (1-based) visits the examples in
+// increasing order of m numbers of stream e of uniforms (engine.js).
 function epochOrders(m, epochs, seed) {
-  const next = mulberry32(seed), orders = [];
-  for (let e = 0; e < epochs; e++) {
-    const order = Array.from({ length: m }, (_, i) => i);
-    for (let i = m - 1; i > 0; i--) {
-      const j = next() % (i + 1);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    orders.push(order);
-  }
-  return orders;
+  return Array.from({ length: epochs }, (_, e) => {
+    const u = uniforms(seed, e + 1, m);
+    return Array.from({ length: m }, (_, i) => i).sort((p, q) => u[p] - u[q]);
+  });
 }
 
 // -- one run (training.py: train_run; training.train) ------------------------
@@ -208,7 +193,7 @@ function trainRun(config, dataset, lr, batchSize) {
   return run;
 }
 
-// -- the state (training.py: status, state) -----------------------------------
+// -- the state (training.py: state) -------------------------------------------
 
 const _runs = new WeakMap(); // config -> Map("dataset|lr|batch" -> run)
 
@@ -221,14 +206,6 @@ function cachedRun(config, c) {
     runs.set(key, trainRun(config, c.dataset, c.lr, c.batch_size));
   }
   return runs.get(key);
-}
-
-// The one-line readout: the epoch shown, or where the run diverged.
-function status(c, run, epoch) {
-  if (run.diverged_at && c.epochs >= run.diverged_at) {
-    return `diverged in epoch ${run.diverged_at}: learning rate ${c.lr} is too large; showing epoch ${epoch}`;
-  }
-  return `epoch ${epoch}: training loss ${run.loss[epoch].toFixed(4)}, accuracy ${(100 * run.accuracy[epoch]).toFixed(1)}%`;
 }
 
 // np.nan_to_num: NaN -> fill, ±inf -> the given ends.
@@ -244,21 +221,17 @@ function compute(config, controls) {
   const run = cachedRun(config, c);
   const epoch = Math.min(c.epochs, run.loss.length - 1);
   const net = { ...initialNet(config), weights: run.weights[epoch], biases: run.biases[epoch] };
-  const { X, labels } = config.datasets[c.dataset];
-  const Y = oneHot(labels), grid = config.grid, n = grid.length;
+  const { X, labels } = config.datasets[c.dataset], grid = config.grid, n = grid.length;
   // The plane, one point per column: rows along x₂, columns along x₁ (meshgrid).
   const plane = [grid.flatMap(() => grid), grid.flatMap((v) => grid.map(() => v))];
   const A = network.forward(net, plane).a[net.weights.length];
   // P to six decimals, as training.py rounds it: floor(x·10⁶ + ½) / 10⁶.
   const P = grid.map((_, r) => grid.map((_, q) => Math.floor(finite(A[1][r * n + q], 0.5, 1, 0) * 1e6 + 0.5) / 1e6));
-  const { dWs, dbs } = network.gradients(net, X, Y);
+  const { dWs, dbs } = network.gradients(net, X, oneHot(labels));
   return {
-    ...c,
-    epoch, diverged_at: run.diverged_at,
+    ...c, epoch, diverged_at: run.diverged_at,
     curve: run.loss.slice(), accuracy_curve: run.accuracy.slice(),
-    C: run.loss[epoch], accuracy: run.accuracy[epoch], status: status(c, run, epoch), P,
-    sizes: config.sizes, hidden: config.hidden, output: config.output, loss: config.loss,
-    weights: net.weights, biases: net.biases, X, Y, labels,
+    C: run.loss[epoch], accuracy: run.accuracy[epoch], P, weights: net.weights, biases: net.biases,
     dW: dWs.map((M) => mat.map(M, (v) => finite(v))), db: dbs.map((M) => mat.map(M, (v) => finite(v))),
   };
 }
@@ -386,7 +359,7 @@ function render({ model, el }) {
         boundary.setAttribute("d", boundaryPath(s.P, toX, toY));
         plane.setAttribute("aria-label",
           `The plane coloured by the network's probability of class 1 after ${s.epoch} epochs, ` +
-          `with the decision boundary: ${(100 * s.accuracy).toFixed(1)}% of the ${s.labels.length} training points on the right side.`);
+          `with the decision boundary: ${(100 * s.accuracy).toFixed(1)}% of the ${config.datasets[s.dataset].labels.length} training points on the right side.`);
         // The loss curve: the whole run in grey, up to the epoch shown in colour.
         const curve = s.curve, top = s.diverged_at ? config.divergence_factor * curve[0] : Math.max(...curve);
         const yr = [Math.max(Math.min(...curve) / 1.6, 1e-4), top * 1.6];
@@ -410,9 +383,14 @@ function render({ model, el }) {
         } else {
           chart.hide("x1"); chart.hide("x2");
         }
-        chart.root.setAttribute("aria-label", `Training loss against epoch: ${s.status}`);
-        readout.textContent = s.status;
-        readout.classList.toggle("bp-warning", Boolean(s.diverged_at && s.epochs >= s.diverged_at));
+        // The readout: the epoch shown, or where the run diverged.
+        const diverged = Boolean(s.diverged_at && s.epochs >= s.diverged_at);
+        const status = diverged
+          ? `diverged in epoch ${s.diverged_at}: learning rate ${s.lr} is too large; showing epoch ${s.epoch}`
+          : `epoch ${s.epoch}: training loss ${s.C.toFixed(4)}, accuracy ${(100 * s.accuracy).toFixed(1)}%`;
+        chart.root.setAttribute("aria-label", `Training loss against epoch: ${status}`);
+        readout.textContent = status;
+        readout.classList.toggle("bp-warning", diverged);
       };
     },
   });
