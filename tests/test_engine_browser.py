@@ -3,8 +3,8 @@
 Every explorer module of `backprop.explorers` whose `show()` returns a
 `host.Explorer` is discovered and checked the same way: its book HTML (the
 very text/html the book shows) is loaded from file:// in Chromium; for at
-least 50 random settings and every control's extremes (the explorer's own
-`sample_controls` and `extreme_controls`) the controls are set through the
+least 50 random settings and every control's extremes (drawn from its
+control spec by explorer_settings.py) the controls are set through the
 page's model, and the numbers in `data-state` (computed by engine.js and the
 view) must equal `state(config, controls)` computed by the package (Python)
 to 1e-9 relative. A second test breaks a rule in the page's engine and
@@ -24,6 +24,7 @@ from browser_support import (
     explorer_page,
     launch_chromium,
 )
+from explorer_settings import extreme_controls, sample_controls
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +41,8 @@ def browser(playwright_session):
 
 def _settings(explorer, seed):
     rng = np.random.default_rng(seed)
-    settings = list(explorer.extreme_controls())
-    settings += [explorer.sample_controls(rng) for _ in range(N_RANDOM)]
+    settings = list(extreme_controls(explorer))
+    settings += [sample_controls(explorer, rng) for _ in range(N_RANDOM)]
     return settings
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from backprop.explorers import hidden_error as he
+from explorer_settings import extreme_controls, sample_controls
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -282,7 +283,7 @@ def test_page_draws_every_curve_inside_the_axes(
     from browser_support import explorer_page, launch_chromium
 
     explorer = he.show()
-    settings = explorer.extreme_controls()
+    settings = extreme_controls(explorer)
     settings += [
         {**explorer.controls, "depth": d, "scale": g, "width": w, "seed": s}
         for d in he.DEPTH_RANGE
@@ -291,7 +292,7 @@ def test_page_draws_every_curve_inside_the_axes(
         for s in (0, 9)
     ]
     rng = np.random.default_rng(4)
-    settings += [explorer.sample_controls(rng) for _ in range(20)]
+    settings += [sample_controls(explorer, rng) for _ in range(20)]
     browser = launch_chromium(playwright_session)
     with explorer_page(browser, tmp_path, explorer) as (page, errors):
         drawn = page.evaluate(JS_PLOTTED, settings)

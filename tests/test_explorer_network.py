@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from backprop.explorers import network as nx  # noqa: E402
+from explorer_settings import extreme_controls, sample_controls
 
 EXPLORER = nx.show()
 SIGMA = {
@@ -62,7 +63,7 @@ def settings(n=12, seed=0):
     rng = np.random.default_rng(seed)
     out = [nx.default_controls()]
     while len(out) < n:
-        c = EXPLORER.sample_controls(rng)
+        c = sample_controls(EXPLORER, rng)
         # Keep the random numbers moderate, so finite differences are
         # accurate and no ReLU sits on its kink.
         c["weights"] = [(np.array(W) / 3).tolist() for W in c["weights"]]
@@ -93,7 +94,7 @@ def test_every_gradient_equals_finite_differences(c):
 def test_softmax_errors_sum_to_zero():
     rng = np.random.default_rng(3)
     for _ in range(20):
-        c = EXPLORER.sample_controls(rng)
+        c = sample_controls(EXPLORER, rng)
         n = c["sizes"][-1]
         c["pairing"] = "softmax_ce"
         c["Y"] = [[1.0 if j == 0 else 0.0] for j in range(n)]
@@ -107,8 +108,8 @@ def test_the_engine_tests_see_every_kind_of_network():
     # the spec and 50 random settings: big and small networks, both costs,
     # every hidden activation, every entry kind, every number at an end.
     rng = np.random.default_rng(len("network"))
-    ends = EXPLORER.extreme_controls()
-    cases = ends + [EXPLORER.sample_controls(rng) for _ in range(50)]
+    ends = extreme_controls(EXPLORER)
+    cases = ends + [sample_controls(EXPLORER, rng) for _ in range(50)]
     sizes = {tuple(c["sizes"]) for c in ends}
     assert {(1, 1), (5,) * 5} <= sizes
     assert {c["hidden"] for c in ends} == set(nx.HIDDEN)
@@ -128,7 +129,7 @@ def test_extremes_are_finite_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            for c in EXPLORER.extreme_controls():
+            for c in extreme_controls(EXPLORER):
                 s = nx.state(nx.config(), c)
                 json.dumps(s, allow_nan=False)
 

@@ -21,6 +21,7 @@ import pytest
 from backprop.explorers import host
 from backprop.explorers import network as nx
 from browser_support import compare_states, explorer_page, launch_chromium
+from explorer_settings import sample_controls
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +59,7 @@ def cases(n_settings, seed):
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n_settings):
-        c = EXPLORER.sample_controls(rng)
+        c = sample_controls(EXPLORER, rng)
         # Moderate numbers: accurate finite differences, no ReLU on its kink.
         for key in ("weights", "biases"):
             c[key] = [(np.array(M) / 3).tolist() for M in c[key]]
@@ -311,7 +312,7 @@ def test_resizing_keeps_what_exists_and_fills_the_rest(browser, tmp_path):
             )
 
         for _ in range(6):
-            page.evaluate(JS_SET, EXPLORER.sample_controls(rng))
+            page.evaluate(JS_SET, sample_controls(EXPLORER, rng))
             for _ in range(6):
                 before = page.evaluate(JS_READ)[0]
                 sizes = list(before["sizes"])

@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 
 import backprop as bp  # noqa: E402
 from backprop.explorers import nudge  # noqa: E402
+from explorer_settings import extreme_controls, sample_controls
 
 # Every weight w^l_jk of the default 2-3-1 network, 1-based as in the text.
 ALL_WEIGHTS = [
@@ -294,7 +295,7 @@ def test_extremes_of_the_ranges_are_finite_and_silent(problem, weight):
 
 def test_state_is_json_and_the_book_view_is_inline():
     explorer = nudge.show(weight=(1, 3, 1))
-    for c in explorer.extreme_controls():
+    for c in extreme_controls(explorer):
         text = json.dumps(nudge.state(explorer.config, c), allow_nan=False)
         assert "null" not in text
     bundle = explorer._repr_mimebundle_()
@@ -351,14 +352,14 @@ JS_PLOTTED = """(settings) => {
 def test_page_draws_every_curve_and_bar_inside_the_axes(page):
     explorer, tab = page
     rng = np.random.default_rng(7)
-    settings = explorer.extreme_controls()
+    settings = extreme_controls(explorer)
     settings += [
         {"weight": entry(*w), "w0": w0, "dw": dw}
         for w in ALL_WEIGHTS
         for w0 in nudge.W_RANGE
         for dw in (*nudge.DW_RANGE, 0.0)
     ]
-    settings += [explorer.sample_controls(rng) for _ in range(20)]
+    settings += [sample_controls(explorer, rng) for _ in range(20)]
     outside = []
     for c, charts in zip(settings, tab.evaluate(JS_PLOTTED, settings)):
         for chart in charts:

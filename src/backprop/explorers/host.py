@@ -284,58 +284,6 @@ class Explorer(anywidget.AnyWidget):
             lambda values: self.context(config, values),
         )
 
-    def sample_controls(self, rng):
-        """Return random controls drawn from the spec (for the engine tests)."""
-        values = {}
-        for c in self.controls_spec(self.config):
-            values[c.name] = c.draw(rng, self.context(self.config, values))
-        return values
-
-    def extreme_controls(self):
-        """Return settings at the ends of the spec: each control at each of
-        its ends (the others as they start, or at their first end where the
-        start no longer fits), then every control at its first end, then at
-        its last."""
-        spec = self.controls_spec(self.config)
-        out = []
-        for c in spec:
-            ctx = self._context_before(c.name, self.controls)
-            for v in c.ends(ctx):
-                out.append(self._settle({**self.controls, c.name: v}, 0))
-        for i in (0, -1):
-            out.append(self._settle({}, i))
-        # Every option of a select with the others all at one end (a
-        # network's activation at its largest, saturating numbers).
-        for c in spec:
-            if c.kind == "choice":
-                ctx = self._context_before(c.name, self.controls)
-                out += [
-                    self._settle({c.name: v}, i)
-                    for v in c.ends(ctx)
-                    for i in (0, -1)
-                ]
-        return out
-
-    def _context_before(self, name, controls):
-        values = {}
-        for c in self.controls_spec(self.config):
-            if c.name == name:
-                break
-            values[c.name] = controls[c.name]
-        return self.context(self.config, values)
-
-    def _settle(self, controls, i):
-        # Keep every value of controls that fits the controls before it;
-        # put the others at their end i.
-        values = {}
-        for c in self.controls_spec(self.config):
-            ctx = self.context(self.config, values)
-            try:
-                values[c.name] = c.check(controls[c.name], ctx)
-            except (KeyError, TypeError, ValueError):
-                values[c.name] = c.ends(ctx)[i]
-        return values
-
     def _on_controls(self, change):
         controls = self.check(self.config, change["new"])
         self.state = json_safe(self.compute_state(self.config, controls))
