@@ -496,7 +496,10 @@ VIEW = """() => {
     .map((c) => c.getAttribute("data-control"));
   const focus = [...el.querySelectorAll(".bp-focus figcaption")]
     .map((f) => f.textContent);
-  return { keys, focus, ...Object.fromEntries(keys.map((k) => [k, attrs(k)])) };
+  const chart = el.querySelector("svg.bp-chart").getAttribute("aria-label");
+  return {
+    keys, focus, chart, ...Object.fromEntries(keys.map((k) => [k, attrs(k)])),
+  };
 }"""
 
 
@@ -538,6 +541,9 @@ def test_view_builds_its_controls_from_the_spec(
     assert got["example"][4] == "edit x and y of"
     assert got["example"][5] == ["1", "2", "3", "4"]
     assert state["value"] == 2.5
+    # The cost curve's axis spans the value's range of the spec.
+    name = "w²₁₂" if focus == "dW" else "b²₁"
+    assert f"against {name} from -2 to 2.5;" in got["chart"]
     # The gradient the chapter is about is the panel put first.
     want = "∂C/∂W²" if focus == "dW" else "∂C/∂b²"
     assert got["focus"] == [want]
