@@ -219,8 +219,7 @@ class WeightsExplorer(Explorer):
             raise TypeError(
                 f"net must be a backprop MLP; got {type(net).__name__}"
             )
-        X = net.check_X(X)
-        Y = net.check_Y(Y, X.shape[1])
+        X = net.check_X(X)  # Y is checked against the spec
         cfg = {
             "sizes": list(net.sizes),
             "hidden": net.hidden.name,
@@ -242,8 +241,8 @@ class WeightsExplorer(Explorer):
         controls = {
             "param": param,
             "value": float(np.clip(value, *VALUE_RANGE)),
-            "X": X.tolist(),
-            "Y": Y.tolist(),
+            "X": X,
+            "Y": Y,
             "example": 1,
         }
         super().__init__(cfg, controls)
