@@ -19,6 +19,7 @@ import pytest  # noqa: E402
 
 import backprop as bp  # noqa: E402
 from backprop.explorers import weights as wx  # noqa: E402
+from chapter_support import centred_differences  # noqa: E402
 
 SETTINGS = (-4.0, -2.35, -0.5, 0.0, 0.7, 1.9, 4.0)
 
@@ -43,22 +44,11 @@ def set_entry(net, param, value):
     return Ws, bs
 
 
-def finite_difference_gradients(Ws, bs, X, Y, l, eps=1e-6):
+def finite_difference_gradients(Ws, bs, X, Y, l):
     """Return (dW, db) of layer l by centred differences of reference_loss."""
-
-    def estimate(P):
-        G = np.zeros_like(P)
-        for idx in np.ndindex(P.shape):
-            old = P[idx]
-            P[idx] = old + eps
-            plus = reference_loss(Ws, bs, X, Y)
-            P[idx] = old - eps
-            minus = reference_loss(Ws, bs, X, Y)
-            P[idx] = old
-            G[idx] = (plus - minus) / (2 * eps)
-        return G
-
-    return estimate(Ws[l - 1]), estimate(bs[l - 1])
+    return centred_differences(
+        lambda: reference_loss(Ws, bs, X, Y), [Ws[l - 1], bs[l - 1]]
+    )
 
 
 @pytest.fixture(scope="module")
