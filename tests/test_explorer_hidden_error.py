@@ -180,15 +180,6 @@ def test_extremes_are_finite_and_silent(activation):
                 assert np.all(s.norms > 0)
 
 
-@pytest.mark.parametrize("activation", he.ACTIVATIONS)
-def test_slider_extremes_stay_inside_the_plot(activation):
-    for depth in he.DEPTH_RANGE:
-        low, high = he.y_limits(depth)
-        for g in he.SCALE_RANGE:
-            s = he.delta_norms(activation, depth, g)
-            assert np.all((s.ratios > low) & (s.ratios < high))
-
-
 def test_bad_input_gets_a_clear_error():
     with pytest.raises(ValueError, match="activation"):
         he.delta_norms("softmax", 5, 1.0)
@@ -196,6 +187,15 @@ def test_bad_input_gets_a_clear_error():
         he.delta_norms("tanh", 1, 1.0)
     with pytest.raises(ValueError, match="scale"):
         he.delta_norms("tanh", 5, 0.0)
+    with pytest.raises(TypeError, match="width"):
+        he.delta_norms("tanh", 5, 1.0, width="wide")
+    # The explorer's controls are narrower: its sliders end at depth 20.
+    with pytest.raises(
+        ValueError, match=r"depth must be an integer in \[2, 20\]"
+    ):
+        he.show(depth=30)
+    with pytest.raises(ValueError, match="width must be one of"):
+        he.show().set_controls(width=20)
 
 
 def test_controls_drive_the_state():
@@ -209,7 +209,8 @@ def test_controls_drive_the_state():
     assert s["depth"] == 5 and len(s["sigmoid"]["norms"]) == 5
     assert s["sigmoid"]["ratios"][0] < 1.0
     # Every curve is delta_norms at the same setting.
-    ref = he.delta_norms("relu", 5, 4.0, width=s["width"], m=s["m"])
+    m = ex.config["m"]
+    ref = he.delta_norms("relu", 5, 4.0, width=s["width"], m=m)
     np.testing.assert_allclose(s["relu"]["norms"], ref.norms, rtol=1e-15)
     # Another draw is another network; another width another shape.
     t = ex.set_controls(seed=3)
@@ -247,3 +248,63 @@ def test_book_view_is_inline_and_small():
     assert "VBox(" not in bundle["text/plain"]
     assert WIDGET_VIEW in bundle
     assert len(html) < 100_000  # the old frames view weighed about 160 KB
+
+
+# -- the page's view, in headless Chromium ---------------------------------------
+
+# For each setting: the frame of the chart's axes (top and bottom, in SVG
+# units) and the heights of every point of every curve and line it plots.
+JS_PLOTTED = """(settings) => {
+  const el = document.querySelector("[data-explorer]");
+  const svg = el.querySelector("svg.bp-chart");
+  return settings.map((c) => {
+    el.bpModel.set("controls", c);
+    el.bpModel.save_changes();
+    const f = svg.querySelector(".bp-frame"), ys = [];
+    for (const n of svg.querySelectorAll(".bp-plot > *")) {
+      if (n.tagName === "polyline") ys.push(...n.getAttribute("points")
+        .trim().split(" ").map((p) => Number(p.split(",")[1])));
+      else ys.push(Number(n.getAttribute("y1")), Number(n.getAttribute("y2")));
+    }
+    const top = Number(f.getAttribute("y"));
+    return {top, bottom: top + Number(f.getAttribute("height")), ys};
+  });
+}"""
+
+
+@pytest.mark.browser
+def test_page_draws_every_curve_inside_the_axes(
+    playwright_session, tmp_path
+):
+    # At both ends of the depth and weight-scale sliders, at every width,
+    # and at random settings, every ratio of every activation and every
+    # estimate lies inside the log axis the page draws.
+    from browser_support import explorer_page, launch_chromium
+
+    explorer = he.show()
+    settings = explorer.extreme_controls()
+    settings += [
+        {**explorer.controls, "depth": d, "scale": g, "width": w, "seed": s}
+        for d in he.DEPTH_RANGE
+        for g in he.SCALE_RANGE
+        for w in he.WIDTHS
+        for s in (0, 9)
+    ]
+    rng = np.random.default_rng(4)
+    settings += [explorer.sample_controls(rng) for _ in range(20)]
+    browser = launch_chromium(playwright_session)
+    with explorer_page(browser, tmp_path, explorer) as (page, errors):
+        drawn = page.evaluate(JS_PLOTTED, settings)
+    browser.close()
+    assert errors == []
+    outside = []
+    for c, chart in zip(settings, drawn):
+        assert len(chart["ys"]) >= 4 * 2 + 2  # four curves and the 1-line
+        out = [
+            y
+            for y in chart["ys"]
+            if not chart["top"] - 0.5 <= y <= chart["bottom"] + 0.5
+        ]
+        if out:
+            outside.append(f"{c}: {out[:3]} outside {chart['top']}..")
+    assert outside == [], outside[:3]

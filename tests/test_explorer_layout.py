@@ -128,6 +128,52 @@ JS_HIDE_TEXTS = """
 """
 
 
+CONTENTS_TEXT = """() => {
+  // Every line box of text in the right-hand contents column.
+  const side = document.querySelector(".bd-sidebar-secondary");
+  const walk = document.createTreeWalker(side, NodeFilter.SHOW_TEXT);
+  const out = [];
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const r = document.createRange();
+    r.selectNodeContents(n);
+    for (const b of r.getClientRects()) out.push([b.left, b.right, b.top, b.bottom]);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1200, 1280, 1440, 1920])
+def test_wide_explorer_leaves_no_word_of_the_contents_cut(
+    browser, book, width
+):
+    # Beside a wide explorer a line of the contents column is either
+    # hidden under it or wholly to its right, never cut in two.
+    tab = open_page(
+        browser,
+        book,
+        PAGES["output_error"],
+        {"width": width, "height": 800},
+    )
+    tab.locator("[data-explorer]").first.scroll_into_view_if_needed()
+    tab.wait_for_timeout(200)
+    box = tab.locator("[data-explorer]").first.bounding_box()
+    right, top, bottom = (
+        box["x"] + box["width"],
+        box["y"],
+        box["y"] + box["height"],
+    )
+    lines = tab.evaluate(CONTENTS_TEXT)
+    assert lines, "no text in the contents column"
+    cut = [
+        b
+        for b in lines
+        if b[2] < bottom and b[3] > top and b[0] < right - 1 < b[1] - 2
+    ]
+    tab.context.close()
+    assert cut == [], f"explorer ends at x = {right:.0f}, cutting {cut}"
+
+
 def _luminance(rgb):
     def channel(c):
         c = c / 255

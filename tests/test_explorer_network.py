@@ -23,6 +23,7 @@ import pytest  # noqa: E402
 
 from backprop.explorers import network as nx  # noqa: E402
 
+EXPLORER = nx.show()
 SIGMA = {
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
     "tanh": np.tanh,
@@ -61,7 +62,7 @@ def settings(n=12, seed=0):
     rng = np.random.default_rng(seed)
     out = [nx.default_controls()]
     while len(out) < n:
-        c = nx.random_controls(rng)
+        c = EXPLORER.sample_controls(rng)
         # Keep the random numbers moderate, so finite differences are
         # accurate and no ReLU sits on its kink.
         c["weights"] = [(np.array(W) / 3).tolist() for W in c["weights"]]
@@ -89,142 +90,107 @@ def test_every_gradient_equals_finite_differences(c):
                 )
 
 
-@pytest.mark.parametrize("c", settings(8, 1), ids=lambda c: str(c["sizes"]))
-def test_selected_gradient_and_its_chain(c):
-    sizes = c["sizes"]
-    L = len(sizes) - 1
-    kinds = [("x", j) for j in range(1, sizes[0] + 1)]
-    if not c["pairing"].startswith("softmax"):
-        kinds += [("y", j) for j in range(1, sizes[-1] + 1)]
-    sels = [{"kind": k, "j": j} for k, j in kinds]
-    sels += [{"kind": "b", "l": l, "j": 1} for l in range(1, L + 1)]
-    sels += [
-        {"kind": "w", "l": l, "j": sizes[l], "k": 1}
-        for l in range(1, L + 1)
-    ]
-    for sel in sels:
-        c2 = dict(c, selected=sel)
-        s = nx.state(nx.config(), c2)
-        where = {
-            "x": ("X", sel["j"] - 1, 0),
-            "y": ("Y", sel["j"] - 1, 0),
-            "b": ("biases", sel.get("l", 1) - 1, sel["j"] - 1, 0),
-            "w": ("weights", sel.get("l", 1) - 1, sel["j"] - 1, 0),
-        }[sel["kind"]]
-        assert s["grad"] == pytest.approx(
-            finite_difference(c2, where), rel=1e-5, abs=1e-8
-        )
-        check_chain(s)
-
-
-def check_chain(s):
-    """Each step's value is its formula applied to its own numbers; rule 1 comes first, the selection's rule last."""
-    steps, sel = s["chain"], s["selected"]
-    if sel["kind"] == "y":
-        assert steps == []
-        return
-    rules = [step["rule"] for step in steps]
-    assert rules == sorted(rules, key=lambda r: {1: 0, 2: 1}.get(r, 2))
-    last = {"w": 4, "b": 3, "x": 0}[sel["kind"]]
-    assert rules[-1] == last
-    for step in steps:
-        if step["rule"] == 1:
-            factor = step.get("dsigma", 1.0)
-            want = (step["a"] - step["y"]) * factor
-        elif step["rule"] in (0, 2):
-            want = sum(w * d for w, d in step["terms"])
-            want *= step.get("dsigma", 1.0)
-        elif step["rule"] == 3:
-            want = s["delta"][step["l"]][step["j"] - 1][0]
-        else:
-            want = step["delta"] * step["a_prev"]
-        assert step["value"] == pytest.approx(want, rel=1e-12, abs=1e-300)
-    assert steps[-1]["value"] == s["grad"]
-
-
 def test_softmax_errors_sum_to_zero():
     rng = np.random.default_rng(3)
     for _ in range(20):
-        c = nx.random_controls(rng)
+        c = EXPLORER.sample_controls(rng)
+        n = c["sizes"][-1]
         c["pairing"] = "softmax_ce"
-        c = nx.resize(c, c["sizes"])
-        c["Y"] = [[1.0 if j == 0 else 0.0] for j in range(c["sizes"][-1])]
-        if c["selected"]["kind"] == "y":
-            c["selected"] = {"kind": "x", "j": 1}
+        c["Y"] = [[1.0 if j == 0 else 0.0] for j in range(n)]
+        c["selected"] = {"kind": "x", "j": 1}
         s = nx.state(nx.config(), c)
         assert abs(sum(row[0] for row in s["delta"][-1])) < 1e-12
 
 
-def test_resize_keeps_what_exists_and_fills_the_rest():
-    c = nx.default_controls([2, 3, 2])
-    big = nx.resize(c, [3, 4, 2, 2])
-    assert big["sizes"] == [3, 4, 2, 2]
-    assert np.shape(big["weights"][0]) == (4, 3)
-    assert big["weights"][0][0][:2] == c["weights"][0][0]
-    assert big["weights"][0][3][2] == nx.fill_value("w", 1, 4, 3)
-    assert big["X"][:2] == c["X"] and big["X"][2][0] == nx.fill_value(
-        "x", 0, 3
-    )
-    small = nx.resize(big, [1, 1])
-    assert small["weights"] == [[[c["weights"][0][0][0]]]]
-    assert small["selected"] == {"kind": "w", "l": 1, "j": 1, "k": 1}
-    nx.state(nx.config(), small)
-    ce = nx.default_controls([2, 3, 3], "tanh", "softmax_ce")
-    ce["Y"] = [[0.0], [0.0], [1.0]]
-    assert nx.resize(ce, [2, 2])["Y"] == [[1.0], [0.0]]  # class 3 is gone
-
-
-def test_fill_values_are_exact_fractions():
-    # Integer arithmetic and one division: the page computes the same floats.
-    for l in range(1, 5):
-        for j in range(1, 6):
-            for k in range(1, 6):
-                v = nx.fill_value("w", l, j, k)
-                assert v * 6 == round(v * 6) and abs(v) <= 5 / 6
+def test_the_engine_tests_see_every_kind_of_network():
+    # The engine test (tests/test_engine_browser.py) takes the extremes of
+    # the spec and 50 random settings: big and small networks, both costs,
+    # every hidden activation, every entry kind, every number at an end.
+    rng = np.random.default_rng(len("network"))
+    ends = EXPLORER.extreme_controls()
+    cases = ends + [EXPLORER.sample_controls(rng) for _ in range(50)]
+    sizes = {tuple(c["sizes"]) for c in ends}
+    assert {(1, 1), (5,) * 5} <= sizes
+    assert {c["hidden"] for c in ends} == set(nx.HIDDEN)
+    assert {c["pairing"] for c in ends} == set(nx.PAIRINGS)
+    assert {c["hidden"] for c in cases[len(ends) :]} == set(nx.HIDDEN)
+    assert {len(c["sizes"]) for c in cases} == set(range(2, 6))
+    assert {c["selected"]["kind"] for c in cases} == {"w", "b", "x", "y"}
+    flat = [v for c in ends for W in c["weights"] for row in W for v in row]
+    assert {-4.0, 4.0} <= set(flat)
+    for c in cases:
+        L = len(c["sizes"]) - 1
+        assert 0 <= c["resize_layer"] <= L
+        assert nx.state(nx.config(), c)["sizes"] == c["sizes"]
 
 
 def test_extremes_are_finite_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            cases = nx.extreme_controls()
-            assert len(cases) >= 50
-            for c in cases:
+            for c in EXPLORER.extreme_controls():
                 s = nx.state(nx.config(), c)
                 json.dumps(s, allow_nan=False)
+
+
+def test_the_state_holds_only_what_the_package_computes():
+    s = EXPLORER.state
+    view_only = {"grad", "chain", "selected", "resize_layer"}
+    assert not view_only & set(s)
+    spec = {c["name"]: c for c in EXPLORER.config["spec"]}
+    assert list(spec) == [
+        "hidden",
+        "pairing",
+        "sizes",
+        "weights",
+        "biases",
+        "X",
+        "Y",
+        "selected",
+        "resize_layer",
+    ]
+    assert [spec["X"]["lo"], spec["X"]["hi"]] == list(nx.INPUT_RANGE)
+    assert set(EXPLORER.config) == {"pairings", "howto", "spec"}
 
 
 @pytest.mark.parametrize(
     "change, error, match",
     [
-        ({"sizes": [2]}, ValueError, "2 to 5 layer widths"),
+        ({"sizes": [2]}, ValueError, "2 to 5 widths"),
         ({"sizes": [2, 6]}, ValueError, "1..5"),
         ({"sizes": [2, 2.5, 2]}, TypeError, "int"),
         ({"hidden": "softmax"}, ValueError, "hidden"),
         ({"pairing": "relu-mse"}, ValueError, "pairing"),
         ({"weights": [[[0.0, 0.0]]]}, ValueError, "weights"),
         ({"X": [[0.1, 0.2], [0.3, 0.4]]}, ValueError, "shape"),
-        ({"X": [[float("nan")], [0.0]]}, ValueError, "finite"),
+        ({"X": [[float("nan")], [0.0]]}, ValueError, "X"),
+        ({"X": [[3.5], [0.0]]}, ValueError, r"\[-3.0, 3.0\]"),
         ({"X": [["a"], [0.0]]}, TypeError, "numbers"),
         (
             {"selected": {"kind": "w", "l": 3, "j": 1, "k": 1}},
             ValueError,
-            "not an entry",
+            "selected",
         ),
         ({"selected": {"kind": "q", "j": 1}}, ValueError, "kind"),
         ({"resize_layer": 3}, ValueError, "resize_layer"),
+        ({"surprise": 1}, ValueError, "unknown"),
     ],
 )
 def test_bad_controls_are_refused_clearly(change, error, match):
     c = {**nx.default_controls(), **change}
     with pytest.raises(error, match=match):
         nx.state(nx.config(), c)
+    with pytest.raises(error, match=match):
+        nx.show().set_controls(**change)
 
 
-def test_cross_entropy_targets_must_be_probabilities():
+def test_cross_entropy_targets_must_be_one_hot():
     c = nx.default_controls(pairing="softmax_ce")
-    c["Y"] = [[0.7], [0.7]]
-    with pytest.raises(ValueError, match="probability"):
+    c["Y"] = [[0.7], [0.3]]
+    with pytest.raises(ValueError, match="one-hot"):
+        nx.state(nx.config(), c)
+    c["Y"], c["selected"] = [[0.0], [1.0]], {"kind": "y", "j": 1}
+    with pytest.raises(ValueError, match="selected"):
         nx.state(nx.config(), c)
 
 
@@ -241,7 +207,7 @@ def test_show_and_the_widget():
     s = ex.set_controls(weights=W)
     assert s["weights"][1][0][0] == 3.0 and s["C"] != before
     assert s["C"] == pytest.approx(reference_cost(ex.controls), rel=1e-12)
-    s = ex.set_controls(**nx.resize(ex.controls, [3, 4, 4, 2]))
+    s = ex.set_controls(**nx.default_controls([3, 4, 4, 2]))
     assert s["sizes"] == [3, 4, 4, 2] and len(s["dW"]) == 3
 
 

@@ -19,8 +19,11 @@ import pytest  # noqa: E402
 import backprop as bp  # noqa: E402
 from backprop.explorers import nudge  # noqa: E402
 
+# Every weight w^l_jk of the default 2-3-1 network, 1-based as in the text.
 ALL_WEIGHTS = [
-    w for _, w in nudge.weight_choices(nudge.default_problem()[0])
+    (l, j + 1, k + 1)
+    for l, W in enumerate(nudge.default_problem()[0].weights, start=1)
+    for j, k in np.ndindex(W.shape)
 ]
 
 
@@ -33,7 +36,7 @@ def cost(weights, biases, X, Y, weight=None, value=None):
     Ws = [W.copy() for W in weights]
     if weight is not None:
         l, j, k = weight
-        Ws[l - 1][j, k] = value
+        Ws[l - 1][j - 1, k - 1] = value  # w^l_jk, 1-based
     a = np.asarray(X, dtype=float)
     for l, (W, b) in enumerate(zip(Ws, biases), start=1):
         z = W @ a + b
@@ -63,10 +66,10 @@ def test_slope_equals_centered_finite_difference(problem, weight):
     fd = (C(state.w0 + h) - C(state.w0 - h)) / (2 * h)
     assert state.slope == pytest.approx(fd, rel=1e-6, abs=1e-10)
     l, j, k = weight
-    assert state.w0 == net.weights[l - 1][j, k]
+    assert state.w0 == net.weights[l - 1][j - 1, k - 1]
 
 
-@pytest.mark.parametrize("weight", [(1, 2, 0), (1, 0, 1), (2, 0, 2)])
+@pytest.mark.parametrize("weight", [(1, 3, 1), (1, 1, 2), (2, 1, 3)])
 def test_curve_and_actual_change_match_the_written_out_cost(
     problem, weight
 ):
@@ -88,12 +91,13 @@ def test_curve_and_actual_change_match_the_written_out_cost(
     )
 
 
-@pytest.mark.parametrize("weight", [(1, 2, 0), (1, 1, 1), (2, 0, 0)])
+@pytest.mark.parametrize("weight", [(1, 3, 1), (1, 2, 2), (2, 1, 1)])
 def test_prediction_converges_to_actual_change_with_error_of_order_dw_squared(
     problem, weight
 ):
     net, X, Y = problem
-    w0 = net.weights[weight[0] - 1][weight[1:]]
+    l, j, k = weight
+    w0 = net.weights[l - 1][j - 1, k - 1]
     C = reference(net, X, Y, weight)
     h = 1e-3
     half_curvature = (
@@ -126,26 +130,26 @@ def test_prediction_converges_to_actual_change_with_error_of_order_dw_squared(
 
 def test_dw_zero_gives_no_change_and_no_ratio(problem):
     net, X, Y = problem
-    state = nudge.nudge(net, X, Y, (1, 0, 0), dw=0.0)
+    state = nudge.nudge(net, X, Y, (1, 1, 1), dw=0.0)
     assert state.actual == 0 and state.predicted == 0 and state.error == 0
     assert state.ratio is None and state.error_over_dw2 is None
 
 
 def test_another_weight_gives_another_curve(problem):
     net, X, Y = problem
-    a = nudge.nudge(net, X, Y, (1, 0, 0), dw=0.5, w=0.0)
-    b = nudge.nudge(net, X, Y, (2, 0, 1), dw=0.5, w=0.0)
+    a = nudge.nudge(net, X, Y, (1, 1, 1), dw=0.5, w=0.0)
+    b = nudge.nudge(net, X, Y, (2, 1, 2), dw=0.5, w=0.0)
     assert not np.allclose(a.Cs, b.Cs)
     assert a.slope != pytest.approx(b.slope)
     np.testing.assert_allclose(
-        b.Cs, [reference(net, X, Y, (2, 0, 1))(v) for v in b.ws], rtol=1e-12
+        b.Cs, [reference(net, X, Y, (2, 1, 2))(v) for v in b.ws], rtol=1e-12
     )
 
 
 def test_nudge_leaves_the_network_unchanged(problem):
     net, X, Y = problem
     before = [W.copy() for W in net.weights]
-    nudge.nudge(net, X, Y, (1, 2, 1), dw=1.3, w=2.5)
+    nudge.nudge(net, X, Y, (1, 3, 2), dw=1.3, w=2.5)
     for W, W0 in zip(net.weights, before):
         np.testing.assert_array_equal(W, W0)
 
@@ -161,15 +165,16 @@ def test_other_networks_and_losses():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3, 5))
     Y = np.eye(3)[:, [0, 2, 1, 1, 0]]
-    for weight in [(1, 3, 2), (2, 1, 0)]:
+    for weight in [(1, 4, 3), (2, 2, 1)]:
         state = nudge.nudge(net, X, Y, weight, dw=1e-3)
         probe = net.copy()
         l, j, k = weight
-        w0 = probe.weights[l - 1][j, k]
+        W = probe.weights[l - 1]
+        w0 = W[j - 1, k - 1]
         h = 1e-5
-        probe.weights[l - 1][j, k] = w0 + h
+        W[j - 1, k - 1] = w0 + h
         plus = probe.loss(X, Y)
-        probe.weights[l - 1][j, k] = w0 - h
+        W[j - 1, k - 1] = w0 - h
         minus = probe.loss(X, Y)
         assert state.slope == pytest.approx(
             (plus - minus) / (2 * h), rel=1e-6
@@ -180,50 +185,53 @@ def test_other_networks_and_losses():
 @pytest.mark.parametrize(
     "bad, error",
     [
-        ((0, 0, 0), ValueError),
-        ((3, 0, 0), ValueError),
-        ((1, 3, 0), ValueError),
-        ((1, 0, 2), ValueError),
+        ((0, 1, 1), ValueError),
+        ((3, 1, 1), ValueError),
+        ((1, 4, 1), ValueError),
+        ((1, 1, 3), ValueError),
+        ((1, 0, 1), ValueError),  # 0-based rows are refused
+        ((2, 1, 0), ValueError),
         ("w", TypeError),
         ((1, 0), TypeError),
     ],
 )
 def test_bad_weights_are_named(problem, bad, error):
     net, X, Y = problem
-    with pytest.raises(error, match="weight|W\\^"):
+    with pytest.raises(error, match="weight.*1-based"):
         nudge.nudge(net, X, Y, bad, dw=0.1)
 
 
 def test_non_finite_nudges_are_refused(problem):
     net, X, Y = problem
     with pytest.raises(ValueError, match="dw must be a finite number"):
-        nudge.nudge(net, X, Y, (1, 0, 0), dw=float("nan"))
+        nudge.nudge(net, X, Y, (1, 1, 1), dw=float("nan"))
     with pytest.raises(ValueError, match="w must be a finite number"):
-        nudge.nudge(net, X, Y, (1, 0, 0), dw=0.1, w=float("inf"))
+        nudge.nudge(net, X, Y, (1, 1, 1), dw=0.1, w=float("inf"))
 
 
 def test_weight_labels_are_one_based():
-    assert nudge.weight_label((2, 0, 1)) == "w²₁₂"
-    assert nudge.weight_label((1, 2, 0)) == "w¹₃₁"
-    net = bp.MLP([2, 3, 1])
-    choices = nudge.weight_choices(net)
-    assert len(choices) == 2 * 3 + 3 * 1
-    assert choices[0] == ("w¹₁₁", (1, 0, 0)) and choices[-1] == (
-        "w²₁₃",
-        (2, 0, 2),
-    )
+    assert nudge.weight_label((2, 1, 2)) == "w²₁₂"
+    assert nudge.weight_label((1, 3, 1)) == "w¹₃₁"
+    assert nudge.weight_label((1, 10, 2)) == "w¹₁₀,₂"  # a comma past 9
 
 
 # -- the explorer ----------------------------------------------------------------
 
 
+def entry(l, j, k):
+    """Return the weight control's value for w^l_jk (1-based)."""
+    return {"kind": "w", "l": l, "j": j, "k": k}
+
+
 def test_controls_drive_the_state(problem):
     net, X, Y = problem
-    explorer = nudge.show(weight=(1, 2, 0), dw=0.5)
-    C = reference(net, X, Y, (1, 2, 0))
-    w0 = net.weights[0][2, 0]
+    explorer = nudge.show(weight=(1, 3, 1), dw=0.5)
+    C = reference(net, X, Y, (1, 3, 1))
+    w0 = net.weights[0][2, 0]  # w^1_31 is W^1[2, 0] in NumPy
+    assert explorer.controls["weight"] == entry(1, 3, 1)
     assert explorer.state["w0"] == pytest.approx(w0)
-    assert explorer.state["label"] == "w¹₃₁"
+    assert explorer.state["C"] == pytest.approx(C(w0), rel=1e-12)
+    assert "w¹₃₁" in explorer.summary()
     s = explorer.set_controls(dw=-1.25)
     assert s["dw"] == -1.25
     assert s["actual"] == pytest.approx(C(w0 - 1.25) - C(w0), rel=1e-9)
@@ -239,22 +247,37 @@ def test_controls_drive_the_state(problem):
     assert s["slope"] == pytest.approx(
         (C(1.5 + h) - C(1.5 - h)) / (2 * h), rel=1e-6
     )
-    # The network keys: w₀ is in place, dW is the gradient at w₀.
-    assert s["weights"][0][2][0] == 1.5
-    assert s["dW"][0][2][0] == pytest.approx(s["slope"], rel=1e-15)
     assert s["C"] == pytest.approx(C(1.5), rel=1e-12)
+    assert s["C1"] == pytest.approx(C(1.5 + 0.01), rel=1e-12)
 
 
-def test_another_weight_key_gives_its_curve(problem):
+def test_another_weight_gives_its_curve(problem):
     net, X, Y = problem
-    explorer = nudge.show(weight=(1, 0, 0))
-    w = net.weights[1][0, 1]
-    s = explorer.set_controls(weight="2,0,1", w0=float(w))
-    expected = [reference(net, X, Y, (2, 0, 1))(v) for v in s["curve_w"]]
+    explorer = nudge.show()
+    assert explorer.controls["weight"] == entry(1, 1, 1)
+    w = net.weights[1][0, 1]  # w^2_12
+    s = explorer.set_controls(weight=entry(2, 1, 2), w0=float(w))
+    expected = [reference(net, X, Y, (2, 1, 2))(v) for v in s["curve_w"]]
     np.testing.assert_allclose(s["curve_C"], expected, rtol=1e-12)
-    assert s["label"] == "w²₁₂"
-    keys = [c[0] for c in explorer.config["choices"]]
-    assert len(keys) == 9 and keys[0] == "1,0,0" and keys[-1] == "2,0,2"
+    assert s["weight"] == entry(2, 1, 2)
+    assert "choices" not in explorer.config
+    assert explorer.config["spec"][0]["kind"] == "entry"
+
+
+@pytest.mark.parametrize(
+    "bad", [entry(1, 0, 0), entry(2, 2, 1), {"kind": "b", "l": 1, "j": 1}]
+)
+def test_bad_weight_controls_are_refused(bad):
+    explorer = nudge.show()
+    with pytest.raises(ValueError, match="weight must be an entry"):
+        explorer.set_controls(weight=bad)
+
+
+def test_settings_outside_the_controls_are_refused():
+    with pytest.raises(ValueError, match=r"dw must be a number in \[-2"):
+        nudge.show(dw=2.5)
+    with pytest.raises(ValueError, match="w0 must be a number"):
+        nudge.show().set_controls(w0=3.5)
 
 
 @pytest.mark.parametrize("weight", ALL_WEIGHTS)
@@ -265,19 +288,12 @@ def test_extremes_of_the_ranges_are_finite_and_silent(problem, weight):
         for w in nudge.W_RANGE:
             for dw in (*nudge.DW_RANGE, 0.0):
                 s = nudge.nudge(net, X, Y, weight, dw, w=w)
-                values = [
-                    s.C0,
-                    s.C1,
-                    s.slope,
-                    s.bar_limit,
-                    *s.Cs,
-                    *s.tangent,
-                ]
+                values = [s.C0, s.C1, s.slope, *s.Cs, *s.tangent]
                 assert np.all(np.isfinite(values))
 
 
 def test_state_is_json_and_the_book_view_is_inline():
-    explorer = nudge.show(weight=(1, 2, 0))
+    explorer = nudge.show(weight=(1, 3, 1))
     for c in explorer.extreme_controls():
         text = json.dumps(nudge.state(explorer.config, c), allow_nan=False)
         assert "null" not in text
@@ -289,3 +305,118 @@ def test_state_is_json_and_the_book_view_is_inline():
     assert "needs JavaScript" in html and 'alt="' in html
     assert not re.search(r"\bfetch\(|^\s*import\b", html, re.M)
     assert len(html) < 100_000  # the old frames view weighed about 250 KB
+
+
+# -- the page's view, in headless Chromium ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page(playwright_session, tmp_path_factory):
+    from browser_support import explorer_page, launch_chromium
+
+    browser = launch_chromium(playwright_session)
+    explorer = nudge.show()
+    folder = tmp_path_factory.mktemp("nudge")
+    with explorer_page(browser, folder, explorer) as (tab, errors):
+        yield explorer, tab
+        assert errors == []
+    browser.close()
+
+
+# For each setting: the frame of each chart's axes (top and bottom, in SVG
+# units) and the heights of what it plots: the curve's points and the dots
+# (chart 0), the bars (chart 1).
+JS_PLOTTED = """(settings) => {
+  const el = document.querySelector("[data-explorer]");
+  return settings.map((c) => {
+    el.bpModel.set("controls", c);
+    el.bpModel.save_changes();
+    return [...el.querySelectorAll("svg.bp-chart")].map((svg, i) => {
+      const f = svg.querySelector(".bp-frame"), ys = [];
+      const top = Number(f.getAttribute("y"));
+      for (const n of svg.querySelectorAll(".bp-plot > *")) {
+        const at = (k) => Number(n.getAttribute(k));
+        if (n.tagName === "polyline") ys.push(...n.getAttribute("points")
+          .trim().split(" ").map((p) => Number(p.split(",")[1])));
+        if (n.tagName === "circle") ys.push(at("cy"));
+        if (n.tagName === "line" && i === 1) ys.push(at("y1"), at("y2"));
+      }
+      return {top, bottom: top + Number(f.getAttribute("height")), ys};
+    });
+  });
+}"""
+
+
+@pytest.mark.browser
+def test_page_draws_every_curve_and_bar_inside_the_axes(page):
+    explorer, tab = page
+    rng = np.random.default_rng(7)
+    settings = explorer.extreme_controls()
+    settings += [
+        {"weight": entry(*w), "w0": w0, "dw": dw}
+        for w in ALL_WEIGHTS
+        for w0 in nudge.W_RANGE
+        for dw in (*nudge.DW_RANGE, 0.0)
+    ]
+    settings += [explorer.sample_controls(rng) for _ in range(20)]
+    outside = []
+    for c, charts in zip(settings, tab.evaluate(JS_PLOTTED, settings)):
+        for chart in charts:
+            assert len(chart["ys"]) > 2
+            out = [
+                y
+                for y in chart["ys"]
+                if not chart["top"] - 0.5 <= y <= chart["bottom"] + 0.5
+            ]
+            if out:
+                outside.append(f"{c}: {out[:3]} outside {chart}")
+    assert outside == [], outside[:3]
+
+
+JS_BAR = """(settings) => {
+  const el = document.querySelector("[data-explorer]");
+  return settings.map((c) => {
+    el.bpModel.set("controls", c);
+    el.bpModel.save_changes();
+    const [zero, actual] = el.querySelectorAll("svg.bp-chart")[1]
+      .querySelectorAll(".bp-plot > line");
+    return [Number(zero.getAttribute("y1")),
+            Number(actual.getAttribute("y2"))];
+  });
+}"""
+
+
+@pytest.mark.browser
+def test_page_bars_keep_their_scale_while_dw_moves(page, problem):
+    # At one weight and w₀ the bars' axis is fixed: the bar of ΔC is as
+    # many pixels per unit of cost at every Δw (ΔC from the written-out
+    # cost), so the reader sees the changes grow, not the axis rescale.
+    net, X, Y = problem
+    explorer, tab = page
+    C = reference(net, X, Y, (2, 1, 2))
+    dws = [-2.0, -1.0, -0.3, 0.4, 1.0, 2.0]
+    settings = [
+        {"weight": entry(2, 1, 2), "w0": 0.5, "dw": dw} for dw in dws
+    ]
+    bars = tab.evaluate(JS_BAR, settings)
+    scales = [
+        (zero - top) / (C(0.5 + dw) - C(0.5))
+        for (zero, top), dw in zip(bars, dws)
+    ]
+    assert max(scales) == pytest.approx(min(scales), rel=0.02), scales
+
+
+@pytest.mark.browser
+def test_page_lists_every_weight_one_based(page, problem):
+    net, _, _ = problem
+    _, tab = page
+    select = tab.locator("select[data-control=weight]")
+    texts = select.locator("option").all_inner_texts()
+    assert texts == [nudge.weight_label(w) for w in ALL_WEIGHTS]
+    # Picking w²₁₂ selects W^2[0, 1] and starts at its value.
+    select.select_option(label="w²₁₂")
+    controls = tab.evaluate(
+        "document.querySelector('[data-explorer]').bpModel.get('controls')"
+    )
+    assert controls["weight"] == entry(2, 1, 2)
+    assert controls["w0"] == pytest.approx(net.weights[1][0, 1], rel=1e-15)

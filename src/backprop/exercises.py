@@ -33,6 +33,7 @@ import numpy as np
 from . import activations, gradcheck
 from .data import random_batch
 from .network import MLP
+from .text import sup
 
 #: Relative error below which an answer counts as equal to the reference. The
 #: references are centered differences, accurate to about 1e-9 here.
@@ -409,11 +410,6 @@ _MESSAGES = {
     "exception": "The function raised an exception.",
     "wrong": "The values are wrong in a way the checker does not recognise.",
 }
-
-
-def _sup(n):
-    """Return the integer n in superscript digits, as in W² or δ³."""
-    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def _require_callable(fn, signature):
@@ -895,8 +891,8 @@ def _judge_backprop(got, net, X, Y, nWs, nbs):
         if finding:
             return finding
         arrays.append(arr)
-    names = [f"∂C/∂W{_sup(l)}" for l in range(1, L + 1)] + [
-        f"∂C/∂b{_sup(l)}" for l in range(1, L + 1)
+    names = [f"∂C/∂W{sup(l)}" for l in range(1, L + 1)] + [
+        f"∂C/∂b{sup(l)}" for l in range(1, L + 1)
     ]
     refs = [*nWs, *nbs]
     if all(a.shape == r.shape for a, r in zip(arrays, refs)):

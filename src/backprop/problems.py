@@ -58,6 +58,7 @@ from .explorers.host import (
     web_source,
 )
 from .network import MLP
+from .text import sup
 
 __all__ = [
     "KINDS",
@@ -272,14 +273,10 @@ VARIANTS = {
 _QUANTITY = {"delta": "δ", "db": "∂C/∂b", "dW": "∂C/∂W"}
 
 
-def _sup(n):
-    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-
-
 def quantity_name(ask):
     """Return the symbol of an ask [quantity, layer], e.g. 'δ²' or '∂C/∂W¹'."""
     quantity, layer = ask
-    return _QUANTITY[quantity] + _sup(layer)
+    return _QUANTITY[quantity] + sup(layer)
 
 
 # -- drawing a problem -----------------------------------------------------------

@@ -14,7 +14,7 @@ representation. That of a plain str carries quotes, so `show` returns a
 helper: an IPython `Math` or `Markdown` object is shown as such.
 """
 
-__all__ = ["Text", "show"]
+__all__ = ["Text", "show", "sup", "sub"]
 
 #: Format types that take an int, and those that take a float.
 _INT_TYPES = set("bcdoxX")
@@ -62,3 +62,17 @@ def show(value, spec=""):
         ) from None
     text.value = raw
     return text
+
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def sup(n):
+    """Return the integer n in superscript digits, as in W² or δ³."""
+    return str(n).translate(_SUP)
+
+
+def sub(n):
+    """Return the integer n in subscript digits, as in w²₁₃ or x₂."""
+    return str(n).translate(_SUB)

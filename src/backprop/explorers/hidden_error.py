@@ -27,15 +27,15 @@ about 1e-130 and 1e90, far inside float64 (about 1e-308 to 1e308), so the
 norms are computed directly, without log-space arithmetic; the pure function
 still checks that every value is finite and positive.
 
-Three layers, as for every explorer of the book:
+Two layers:
 
 - `delta_norms(activation, depth, scale)` is the pure function: it returns a
   `HiddenErrorState` with the norms, the ratios, the measured gains and the
   predicted ones. No widgets, no Matplotlib; the tests pin it.
-- `state(config, controls)` is everything the view shows, as JSON;
 - `HiddenErrorExplorer` is the explorer (view: web/hidden_error.js: the
-  activation, depth, weight scale, width and random draw); `show()` returns
-  it. In the book web/engine.js computes the same numbers.
+  activation, depth, weight scale, width and random draw); `state(config,
+  controls)` is what it shows, as JSON, and `show()` returns it. In the
+  book web/engine.js computes the same numbers.
 """
 
 from __future__ import annotations
@@ -45,7 +45,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .host import Choice, Explorer, Range, normals
+from .host import (
+    Choice,
+    Explorer,
+    Range,
+    check_controls,
+    json_safe,
+    normals,
+)
 
 __all__ = [
     "HiddenErrorState",
@@ -72,12 +79,7 @@ WIDTHS = (16, 32, 64)
 #: Random draws (seeds) the view offers: 0..N_SEEDS − 1.
 N_SEEDS = 10
 
-_LABELS = {
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "relu": "ReLU",
-    "identity": "identity",
-}
+_LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU"}
 
 
 @dataclass(frozen=True)
@@ -88,14 +90,13 @@ class HiddenErrorState:
     depth: int  # L, the number of layers with weights
     scale: float  # g: the entries of every W^l are N(0, g²/width)
     width: int
-    layers: np.ndarray  # 1..L
-    norms: (
-        np.ndarray
-    )  # ‖δ^l‖: root mean square over the batch of the column norms
+    # ‖δ^l‖: root mean square over the batch of the column norms
+    norms: np.ndarray
     ratios: np.ndarray  # ‖δ^l‖ / ‖δ^L‖ (the last entry is 1)
     gains: np.ndarray  # ‖δ^l‖ / ‖δ^{l+1}‖ for l = 1..L−1, measured
     predicted_gains: np.ndarray  # g · rms σ'(z^l) for l = 1..L−1
-    predicted_ratios: np.ndarray  # products of the predicted gains from layer l up to L − 1 (last entry 1)
+    # products of the predicted gains from layer l up to L − 1 (last 1)
+    predicted_ratios: np.ndarray
 
     @property
     def mean_gain(self):
@@ -108,37 +109,23 @@ class HiddenErrorState:
         return float(np.exp(np.mean(np.log(self.predicted_gains))))
 
 
+#: What the pure functions accept (wider than the explorer's controls).
+LIMITS = (
+    Choice(
+        "activation", "σ", tuple((a, a) for a in (*_LABELS, "identity"))
+    ),
+    Range("depth", "the number of layers L", 2, 50, 1, decimals=0),
+    Range("scale", "the weight scale g", 0.01, 10.0, 0.01),
+    Range("width", "units per layer", 1, np.inf, 1, decimals=0),
+    Range("m", "examples", 1, np.inf, 1, decimals=0),
+)
+
+
 def _check(activation, depth, scale, width, m):
-    if activation not in ACTIVATIONS + ("identity",):
-        raise ValueError(
-            f"activation must be one of {list(ACTIVATIONS) + ['identity']}; got {activation!r}"
-        )
-    if (
-        isinstance(depth, bool)
-        or not isinstance(depth, (int, np.integer))
-        or not 2 <= depth <= 50
-    ):
-        raise ValueError(
-            f"depth (the number of layers L) must be an integer in 2..50; got {depth!r}"
-        )
-    try:
-        scale = float(scale)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"scale must be a number in [0.01, 10]; got {scale!r}"
-        ) from None
-    if not 0.01 <= scale <= 10.0:
-        raise ValueError(f"scale g must lie in [0.01, 10]; got {scale}")
-    for name, v in (("width", width), ("m", m)):
-        if (
-            isinstance(v, bool)
-            or not isinstance(v, (int, np.integer))
-            or v < 1
-        ):
-            raise ValueError(
-                f"{name} must be a positive integer; got {v!r}"
-            )
-    return activation, int(depth), scale, int(width), int(m)
+    # Return the arguments checked against LIMITS; refuse anything else.
+    names = [c.name for c in LIMITS]
+    values = dict(zip(names, (activation, depth, scale, width, m)))
+    return tuple(check_controls(LIMITS, values).values())
 
 
 def build_problem(
@@ -201,7 +188,6 @@ def delta_norms(
         depth,
         scale,
         width,
-        np.arange(1, depth + 1),
         norms,
         norms / norms[-1],
         norms[:-1] / norms[1:],
@@ -210,31 +196,12 @@ def delta_norms(
     )
 
 
-def y_limits(depth):
-    """Return the fixed log-axis limits for a depth: wide enough for every scale of the slider."""
-    low = (SCALE_RANGE[0] / 4) ** (
-        depth - 1
-    )  # sigmoid, smallest scale: gain ≈ g/4
-    high = (1.15 * SCALE_RANGE[1] / np.sqrt(2)) ** (
-        depth - 1
-    )  # ReLU, largest scale: gain ≈ g/√2
-    return 10.0 ** (np.floor(np.log10(low)) - 1), 10.0 ** (
-        np.ceil(np.log10(high)) + 1
-    )
-
-
 # -- the explorer ----------------------------------------------------------------
 
+#: The view's config: examples per batch (16 keeps a move within a frame).
+CONFIG = {"m": 16}
 
-def default_config():
-    """Return the view's config: the ranges the y axis is fitted to, m."""
-    return {
-        "depth_range": list(DEPTH_RANGE),
-        "scale_range": list(SCALE_RANGE),
-        "m": 16,  # examples per batch: 16 keeps a move within a frame
-    }
-
-
+#: The explorer's controls.
 SPEC = (
     Choice(
         "activation",
@@ -253,38 +220,29 @@ SPEC = (
 )
 
 
-def _curve(s):
-    return {
-        "norms": s.norms.tolist(),
-        "ratios": s.ratios.tolist(),
-        "gains": s.gains.tolist(),
-        "predicted_gains": s.predicted_gains.tolist(),
-        "predicted_ratios": s.predicted_ratios.tolist(),
-        "mean_gain": s.mean_gain,
-        "mean_predicted_gain": s.mean_predicted_gain,
-    }
+#: What the state holds of each activation's HiddenErrorState.
+CURVE = (
+    "norms",
+    "ratios",
+    "gains",
+    "predicted_gains",
+    "predicted_ratios",
+    "mean_gain",
+    "mean_predicted_gain",
+)
 
 
 def state(config, controls):
-    """Return what the view shows at controls {activation, depth, scale, width, seed}.
-
-    The curves of every activation (the chosen one is drawn in bold).
-    """
-    depth, scale = int(controls["depth"]), float(controls["scale"])
-    width, seed = int(controls["width"]), int(controls["seed"])
-    m = int(config["m"])
-    out = {
-        "activation": controls["activation"],
-        "depth": depth,
-        "scale": scale,
-        "width": width,
-        "seed": seed,
-        "m": m,
-        "y_limits": [float(v) for v in y_limits(depth)],
-    }
+    """Return what the package computes at checked controls {activation,
+    depth, scale, width, seed}: those, and the curves of every activation
+    (JSON-safe; the view draws the chosen one in bold)."""
+    c, m = controls, config["m"]
+    out = dict(controls)
     for name in ACTIVATIONS:
-        s = delta_norms(name, depth, scale, width=width, m=m, seed=seed)
-        out[name] = _curve(s)
+        s = delta_norms(
+            name, c["depth"], c["scale"], c["width"], m, c["seed"]
+        )
+        out[name] = json_safe({k: getattr(s, k) for k in CURVE})
     return out
 
 
@@ -302,19 +260,9 @@ class HiddenErrorExplorer(Explorer):
         self, activation="tanh", depth=15, scale=1.0, width=32, seed=0
     ):
         """Start with activation, depth L, weight scale g, width and draw seed."""
-        activation, depth, scale, width, _ = _check(
-            activation, depth, scale, width, 1
-        )
-        super().__init__(
-            default_config(),
-            {
-                "activation": activation,
-                "depth": int(np.clip(depth, *DEPTH_RANGE)),
-                "scale": float(np.clip(scale, *SCALE_RANGE)),
-                "width": width,
-                "seed": int(seed),
-            },
-        )
+        names = [c.name for c in SPEC]
+        values = (activation, depth, scale, width, seed)
+        super().__init__(CONFIG, dict(zip(names, values)))
 
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with the package."""

@@ -8,19 +8,20 @@ gives its slope ∂C/∂w at the current value w₀, and Taylor's theorem says
 
 so the prediction ∂C/∂w · Δw misses the actual change by O(Δw²).
 
-Three layers, as for every explorer of the book:
+Weights are named as in the text, 1-based: (l, j, k) is w^l_{jk}, the
+entry W^l[j − 1, k − 1] in NumPy; (2, 1, 2) is w²₁₂. The explorer's
+weight control holds it as the entry {"kind": "w", "l", "j", "k"}
+(host.Entry).
+
+Two layers:
 
 - `nudge(net, X, Y, weight, dw, w=None)` is the pure function: it returns a
   `NudgeState` with the cost curve around w₀, the backprop slope, the actual
   and predicted ΔC. No widgets, no Matplotlib; the tests pin it.
-- `state(config, controls)` is everything the view shows, as JSON;
 - `NudgeExplorer` is the explorer (view: web/nudge.js, a weight selector and
-  sliders for w₀ and Δw); `show()` returns it. In JupyterLab the package
-  computes the state; in the book web/engine.js computes the same numbers.
-
-Weights are named by (l, j, k) with l = 1..L the layer and j, k the NumPy
-(0-based) row and column of W^l; labels print them 1-based, as the text does:
-(2, 0, 1) is w^2_{12}, printed "w²₁₂" in plain text.
+  sliders for w₀ and Δw); `state(config, controls)` is what it shows, as
+  JSON, and `show()` returns it. In JupyterLab the package computes the
+  state; in the book web/engine.js computes the same numbers.
 """
 
 from __future__ import annotations
@@ -30,13 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .host import Choice, Explorer, Range, net_from
+from .host import Entry, Explorer, Range, net_from
 
 __all__ = [
     "NudgeState",
     "nudge",
     "default_problem",
-    "weight_choices",
     "weight_label",
     "state",
     "NudgeExplorer",
@@ -50,14 +50,22 @@ __all__ = [
 DW_RANGE = (-2.0, 2.0)
 #: Range of the slider for the weight's current value w₀.
 W_RANGE = (-3.0, 3.0)
+#: Points of the drawn cost curve C(w) around w₀.
+N_CURVE = 161
+
+#: The explorer's controls: which weight w^l_jk, its value w₀, the nudge Δw.
+SPEC = (
+    Entry("weight", "weight", kinds=("w",)),
+    Range("w0", "its value w₀", *W_RANGE, 0.01, sign=True),
+    Range("dw", "nudge Δw", *DW_RANGE, 0.01, sign=True),
+)
 
 
 @dataclass(frozen=True)
 class NudgeState:
     """Everything the explorer shows for one weight, one value w₀ and one nudge Δw."""
 
-    weight: tuple  # (l, j, k): W^l[j, k]
-    label: str  # plain-text name, 1-based: "w²₁₂" is (2, 0, 1)
+    weight: tuple  # (l, j, k), 1-based: w^l_jk
     w0: float  # the weight's current value
     dw: float  # the nudge Δw
     C0: float  # C(w₀)
@@ -66,7 +74,6 @@ class NudgeState:
     ws: np.ndarray  # the curve's w values, w₀ + [−2.2, 2.2]
     Cs: np.ndarray  # C(w) on ws
     tangent: np.ndarray  # C₀ + slope · (ws − w₀) on ws
-    bar_limit: float  # largest |ΔC| or |predicted| over the whole Δw range (for the plot's y range)
 
     @property
     def actual(self):
@@ -109,37 +116,23 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def weight_label(weight):
-    """Return the book's name of weight (l, j, k) in plain text, 1-based: (2, 0, 1) -> 'w²₁₂'."""
+    """Return the book's name of weight (l, j, k) in plain text: (2, 1, 2) -> 'w²₁₂'."""
     l, j, k = weight
-    sep = "," if max(j, k) >= 9 else ""
-    return f"w{str(l).translate(_SUP)}{str(j + 1).translate(_SUB)}{sep}{str(k + 1).translate(_SUB)}"
-
-
-def weight_choices(net):
-    """Return [(label, (l, j, k))] for every weight of net, layer by layer, row by row."""
-    return [
-        (weight_label((l, j, k)), (l, j, k))
-        for l in range(1, net.L + 1)
-        for j in range(net.sizes[l])
-        for k in range(net.sizes[l - 1])
-    ]
+    sep = "," if max(j, k) >= 10 else ""
+    return f"w{str(l).translate(_SUP)}{str(j).translate(_SUB)}{sep}{str(k).translate(_SUB)}"
 
 
 def _check_weight(net, weight):
+    # Return weight (l, j, k) as ints if net has w^l_jk; refuse anything else.
     try:
-        l, j, k = (int(i) for i in weight)
+        l, j, k = weight
     except (TypeError, ValueError):
         raise TypeError(
-            f"weight must be a triple (l, j, k) of integers; got {weight!r}"
+            f"weight must be a triple (l, j, k), 1-based; got {weight!r}"
         ) from None
-    if not 1 <= l <= net.L:
-        raise ValueError(f"weight layer l must be in 1..{net.L}; got {l}")
-    rows, cols = net.sizes[l], net.sizes[l - 1]
-    if not (0 <= j < rows and 0 <= k < cols):
-        raise ValueError(
-            f"W^{l} has shape {(rows, cols)}: row j must be in 0..{rows - 1} and column k in 0..{cols - 1}; got j={j}, k={k}"
-        )
-    return l, j, k
+    entry = {"kind": "w", "l": l, "j": j, "k": k}
+    SPEC[0].check(entry, {"sizes": net.sizes})
+    return int(l), int(j), int(k)
 
 
 def _finite(name, value):
@@ -149,7 +142,7 @@ def _finite(name, value):
     return value
 
 
-def nudge(net, X, Y, weight=(1, 0, 0), dw=0.5, w=None, n_points=161):
+def nudge(net, X, Y, weight=(1, 1, 1), dw=0.5, w=None, n_points=N_CURVE):
     """Return the NudgeState of weight (l, j, k) at value w (default: its value in net) nudged by dw.
 
     net is not changed: the curve and the slope are computed on a copy.
@@ -157,70 +150,30 @@ def nudge(net, X, Y, weight=(1, 0, 0), dw=0.5, w=None, n_points=161):
     l, j, k = _check_weight(net, weight)
     dw = _finite("dw", dw)
     probe = net.copy()
-    W = probe.weights[l - 1]
-    w0 = float(W[j, k]) if w is None else _finite("w", w)
+    W, r, c = probe.weights[l - 1], j - 1, k - 1  # w^l_jk is W^l[j-1, k-1]
+    w0 = float(W[r, c]) if w is None else _finite("w", w)
 
     def cost_at(value):
-        W[j, k] = value
+        W[r, c] = value
         return probe.loss(X, Y)
 
-    half = 1.1 * max(
-        DW_RANGE[1], -DW_RANGE[0], abs(dw)
-    )  # a margin beyond the largest nudge
+    # The curve reaches a little beyond the largest nudge on either side.
+    half = 1.1 * max(DW_RANGE[1], -DW_RANGE[0], abs(dw))
     ws = w0 + np.linspace(-half, half, n_points)
     Cs = np.array([cost_at(v) for v in ws])
     C1 = cost_at(w0 + dw)
     C0 = cost_at(w0)
-    dWs, _ = probe.gradients(X, Y)  # backprop at w₀ (W[j, k] is w₀ again)
-    slope = float(dWs[l - 1][j, k])
+    dWs, _ = probe.gradients(X, Y)  # backprop at w₀ (W[r, c] is w₀ again)
+    slope = float(dWs[l - 1][r, c])
     tangent = C0 + slope * (ws - w0)
-    lo, hi = w0 + DW_RANGE[0], w0 + DW_RANGE[1]
-    inside = (ws >= lo - 1e-12) & (ws <= hi + 1e-12)
-    bar_limit = max(
-        float(np.max(np.abs(Cs[inside] - C0))),
-        abs(slope) * DW_RANGE[1],
-        abs(C1 - C0),
-        abs(slope * dw),
-    )
-    return NudgeState(
-        (l, j, k),
-        weight_label((l, j, k)),
-        w0,
-        dw,
-        C0,
-        C1,
-        slope,
-        ws,
-        Cs,
-        tangent,
-        bar_limit,
-    )
+    return NudgeState((l, j, k), w0, dw, C0, C1, slope, ws, Cs, tangent)
 
 
 # -- the explorer ----------------------------------------------------------------
 
-#: Points of the drawn cost curve C(w) around w₀.
-N_CURVE = 161
-
-
-def weight_key(weight):
-    """Return the view's key of weight (l, j, k): 'l,j,k' (0-based j, k)."""
-    return ",".join(str(int(i)) for i in weight)
-
-
-def parse_weight_key(key):
-    """Return (l, j, k) from the view's key 'l,j,k'."""
-    try:
-        l, j, k = (int(i) for i in str(key).split(","))
-    except ValueError:
-        raise ValueError(
-            f"weight key must be 'l,j,k' (three integers); got {key!r}"
-        ) from None
-    return l, j, k
-
 
 def config_for(net, X, Y):
-    """Return the view's config: the network, its batch, ranges, choices."""
+    """Return the view's config: the network, its batch, the curve's points."""
     X = net.check_X(X)
     Y = net.check_Y(Y, X.shape[1])
     return {
@@ -232,53 +185,26 @@ def config_for(net, X, Y):
         "biases": [b.tolist() for b in net.biases],
         "X": X.tolist(),
         "Y": Y.tolist(),
-        "dw_range": list(DW_RANGE),
         "n_curve": N_CURVE,
-        "choices": [
-            [weight_key(w), label] for label, w in weight_choices(net)
-        ],
     }
 
 
 def state(config, controls):
-    """Return what the view shows at controls {weight, w0, dw} (JSON-safe).
+    """Return what the package computes at checked controls {weight, w0, dw}.
 
-    The network explorers' keys (sizes ... weights with w₀ in place, X, Y,
-    C, dW, db at w₀) come with the nudge: C1, slope, the curve, the bars.
+    C and C1 are the cost at w₀ and at w₀ + Δw, slope is ∂C/∂w at w₀, and
+    curve_w, curve_C the cost curve (JSON-safe).
     """
-    net, X, Y = (
-        net_from(config),
-        np.array(config["X"]),
-        np.array(config["Y"]),
-    )
-    l, j, k = parse_weight_key(controls["weight"])
-    s = nudge(
-        net,
-        X,
-        Y,
-        (l, j, k),
-        controls["dw"],
-        w=controls["w0"],
-        n_points=int(config["n_curve"]),
-    )
-    net.weights[l - 1][j, k] = s.w0
-    dWs, dbs = net.gradients(X, Y)
+    net = net_from(config)
+    X, Y = np.array(config["X"]), np.array(config["Y"])
+    e, dw, w0 = controls["weight"], controls["dw"], controls["w0"]
+    weight = (e["l"], e["j"], e["k"])
+    s = nudge(net, X, Y, weight, dw, w0, int(config["n_curve"]))
     return {
-        "weight": controls["weight"],
+        "weight": e,
         "w0": s.w0,
         "dw": s.dw,
-        "label": s.label,
-        "sizes": config["sizes"],
-        "hidden": config["hidden"],
-        "output": config["output"],
-        "loss": config["loss"],
-        "weights": [W.tolist() for W in net.weights],
-        "biases": [b.tolist() for b in net.biases],
-        "X": config["X"],
-        "Y": config["Y"],
         "C": s.C0,
-        "dW": [d.tolist() for d in dWs],
-        "db": [d.tolist() for d in dbs],
         "C1": s.C1,
         "slope": s.slope,
         "actual": s.actual,
@@ -286,7 +212,6 @@ def state(config, controls):
         "error": s.error,
         "curve_w": s.ws.tolist(),
         "curve_C": s.Cs.tolist(),
-        "bar_limit": s.bar_limit,
     }
 
 
@@ -297,37 +222,34 @@ class NudgeExplorer(Explorer):
 
     name = "nudge"
     view = "nudge"
+    spec = SPEC
 
-    def controls_spec(self, config):
-        """Return the controls: which weight (of config), w₀ and Δw."""
-        return (
-            Choice(
-                "weight", "weight", tuple(map(tuple, config["choices"]))
-            ),
-            Range("w0", "its value w₀", *W_RANGE, 0.01, sign=True),
-            Range("dw", "nudge Δw", *DW_RANGE, 0.01, sign=True),
-        )
+    def context(self, config, values):
+        """Return the ctx of the weight control: the network's sizes."""
+        return {"sizes": config["sizes"]}
 
-    def __init__(self, net=None, X=None, Y=None, weight=None, dw=0.5):
-        """Start on net, X, Y (default_problem() if net is None) at weight, dw."""
+    def __init__(self, net=None, X=None, Y=None, weight=(1, 1, 1), dw=0.5):
+        """Start on net, X, Y (default_problem() if net is None) at weight (l, j, k), 1-based, and dw."""
         if net is None:
             net, X, Y = default_problem()
         elif X is None or Y is None:
             raise ValueError(
                 "pass X and Y together with net (or none of the three)"
             )
-        weight = (1, 0, 0) if weight is None else weight
         l, j, k = _check_weight(net, weight)
-        w0 = float(np.clip(net.weights[l - 1][j, k], *W_RANGE))
-        dw = float(np.clip(_finite("dw", dw), *DW_RANGE))
+        w0 = float(np.clip(net.weights[l - 1][j - 1, k - 1], *W_RANGE))
+        entry = {"kind": "w", "l": l, "j": j, "k": k}
         super().__init__(
-            config_for(net, X, Y),
-            {"weight": weight_key((l, j, k)), "w0": w0, "dw": dw},
+            config_for(net, X, Y), {"weight": entry, "w0": w0, "dw": dw}
         )
 
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with the package."""
         return state(config, controls)
+
+    def _label(self):
+        e = self.controls["weight"]
+        return weight_label((e["l"], e["j"], e["k"]))
 
     def fallback_html(self):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""
@@ -348,12 +270,12 @@ class NudgeExplorer(Explorer):
         )
         ax.plot([s["w0"]], [s["C"]], "o", color="k")
         ax.plot([s["w0"] + s["dw"]], [s["C1"]], "o", color="C0")
-        ax.set_xlabel(f"weight {s['label']}", fontsize=8)
+        ax.set_xlabel(f"weight {self._label()}", fontsize=8)
         ax.legend(fontsize=7)
         ax.tick_params(labelsize=7)
         fig.tight_layout()
         alt = (
-            f"The cost C as the weight {s['label']} varies around "
+            f"The cost C as the weight {self._label()} varies around "
             f"w₀ = {s['w0']:+.2f}, with its tangent line; ΔC = "
             f"{s['actual']:+.4f} against the prediction "
             f"{s['predicted']:+.4f} for Δw = {s['dw']:+.2f}."
@@ -362,10 +284,9 @@ class NudgeExplorer(Explorer):
 
     def summary(self):
         """Return what the explorer shows, in one line of plain text."""
-        l, j, k = parse_weight_key(self.controls["weight"])
         sizes = "-".join(map(str, self.config["sizes"]))
         return (
-            f"Nudge explorer: the weight {weight_label((l, j, k))} of a "
+            f"Nudge explorer: the weight {self._label()} of a "
             f"{sizes} network, nudged by Δw = {self.controls['dw']:+.2f}"
         )
 
@@ -373,6 +294,6 @@ class NudgeExplorer(Explorer):
 EXPLORER = NudgeExplorer
 
 
-def show(net=None, X=None, Y=None, weight=None, dw=0.5):
-    """Return the nudge explorer for net, X, Y (a small default network if none)."""
+def show(net=None, X=None, Y=None, weight=(1, 1, 1), dw=0.5):
+    """Return the nudge explorer for net, X, Y (a small default network if none) at weight (l, j, k), 1-based."""
     return NudgeExplorer(net, X, Y, weight=weight, dw=dw)

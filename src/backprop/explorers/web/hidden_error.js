@@ -65,12 +65,12 @@ function deltaNorms(activation, depth, scale, width, m, seed, W = heWeights(dept
   };
 }
 
-// Fixed log-axis limits for a depth: mirrors hidden_error.y_limits.
-function heLimits(config, depth) {
-  const [g0, g1] = config.scale_range;
+// The log axis at a depth, fixed for all g0 ≤ g ≤ g1: sigmoid (gain ≈ g/4) at g0 to ReLU (≈ g/√2) at g1.
+function heLimits(depth, [g0, g1]) {
   const low = (g0 / 4) ** (depth - 1), high = ((1.15 * g1) / Math.sqrt(2)) ** (depth - 1);
   return [10 ** (Math.floor(Math.log10(low)) - 1), 10 ** (Math.ceil(Math.log10(high)) + 1)];
 }
+const heSpec = (config, name) => config.spec.find((c) => c.name === name);
 
 let heLast = { key: null, curves: null }; // the curves do not depend on the chosen activation
 
@@ -78,18 +78,18 @@ function compute(config, controls) {
   const { activation, depth, scale, width, seed } = controls;
   const key = JSON.stringify([depth, scale, width, seed, config.m]);
   if (heLast.key !== key) {
-    heDraws(seed, width, config.m, config.depth_range[1]); // every layer the slider can reach
+    heDraws(seed, width, config.m, heSpec(config, "depth").hi); // every layer the slider can reach
     const curves = {}, W = heWeights(depth, scale, width, config.m, seed); // shared by the three
     for (const name of HE_ACTIVATIONS) curves[name] = deltaNorms(name, depth, scale, width, config.m, seed, W);
     heLast = { key, curves };
   }
-  return { activation, depth, scale, width, seed, m: config.m, y_limits: heLimits(config, depth), ...heLast.curves };
+  return { activation, depth, scale, width, seed, ...heLast.curves };
 }
 
 function render({ model, el }) {
   return ui.mount({ model, el, name: "hidden_error", build(root) {
     const config = model.get("config"), c0 = model.get("controls");
-    const names = Object.fromEntries(config.spec[0].options);
+    const names = Object.fromEntries(heSpec(config, "activation").options), g = heSpec(config, "scale");
     const controls = ui.controls(model);
     const chart = ui.chart({ width: 560, height: 280, x: [1, c0.depth], y: [1e-3, 1e3], ylog: true,
       xlabel: "layer l", ylabel: "‖δˡ‖ / ‖δᴸ‖", title: "error norm per layer, relative to the output layer" });
@@ -101,7 +101,7 @@ function render({ model, el }) {
     return (s) => {
       const layers = Array.from({ length: s.depth }, (_, i) => i + 1);
       chart.setX([1, s.depth]);
-      chart.setY(s.y_limits);
+      chart.setY(heLimits(s.depth, [g.lo, g.hi]));
       chart.segment("one", 1, 1, s.depth, 1, { class: "bp-grid" });
       HE_ACTIVATIONS.forEach((name, i) => {
         const bold = name === s.activation;

@@ -3,9 +3,11 @@
 //
 // compute(config, controls) mirrors backprop.explorers.network.state line by
 // line, with the in-page engine (engine.js: network.forward, network.backward,
-// the four rules); render({model, el}) builds the controls once and redraws on
-// every change of the model's state. Indices in the text are 1-based: the
-// selection {kind: "w", l: 2, j: 1, k: 3} is w²₁₃, weights[1][0][2] here.
+// the four rules): only what the package computes. render({model, el}) builds
+// the controls once from config.spec and, on every change of the state, draws
+// it, with what only the view needs (the chain of rules of the selection,
+// published as data-chain). Indices in the text are 1-based: the selection
+// {kind: "w", l: 2, j: 1, k: 3} is w²₁₃, weights[1][0][2] here.
 
 // The name of a selection in the text's notation: w²₁₃, b¹₂, x₁, y₂.
 function nxName(sel) {
@@ -14,7 +16,8 @@ function nxName(sel) {
   return `${sel.kind}${ui.sub(sel.j)}`;
 }
 
-// The value a new entry gets when the network grows; network.py, fill_value.
+// The value a new entry gets when the network grows (1-based l, j, k): small,
+// in every range of the spec, and the same every time.
 function nxFillValue(kind, l, j, k = 0) {
   if (kind === "w") return (((7 * l + 3 * j + 5 * k) % 11) - 5) / 6;
   if (kind === "b") return (((3 * l + 5 * j) % 7) - 3) / 10;
@@ -22,16 +25,8 @@ function nxFillValue(kind, l, j, k = 0) {
   return (((2 * j) % 3) - 1) / 2;
 }
 
-function nxSelectionExists(sizes, sel) {
-  const L = sizes.length - 1;
-  const { kind, j } = sel;
-  const l = sel.l || 0;
-  const k = sel.k || 0;
-  if (kind === "x") return j >= 1 && j <= sizes[0];
-  if (kind === "y") return j >= 1 && j <= sizes[L];
-  if (!(l >= 1 && l <= L && j >= 1 && j <= sizes[l])) return false;
-  return kind === "b" || (k >= 1 && k <= sizes[l - 1]);
-}
+// Whether sel is an entry of the network (no target y with one-hot targets).
+const nxExists = (sizes, isCE, sel) => nxEntries(sizes, isCE).some((e) => nxId(e) === nxId(sel));
 
 // The class of a one-hot target column: its first largest entry.
 function nxTargetClass(Y) {
@@ -39,8 +34,9 @@ function nxTargetClass(Y) {
   return col.indexOf(Math.max(...col));
 }
 
-// Controls for a network of `sizes`; entries that still exist keep their
-// values (network.py, resize).
+// Controls for a network of `sizes`: entries that still exist keep their
+// values, new ones get nxFillValue; a lost target class becomes class 1 and
+// a lost selection w^L_11.
 function nxResize(config, controls, sizes) {
   const L = sizes.length - 1;
   const old = (M, l, r, c) =>
@@ -72,7 +68,8 @@ function nxResize(config, controls, sizes) {
     next.X.push([j < X.length ? X[j][0] : nxFillValue("x", 0, j + 1)]);
   }
   next.Y = [];
-  if (config.pairings[controls.pairing][1] === "cross_entropy") {
+  const isCE = config.pairings[controls.pairing][1] === "cross_entropy";
+  if (isCE) {
     let cls = nxTargetClass(Y);
     cls = cls < sizes[L] ? cls : 0;
     for (let j = 0; j < sizes[L]; j++) next.Y.push([j === cls ? 1 : 0]);
@@ -83,14 +80,14 @@ function nxResize(config, controls, sizes) {
   }
   next.sizes = sizes.slice();
   next.resize_layer = Math.min(controls.resize_layer, L);
-  if (!nxSelectionExists(sizes, controls.selected)) {
+  if (!nxExists(sizes, isCE, controls.selected)) {
     next.selected = { kind: "w", l: L, j: 1, k: 1 };
   }
   return next;
 }
 
-// Everything the view shows (network.py, state): forward pass, backward pass,
-// σ'(z^l) of every layer, and the chain of rules of the selection.
+// Every number the package computes (network.py, state): forward pass,
+// backward pass and σ'(z^l) of every layer.
 function compute(config, controls) {
   const c = controls;
   const sizes = c.sizes;
@@ -105,7 +102,7 @@ function compute(config, controls) {
     const act = activations[l === L ? output : c.hidden];
     dsigma.push(act.prime ? act.prime(cache.z[l]) : []);
   }
-  const s = {
+  return {
     sizes: sizes.slice(),
     hidden: c.hidden,
     output,
@@ -115,8 +112,6 @@ function compute(config, controls) {
     biases: c.biases,
     X: c.X,
     Y: c.Y,
-    selected: c.selected,
-    resize_layer: c.resize_layer,
     z: [[]].concat(cache.z.slice(1)),
     a: cache.a,
     dsigma,
@@ -125,29 +120,17 @@ function compute(config, controls) {
     dW: dWs,
     db: dbs,
   };
-  const [grad, chain] = nxChain(s);
-  s.grad = grad;
-  s.chain = chain;
-  return s;
 }
 
-// The gradient of the selection and the steps of the rules that give it
-// (network.py, _chain). Row j - 1 is unit j of the text.
-function nxChain(s) {
-  const sel = s.selected;
+// The gradient of the selection sel and the steps of the rules that give it,
+// read off the state s. Row j - 1 is unit j of the text.
+function nxChain(s, sel) {
   const sizes = s.sizes;
   const L = sizes.length - 1;
   const { kind, j } = sel;
-  if (kind === "y") {
-    // Not a rule: mse ½(a − y)² gives y − a; cross-entropy −Σ y ln a gives −ln a_j.
-    if (s.loss === "cross_entropy") {
-      const zL = s.z[L].map((row) => row[0]);
-      const mx = Math.max(...zL);
-      const lse = Math.log(zL.reduce((acc, v) => acc + Math.exp(v - mx), 0));
-      return [-(zL[j - 1] - mx - lse), []];
-    }
-    return [s.Y[j - 1][0] - s.a[L][j - 1][0], []];
-  }
+  // Not a rule: C = ½‖a − y‖² depends on y directly, ∂C/∂y = y − a (a
+  // one-hot target of the cross-entropy is a class, not an entry).
+  if (kind === "y") return [s.Y[j - 1][0] - s.a[L][j - 1][0], []];
   const lowest = kind === "x" ? 1 : sel.l;
   const steps = [];
   // Rule 1 at every output unit (only unit j when the selection is in layer L).
@@ -247,11 +230,11 @@ function nxValueOf(s, sel) {
   return s.Y[sel.j - 1][0];
 }
 
-function nxRange(config, kind) {
-  if (kind === "x") return config.input_range;
-  if (kind === "y") return config.target_range;
-  return config.value_range;
-}
+// The control of config.spec called name (network.py, SPEC).
+const nxSpec = (config, name) => config.spec.find((c) => c.name === name);
+// The matrix control holding the entries of kind: its lo, hi and step.
+const nxMatrix = (config, kind) => nxSpec(config, { w: "weights", b: "biases", x: "X", y: "Y" }[kind]);
+const nxInts = (lo, hi) => Array.from({ length: hi - lo + 1 }, (_, i) => [String(lo + i), String(lo + i)]);
 
 // One step of the chain, in words and numbers.
 function nxStepText(step, s) {
@@ -363,11 +346,11 @@ function nxText(e, text) {
 
 // Set, in place, what the state changes: the colour and width of every edge
 // and unit, the numbers, the labels (title, aria-label) and the selection.
-function nxUpdate(items, s, cols) {
-  cols.forEach((r, l) => nxSet(r, "visibility", l === s.resize_layer ? "visible" : "hidden"));
+function nxUpdate(items, s, cols, sel, framed) {
+  cols.forEach((r, l) => nxSet(r, "visibility", l === framed ? "visible" : "hidden"));
   const sizes = s.sizes;
   const L = sizes.length - 1;
-  const selId = nxId(s.selected);
+  const selId = nxId(sel);
   let gmax = 1e-300;
   for (const M of s.dW) for (const row of M) for (const g of row) gmax = Math.max(gmax, Math.abs(g));
   let dmax = 1e-300;
@@ -487,26 +470,22 @@ function render({ model, el }) {
     model.set("controls", next);
     model.save_changes();
   };
-  return ui.mount({ model, el, name: "network", build: (root) => nxBuild(root, model, config, controls, push) });
+  return ui.mount({ model, el, name: "network", build: (root) => nxBuild(root, config, controls, push) });
 }
 
 // Build the controls, the drawing and the readouts once; return draw(state).
-function nxBuild(root, model, config, controls, push) {
+function nxBuild(root, config, controls, push) {
   root.classList.add("bp-network");
+  const spec = (name) => nxSpec(config, name);
 
   // -- the shape of the network --------------------------------------------
   const shape = ui.el("fieldset");
   shape.append(ui.el("legend", { text: "Network" }));
-  const hidden = nxSelect(
-    "hidden activation",
-    config.hidden_choices.map((h) => [h, h]),
-    (v) => push({ ...controls(), hidden: v }),
-    "hidden",
-  );
+  const hidden = nxSelect(spec("hidden").label, spec("hidden").options, (v) => push({ ...controls(), hidden: v }), "hidden");
   shape.append(hidden.wrap);
   const pairing = nxSelect(
-    "output and cost",
-    Object.entries(config.pairings).map(([p, v]) => [p, v[2]]),
+    spec("pairing").label,
+    spec("pairing").options,
     (v) => {
       const next = { ...controls(), pairing: v };
       if (config.pairings[v][1] === "cross_entropy") {
@@ -519,9 +498,7 @@ function nxBuild(root, model, config, controls, push) {
     "pairing",
   );
   shape.append(pairing.wrap);
-  const depthOpts = [];
-  for (let L = 1; L <= config.max_layers; L++) depthOpts.push([String(L), String(L)]);
-  const depth = nxSelect("layers with weights L", depthOpts, (v) => {
+  const depth = nxSelect(spec("sizes").label, nxInts(1, spec("sizes").layers), (v) => {
     const old = controls().sizes;
     const L = Number(v);
     const sizes = [old[0]];
@@ -531,11 +508,9 @@ function nxBuild(root, model, config, controls, push) {
   }, "depth");
   shape.append(depth.wrap);
   // The width of one layer at a time: which layer (framed in the drawing), then its units.
-  const layer = nxSelect("resize layer", [], (v) => push({ ...controls(), resize_layer: Number(v) }), "layer");
+  const layer = nxSelect(spec("resize_layer").label, [], (v) => push({ ...controls(), resize_layer: Number(v) }), "layer");
   shape.append(layer.wrap);
-  const widthOpts = [];
-  for (let n = 1; n <= config.max_units; n++) widthOpts.push([String(n), String(n)]);
-  const units = nxSelect("to units", widthOpts, (v) => {
+  const units = nxSelect("to units", nxInts(1, spec("sizes").units), (v) => {
     const sizes = controls().sizes.slice();
     sizes[controls().resize_layer] = Number(v);
     push(nxResize(config, controls(), sizes));
@@ -547,7 +522,7 @@ function nxBuild(root, model, config, controls, push) {
   // -- one number -------------------------------------------------------------
   const one = ui.el("fieldset");
   one.append(ui.el("legend", { text: "Change one number" }));
-  const entry = nxSelect("selected", [], (v) => push({ ...controls(), selected: nxParse(v) }), "selected");
+  const entry = nxSelect(spec("selected").label, [], (v) => push({ ...controls(), selected: nxParse(v) }), "selected");
   one.append(entry.wrap);
   let name = "";
   const setValue = (v) => {
@@ -562,9 +537,9 @@ function nxBuild(root, model, config, controls, push) {
   };
   const slider = ui.slider({
     label: "value",
-    min: config.value_range[0],
-    max: config.value_range[1],
-    step: 0.01,
+    min: spec("weights").lo,
+    max: spec("weights").hi,
+    step: spec("weights").step,
     value: 0,
     format: (v) => `${name} = ${nxFmt(v, 2)}`,
     onInput: (v) => {
@@ -578,7 +553,7 @@ function nxBuild(root, model, config, controls, push) {
   const numId = ui.uid("exact");
   const numWrap = ui.el("div", { class: "bp-control" });
   const numText = ui.el("label", { for: numId }, "exact value");
-  const num = ui.el("input", { type: "number", id: numId, step: "0.01", inputmode: "decimal", "data-control": "exact" });
+  const num = ui.el("input", { type: "number", id: numId, inputmode: "decimal", "data-control": "exact" });
   numWrap.append(numText, num);
   one.append(numWrap);
   // A one-hot target: the class for the cross-entropy, targets 1 and 0 for the squared error.
@@ -591,7 +566,7 @@ function nxBuild(root, model, config, controls, push) {
   side.append(one);
   num.addEventListener("change", () => {
     const v = Number(num.value);
-    const [lo, hi] = nxRange(config, controls().selected.kind);
+    const { lo, hi } = nxMatrix(config, controls().selected.kind);
     if (num.value.trim() === "" || !Number.isFinite(v) || v < lo || v > hi) {
       error.textContent = `Type a number from ${nxFmt(lo, 0)} to ${nxFmt(hi, 0)} for ${name}; “${num.value}” is not one.`;
       return;
@@ -605,15 +580,6 @@ function nxBuild(root, model, config, controls, push) {
   const figure = ui.el("div", { class: "bp-figure" });
   const column = ui.el("div", { class: "bp-figure-column" });
   column.append(readout, figure);
-  root.append(
-    ui.el(
-      "p",
-      { class: "bp-note bp-howto" },
-      "Select an edge, a unit, an input or a target (click, or Tab and Enter) and change it on the right. " +
-        "Red: the gradient is positive (gradient descent lowers the number); blue: negative; " +
-        "the wider or darker, the larger. A unit shows its activation a, and δ below it.",
-    ),
-  );
   const body = ui.el("div", { class: "bp-body" });
   body.append(column, side);
   root.append(body);
@@ -676,12 +642,19 @@ function nxBuild(root, model, config, controls, push) {
     const sizes = s.sizes;
     const L = sizes.length - 1;
     const isCE = s.loss === "cross_entropy";
+    // The selection and the framed layer are the controls' (a selection
+    // the state's network lacks falls back to w^L_11).
+    const c = controls();
+    const sel = nxExists(sizes, isCE, c.selected) ? c.selected : { kind: "w", l: L, j: 1, k: 1 };
+    const framed = Math.min(c.resize_layer, L);
+    const [grad, steps] = nxChain(s, sel);
+    root.setAttribute("data-chain", JSON.stringify({ selected: sel, grad, chain: steps }));
     depth.sel.value = String(L);
     const opts = [];
     for (let l = 0; l <= L; l++) opts.push([String(l), l === 0 ? "inputs (layer 0)" : l === L ? `outputs (layer ${l})` : `layer ${l}`]);
     if (layer.sel.options.length !== opts.length || layer.sel.options[L].text !== opts[L][1]) nxSetOptions(layer.sel, opts);
-    layer.sel.value = String(s.resize_layer);
-    units.sel.value = String(sizes[s.resize_layer]);
+    layer.sel.value = String(framed);
+    units.sel.value = String(sizes[framed]);
     hidden.sel.value = s.hidden;
     pairing.sel.value = s.pairing;
     const key = `${sizes.join("-")}/${isCE}`;
@@ -693,13 +666,13 @@ function nxBuild(root, model, config, controls, push) {
       shownSizes = key;
     }
     cls.sel.value = String(nxTargetClass(s.Y) + 1);
-    const sel = s.selected;
     entry.sel.value = nxId(sel);
     name = nxName(sel);
-    const [lo, hi] = nxRange(config, sel.kind);
+    const { lo, hi, step } = nxMatrix(config, sel.kind);
     const value = nxValueOf(s, sel);
     slider.input.min = String(lo);
     slider.input.max = String(hi);
+    slider.input.step = num.step = String(step);
     slider.set(value);
     sliderLabel.textContent = `value of ${name}`;
     numText.textContent = `${name} exactly`;
@@ -707,7 +680,7 @@ function nxBuild(root, model, config, controls, push) {
     num.max = String(hi);
     if (document.activeElement !== num) num.value = String(Math.round(value * 1e4) / 1e4);
     const what = `∂C/∂${name}`;
-    readout.textContent = `C = ${nxFmt(s.C, 5)}  ·  ${what} = ${nxFmt(s.grad, 5)}`;
+    readout.textContent = `C = ${nxFmt(s.C, 5)}  ·  ${what} = ${nxFmt(grad, 5)}`;
     // A new shape gets a new skeleton; every state updates it in place (so
     // the keyboard focus stays where it is).
     if (key !== shownShape) {
@@ -716,15 +689,15 @@ function nxBuild(root, model, config, controls, push) {
       cols = [...figure.querySelectorAll(".bp-col")];
       shownShape = key;
     }
-    nxUpdate(items, s, cols);
+    nxUpdate(items, s, cols, sel, framed);
     const shown = hoverId && items.get(hoverId);
     hover.textContent = shown ? shown.g.getAttribute("aria-label") : "";
-    chainTitle.textContent = s.chain.length
+    chainTitle.textContent = steps.length
       ? `How ${what} is made, from the output back (one example, so the means of rules 3 and 4 are over one column):`
       : `A target is not a parameter and no rule is needed: C depends on it directly.`;
-    const lines = s.chain.length
-      ? s.chain.map((step) => nxStepText(step, s))
-      : [s.loss === "cross_entropy" ? `${what} = −ln a${ui.sup(L)}${ui.sub(sel.j)} = ${nxFmt(s.grad, 5)}` : `${what} = y − a = ${nxFmt(s.grad, 5)}`];
+    const lines = steps.length
+      ? steps.map((step) => nxStepText(step, s))
+      : [`${what} = y − a = ${nxFmt(grad, 5)}`];
     if (lines.join("\n") !== shownChain) {
       chain.replaceChildren(...lines.map((t) => ui.el("li", { text: t })));
       shownChain = lines.join("\n");
