@@ -6,44 +6,38 @@ explorer shows, for its layer l, W^l, b^l, a^{l-1}, δ^l,
 ∂C/∂W^l = δ^l (a^{l-1})ᵀ / m and ∂C/∂b^l = the mean of the columns of δ^l,
 with the cost C as a function of the parameter and the tangent whose slope
 is the backprop gradient. The reader can also change the input x and the
-target y of every example.
+target y of every example. `layer_state` computes one layer's numbers;
+the explorer's `controls_spec(config)` declares the controls (see
+`backprop.explorers.host`), against which it checks every value;
+`state(config, controls)` is what the view shows, and `web/weights.js`
+computes it again in the page.
 
-- `layer_state(net, X, Y, param, value)`: pure NumPy, the
-  numbers of one layer;
-- `state(config, controls)`: the explorer's whole state as JSON-safe lists,
-  computed with the package; the view in `web/weights.js` computes the same
-  dictionary with the in-page engine, and the tests compare the two;
-- `show(...)`: the explorer (`backprop.explorers.host`), a widget in
-  JupyterLab and a live page in the book.
-
-Indices are those of the text and are 1-based: `weight(2, 1, 3)` is w^2_{13},
-row 1 and column 3 of W^2 (`net.weights[1][0, 2]` in Python). In controls
-and state a parameter is ``{"kind": "w", "l": 2, "j": 1, "k": 3}``.
+Indices are those of the text and are 1-based: `weight(2, 1, 3)` is the
+entry {"kind": "w", "l": 2, "j": 1, "k": 3}, w^2_{13}, row 1 and column 3
+of W^2 (`net.weights[1][0, 2]` in Python).
 """
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from ..network import MLP
-from .host import Explorer, net_from
+from .host import Choice, Entry, Explorer, Matrix, Range, entries, net_from
 
 __all__ = [
-    "Param",
     "weight",
     "bias",
+    "label",
+    "parameters",
     "WeightsState",
     "layer_state",
-    "config",
-    "default_controls",
+    "default_problem",
     "state",
     "WeightsExplorer",
     "EXPLORER",
-    "parameters",
-    "default_problem",
     "show",
     "VALUE_RANGE",
+    "DATA_RANGE",
 ]
 
 #: The slider range of the selected parameter's value.
@@ -52,127 +46,53 @@ VALUE_RANGE = (-4.0, 4.0)
 DATA_RANGE = (-3.0, 3.0)
 #: The number of points of the cost curve over VALUE_RANGE.
 CURVE_POINTS = 41
-
-
-class Param(NamedTuple):
-    """One parameter of the network: kind "w" (W^l[j, k]) or "b" (b^l[j]), 1-based indices."""
-
-    kind: str
-    l: int
-    j: int
-    k: int | None = None
-
-    @property
-    def index(self):
-        """Return the 0-based NumPy index of the entry in W^l or b^l."""
-        return (
-            (self.j - 1, self.k - 1)
-            if self.kind == "w"
-            else (self.j - 1, 0)
-        )
-
-    @property
-    def text(self):
-        """Return a plain-text name such as 'w^2_13' or 'b^1_2'."""
-        sub = f"{self.j}{self.k}" if self.kind == "w" else f"{self.j}"
-        if self.kind == "w" and max(self.j, self.k) > 9:
-            sub = f"{self.j},{self.k}"
-        return f"{self.kind}^{self.l}_{sub}"
-
-    @property
-    def unicode(self):
-        """Return the name with Unicode super- and subscripts, such as 'w²₁₃'."""
-        sup, sub = (
-            str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"),
-            str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,"),
-        )
-        kind, rest = self.text.split("^", 1)
-        l, idx = rest.split("_", 1)
-        return kind + l.translate(sup) + idx.translate(sub)
-
-    @property
-    def tex(self):
-        """Return the Matplotlib mathtext name, such as '$w^{2}_{13}$'."""
-        sub = self.text.split("_", 1)[1]
-        return f"${self.kind}^{{{self.l}}}_{{{sub}}}$"
+#: The parameter control: any weight or bias of the network.
+PARAM = Entry("param", "parameter", ("w", "b"))
 
 
 def weight(l, j, k):
-    """Return the Param of w^l_{jk}, row j and column k of W^l (1-based, as in the text)."""
-    return Param("w", int(l), int(j), int(k))
+    """Return the entry of w^l_{jk}, row j and column k of W^l (1-based, as in the text)."""
+    return {"kind": "w", "l": int(l), "j": int(j), "k": int(k)}
 
 
 def bias(l, j):
-    """Return the Param of b^l_j, entry j of b^l (1-based, as in the text)."""
-    return Param("b", int(l), int(j))
-
-
-def _check_param(net, param):
-    if not isinstance(param, Param):
-        raise TypeError(
-            f"param must be a Param from weight(l, j, k) or bias(l, j); got {type(param).__name__}"
-        )
-    if param.kind not in ("w", "b"):
-        raise ValueError(
-            f"param kind must be 'w' or 'b'; got {param.kind!r}"
-        )
-    if not 1 <= param.l <= net.L:
-        raise ValueError(
-            f"layer l must be in 1..{net.L} for this network; got {param.l}"
-        )
-    n_l, n_prev = net.sizes[param.l], net.sizes[param.l - 1]
-    if not 1 <= param.j <= n_l:
-        raise ValueError(
-            f"row j of layer {param.l} must be in 1..{n_l}; got {param.j}"
-        )
-    if param.kind == "w" and (
-        param.k is None or not 1 <= param.k <= n_prev
-    ):
-        raise ValueError(
-            f"column k of W^{param.l} must be in 1..{n_prev}; got {param.k}"
-        )
+    """Return the entry of b^l_j, entry j of b^l (1-based, as in the text)."""
+    return {"kind": "b", "l": int(l), "j": int(j)}
 
 
 def parameters(net):
-    """Return every Param of the network: the weights, then the biases, layer by layer."""
-    params = []
-    for l in range(1, net.L + 1):
-        n_l, n_prev = net.sizes[l], net.sizes[l - 1]
-        params += [
-            weight(l, j, k)
-            for j in range(1, n_l + 1)
-            for k in range(1, n_prev + 1)
-        ]
-        params += [bias(l, j) for j in range(1, n_l + 1)]
-    return params
+    """Return the entry of every weight and bias of net, layer by layer."""
+    return entries(PARAM.kinds, {"sizes": list(net.sizes)})
 
 
-def get_value(net, param):
-    """Return the current value of a parameter of net."""
-    _check_param(net, param)
-    P = (
-        net.weights[param.l - 1]
-        if param.kind == "w"
-        else net.biases[param.l - 1]
-    )
-    return float(P[param.index])
+def label(param, tex=False):
+    """Return param's name as plain text ('w^2_13') or mathtext ('$w^{2}_{13}$')."""
+    idx = [param["j"], param["k"]] if param["kind"] == "w" else [param["j"]]
+    sub = ("," if max(idx) > 9 else "").join(map(str, idx))
+    if tex:
+        return f"${param['kind']}^{{{param['l']}}}_{{{sub}}}$"
+    return f"{param['kind']}^{param['l']}_{sub}"
+
+
+def _index(param):
+    # The text's 1-based (j, k) is NumPy's 0-based [j - 1, k - 1]; a bias
+    # b^l_j is row j - 1 of the column b^l.
+    k = param["k"] if param["kind"] == "w" else 1
+    return param["j"] - 1, k - 1
 
 
 def with_value(net, param, value):
-    """Return a copy of net in which only `param` is set to `value`."""
-    _check_param(net, param)
+    """Return a copy of net in which only the entry `param` is set to `value`."""
+    PARAM.check(param, {"sizes": list(net.sizes)})
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(
-            f"the value of {param.text} must be a finite number; got {value!r}"
+            f"the value of {label(param)} must be a finite number; "
+            f"got {value!r}"
         )
     twin = net.copy()
-    P = (
-        twin.weights[param.l - 1]
-        if param.kind == "w"
-        else twin.biases[param.l - 1]
-    )
-    P[param.index] = value
+    P = twin.weights if param["kind"] == "w" else twin.biases
+    P[param["l"] - 1][_index(param)] = value
     return twin
 
 
@@ -185,7 +105,7 @@ class WeightsState:
     (n_l, 1), loss = C, and grad = the entry of dW or db of the parameter.
     """
 
-    param: Param
+    param: dict
     value: float
     W: np.ndarray
     b: np.ndarray
@@ -198,8 +118,8 @@ class WeightsState:
     @property
     def grad(self):
         """Return ∂C/∂(the selected parameter), read from dW or db."""
-        G = self.dW if self.param.kind == "w" else self.db
-        return float(G[self.param.index])
+        G = self.dW if self.param["kind"] == "w" else self.db
+        return float(G[_index(self.param)])
 
 
 def layer_state(net, X, Y, param, value):
@@ -209,9 +129,9 @@ def layer_state(net, X, Y, param, value):
     Y = twin.check_Y(Y, X.shape[1])
     cache = twin.forward(X, return_cache=True)
     dWs, dbs, deltas = twin.backward(cache, Y)
-    l = param.l
+    l = param["l"]
     return WeightsState(
-        param,
+        dict(param),
         float(value),
         twin.weights[l - 1].copy(),
         twin.biases[l - 1].copy(),
@@ -235,156 +155,41 @@ def default_problem(seed=0, m=4):
     rng = np.random.default_rng(seed + 1)
     net.biases = [rng.normal(0.0, 0.5, size=b.shape) for b in net.biases]
     X = rng.normal(0.0, 1.0, size=(2, m))
-    Y = np.vstack(
-        [np.sin(X[0]), X[0] * X[1]]
-    )  # a target the network can roughly follow
+    # A target the network can roughly follow.
+    Y = np.vstack([np.sin(X[0]), X[0] * X[1]])
     return net, X, Y
 
 
-# ---------------------------------------------------------------------------
-# The explorer's protocol: config (static), controls (every control), state.
-# ---------------------------------------------------------------------------
+# -- the explorer's protocol: config (static), controls, state ---------
 
 
-def _param_dict(param):
-    d = {"kind": param.kind, "l": param.l, "j": param.j}
-    if param.kind == "w":
-        d["k"] = param.k
-    return d
-
-
-def _param_from(d):
-    if not isinstance(d, dict) or d.get("kind") not in ("w", "b"):
-        raise ValueError(
-            "param must be a dict {kind: 'w' or 'b', l, j (, k)} with "
-            f"1-based indices; got {d!r}"
-        )
-    try:
-        if d["kind"] == "w":
-            return weight(d["l"], d["j"], d["k"])
-        return bias(d["l"], d["j"])
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(
-            f"param {d!r} needs integer indices l, j (and k for a weight)"
-        ) from None
-
-
-def config(net=None, focus="dW"):
-    """Return the static configuration: the base network, ranges, the curve's values.
-
-    net: an MLP (default: that of default_problem()); focus "dW" (chapter 6)
-    or "db" (chapter 5), the gradient the view puts first.
-    """
-    if focus not in ("dW", "db"):
-        raise ValueError(f"focus must be 'dW' or 'db'; got {focus!r}")
-    if net is None:
-        net = default_problem()[0]
-    if not isinstance(net, MLP):
-        raise TypeError(
-            f"net must be a backprop MLP; got {type(net).__name__}"
-        )
-    net._check_parameters()
-    lo, hi = VALUE_RANGE
-    return {
-        "sizes": list(net.sizes),
-        "hidden": net.hidden.name,
-        "output": net.output.name,
-        "loss": net.loss_name,
-        "weights": [W.tolist() for W in net.weights],
-        "biases": [b.tolist() for b in net.biases],
-        "focus": focus,
-        "value_range": [lo, hi],
-        "data_range": list(DATA_RANGE),
-        "curve_values": np.linspace(lo, hi, CURVE_POINTS).tolist(),
-    }
-
-
-def default_controls(cfg, X=None, Y=None, param=None):
-    """Return the starting controls: param (default by focus), its value in the net, X and Y.
-
-    X (n0, m) and Y (nL, m) default to those of default_problem().
-    """
-    if X is None and Y is None:
-        _, X, Y = default_problem()
-    elif X is None or Y is None:
-        raise ValueError("give X and Y together, or neither")
-    net = net_from(cfg)
-    X = net.check_X(X)
-    Y = net.check_Y(Y, X.shape[1])
-    if param is None:
-        param = weight(2, 1, 2) if cfg["focus"] == "dW" else bias(2, 1)
-    return {
-        "param": _param_dict(param),
-        "value": get_value(net, param),
-        "X": X.tolist(),
-        "Y": Y.tolist(),
-        "example": 1,
-    }
-
-
-def state(cfg, controls):
-    """Return everything the explorer shows at controls, computed with the package.
-
-    The network of cfg with controls["param"] set to controls["value"], the
-    batch controls["X"], controls["Y"]: every layer's weights, biases and
-    gradients, the selected layer's a^{l-1} and δ^l, C, the gradient of the
-    parameter, and the cost at each of cfg["curve_values"].
-    """
-    if not isinstance(controls, dict):
-        raise TypeError(
-            f"controls must be a dict; got {type(controls).__name__}"
-        )
-    missing = {"param", "value", "X", "Y", "example"} - set(controls)
-    if missing:
-        raise ValueError(f"controls lack {sorted(missing)}")
-    net = net_from(cfg)
-    param = _param_from(controls["param"])
-    value = controls["value"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"value must be a number; got {value!r}")
-    lo, hi = cfg["value_range"]
-    if not lo <= value <= hi:
-        raise ValueError(f"value must be in [{lo}, {hi}]; got {value!r}")
-    X = net.check_X(controls["X"])
-    Y = net.check_Y(controls["Y"], X.shape[1])
-    dlo, dhi = cfg["data_range"]
-    for name, M in (("X", X), ("Y", Y)):
-        if M.min() < dlo or M.max() > dhi:
-            raise ValueError(
-                f"every entry of {name} must be in [{dlo}, {dhi}]; got "
-                f"{M.min():g} to {M.max():g}"
-            )
-    example = controls["example"]
-    if not (isinstance(example, int) and 1 <= example <= X.shape[1]):
-        raise ValueError(
-            f"example must be an int in 1..{X.shape[1]}; got {example!r}"
-        )
+def state(config, controls):
+    """Return what the view shows at checked controls, with the package:
+    the network of config with param set to value, every layer's gradients
+    on the batch X, Y, the layer of param's a^{l-1} and δ^l, C, the
+    gradient of param, and the cost at each of config["curve_values"]."""
+    net = net_from(config)
+    param, value = controls["param"], controls["value"]
+    X, Y = np.array(controls["X"]), np.array(controls["Y"])
     s = layer_state(net, X, Y, param, value)
     twin = with_value(net, param, value)
     dWs, dbs = twin.gradients(X, Y)
-    curve = [
-        with_value(net, param, v).loss(X, Y) for v in cfg["curve_values"]
-    ]
+    curve = [with_value(net, param, v) for v in config["curve_values"]]
     return {
-        "sizes": list(net.sizes),
-        "hidden": net.hidden.name,
-        "output": net.output.name,
-        "loss": net.loss_name,
-        "focus": cfg["focus"],
-        "param": _param_dict(param),
+        "param": dict(param),
         "value": float(value),
-        "example": example,
-        "weights": [W.tolist() for W in twin.weights],
-        "biases": [b.tolist() for b in twin.biases],
+        "example": controls["example"],
         "X": X.tolist(),
         "Y": Y.tolist(),
+        "weights": [W.tolist() for W in twin.weights],
+        "biases": [b.tolist() for b in twin.biases],
         "a_prev": s.a_prev.tolist(),
         "delta": s.delta.tolist(),
         "C": float(s.loss),
         "dW": [G.tolist() for G in dWs],
         "db": [g.tolist() for g in dbs],
         "grad": s.grad,
-        "curve": [float(c) for c in curve],
+        "curve": [float(n.loss(X, Y)) for n in curve],
     }
 
 
@@ -396,55 +201,87 @@ class WeightsExplorer(Explorer):
     name = "weights"
     view = "weights"
 
+    def __init__(self, net=None, X=None, Y=None, param=None, focus="dW"):
+        """Start on net, X, Y (default_problem() if none of them) with param
+        (by focus: w^2_12 for "dW", b^2_1 for "db") at its value in net;
+        focus, the gradient the view puts first, is "dW" (chapter 6) or
+        "db" (chapter 5)."""
+        if focus not in ("dW", "db"):
+            raise ValueError(f"focus must be 'dW' or 'db'; got {focus!r}")
+        if net is None and X is None and Y is None:
+            net, X, Y = default_problem()
+        elif net is None or X is None or Y is None:
+            raise ValueError(
+                "give net, X and Y together, or none of them for the "
+                "default 2-3-2 problem"
+            )
+        if not isinstance(net, MLP):
+            raise TypeError(
+                f"net must be a backprop MLP; got {type(net).__name__}"
+            )
+        X = net.check_X(X)  # Y is checked against the spec
+        cfg = {
+            "sizes": list(net.sizes),
+            "hidden": net.hidden.name,
+            "output": net.output.name,
+            "loss": net.loss_name,
+            "weights": [W.tolist() for W in net.weights],
+            "biases": [b.tolist() for b in net.biases],
+            "m": X.shape[1],  # the batch size
+            "focus": focus,
+            "curve_values": np.linspace(
+                *VALUE_RANGE, CURVE_POINTS
+            ).tolist(),
+        }
+        if param is None:
+            param = weight(2, 1, 2) if focus == "dW" else bias(2, 1)
+        param = PARAM.check(param, {"sizes": cfg["sizes"]})
+        P = net.weights if param["kind"] == "w" else net.biases
+        value = float(P[param["l"] - 1][_index(param)])
+        controls = {
+            "param": param,
+            "value": float(np.clip(value, *VALUE_RANGE)),
+            "X": X,
+            "Y": Y,
+            "example": 1,
+        }
+        super().__init__(cfg, controls)
+
+    def controls_spec(self, config):
+        """Return the controls at config: a weight or bias, its value, the
+        batch X (n0, m) and Y (nL, m), and the example whose x and y the
+        view's sliders edit (1..m)."""
+        examples = tuple(
+            (i, f"example {i}") for i in range(1, config["m"] + 1)
+        )
+        return (
+            PARAM,
+            Range("value", "value", *VALUE_RANGE, 0.01),
+            Matrix("X", "x", *DATA_RANGE, 0.01, "x"),
+            Matrix("Y", "y", *DATA_RANGE, 0.01, "y"),
+            Choice("example", "edit x and y of", examples),
+        )
+
+    def context(self, config, values):
+        """Return the network every control acts on: config's sizes and m."""
+        sizes = config["sizes"]
+        return {
+            "sizes": sizes,
+            "L": len(sizes) - 1,
+            "m": config["m"],
+            "onehot": False,
+        }
+
     def compute_state(self, config, controls):
         """Return state(config, controls), computed with the package."""
         return state(config, controls)
 
-    def sample_controls(self, rng):
-        """Return random controls: any parameter at any value, any x and y (for the engine tests)."""
-        net = net_from(self.config)
-        params = parameters(net)
-        p = params[rng.integers(len(params))]
-        X, Y = np.array(self.controls["X"]), np.array(self.controls["Y"])
-        return {
-            "param": _param_dict(p),
-            "value": float(rng.uniform(*VALUE_RANGE)),
-            "X": rng.uniform(*DATA_RANGE, size=X.shape).tolist(),
-            "Y": rng.uniform(*DATA_RANGE, size=Y.shape).tolist(),
-            "example": int(rng.integers(1, X.shape[1] + 1)),
-        }
-
-    def extreme_controls(self):
-        """Return every control at its extremes (for the engine tests)."""
-        net = net_from(self.config)
-        X, Y = np.array(self.controls["X"]), np.array(self.controls["Y"])
-        m = X.shape[1]
-        out = []
-        for p in parameters(net):
-            for value in VALUE_RANGE:
-                for sign in (1.0, -1.0):
-                    out.append(
-                        {
-                            "param": _param_dict(p),
-                            "value": value,
-                            "X": np.full(
-                                X.shape, sign * DATA_RANGE[1]
-                            ).tolist(),
-                            "Y": np.full(
-                                Y.shape, -sign * DATA_RANGE[1]
-                            ).tolist(),
-                            "example": m if sign > 0 else 1,
-                        }
-                    )
-        return out
-
     def summary(self):
         """Return one line saying what the explorer shows."""
-        s = self.state
-        p = _param_from(s["param"])
+        s, p = self.state, self.state["param"]
         return (
-            f"Weights explorer: move {p.text} (now {s['value']:.2f}) and "
-            f"watch W, b, a, delta, dC/dW, dC/db of layer {p.l} and the "
+            f"Weights explorer: move {label(p)} (now {s['value']:.2f}) and "
+            f"watch W, b, a, delta, dC/dW, dC/db of layer {p['l']} and the "
             f"cost C = {s['C']:.4f}"
         )
 
@@ -455,24 +292,25 @@ class WeightsExplorer(Explorer):
         from .host import png_data_uri
 
         s, cfg = self.state, self.config
-        p = _param_from(s["param"])
+        p, lo, hi = s["param"], *VALUE_RANGE
         fig, ax = plt.subplots(figsize=(4.6, 2.4))
         ax.plot(cfg["curve_values"], s["curve"], color="0.2", lw=1.5)
-        half = 0.12 * (VALUE_RANGE[1] - VALUE_RANGE[0])
+        half = 0.12 * (hi - lo)
         xs = np.array([s["value"] - half, s["value"] + half])
         ax.plot(xs, s["C"] + s["grad"] * (xs - s["value"]), color="#c0392b")
         ax.plot([s["value"]], [s["C"]], "o", color="black", ms=4)
-        ax.set_xlabel(p.tex, fontsize=9)
+        ax.set_xlabel(label(p, tex=True), fontsize=9)
         ax.set_ylabel("cost C", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.set_title(
-            f"C = {s['C']:.4f}, dC/d{p.text} = {s['grad']:+.4f}", fontsize=9
+            f"C = {s['C']:.4f}, dC/d{label(p)} = {s['grad']:+.4f}",
+            fontsize=9,
         )
         fig.tight_layout()
         alt = (
-            f"The cost C against {p.text} from {VALUE_RANGE[0]:g} to "
-            f"{VALUE_RANGE[1]:g}, with the tangent whose slope is the "
-            f"backprop gradient at {p.text} = {s['value']:.2f}."
+            f"The cost C against {label(p)} from {lo:g} to {hi:g}, with the "
+            f"tangent whose slope is the backprop gradient at {label(p)} = "
+            f"{s['value']:.2f}."
         )
         return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
 
@@ -488,17 +326,4 @@ def show(net=None, X=None, Y=None, param=None, focus="dW"):
     shown first when `param` is not given: the weight w^2_12 or the output
     bias b^2_1. Without net, X and Y: the 2-3-2 problem of default_problem().
     """
-    if net is None and (X is not None or Y is not None):
-        raise ValueError(
-            "give net, X and Y together, or none of them for the default "
-            "2-3-2 problem"
-        )
-    if net is not None and (X is None or Y is None):
-        raise ValueError("give X and Y together with net")
-    if param is not None:
-        _check_param(net or default_problem()[0], param)
-    cfg = config(net, focus)
-    controls = default_controls(cfg, X, Y, param)
-    lo, hi = VALUE_RANGE
-    controls["value"] = float(min(hi, max(lo, controls["value"])))
-    return WeightsExplorer(cfg, controls)
+    return WeightsExplorer(net, X, Y, param, focus)

@@ -32,11 +32,6 @@ function compute(config, controls) {
   // The cost at every value of the curve: one forward pass each.
   const curve = config.curve_values.map((v) => network.loss(wxWithValue(config, p, v), c.X, c.Y));
   return {
-    sizes: config.sizes.slice(),
-    hidden: config.hidden,
-    output: config.output,
-    loss: config.loss,
-    focus: config.focus,
     param: p,
     value: c.value,
     example: c.example,
@@ -104,12 +99,14 @@ function render({ model, el }) {
   return ui.mount({ model, el, name: "weights", build: (root) => wxBuild(root, model, config) });
 }
 
-// Build the controls, panels and chart once; return draw(state).
+// Build the controls, panels and chart once; return draw(state). The
+// labels, ranges and steps are those of config.spec (weights.py).
 function wxBuild(root, model, config) {
   root.classList.add("bp-weights");
   const controls = () => model.get("controls");
+  const spec = Object.fromEntries(config.spec.map((c) => [c.name, c]));
   const L = config.sizes.length - 1;
-  const params = [];
+  const params = []; // every weight and bias, as host.entries lists them
   for (let l = 1; l <= L; l++) {
     for (let j = 1; j <= config.sizes[l]; j++) {
       for (let k = 1; k <= config.sizes[l - 1]; k++) params.push({ kind: "w", l, j, k });
@@ -118,14 +115,14 @@ function wxBuild(root, model, config) {
   }
   const pid = (p) => `${p.kind}:${p.l}:${p.j}:${p.k || 0}`;
   const base = (p) => (p.kind === "w" ? config.weights[p.l - 1][p.j - 1][p.k - 1] : config.biases[p.l - 1][p.j - 1][0]);
-  const [lo, hi] = config.value_range;
+  const { lo, hi } = spec.value;
   const clamp = (v, a, b) => Math.min(b, Math.max(a, v));
-  const m = controls().X[0].length;
-  let name = wxName(controls().param);
 
-  const row1 = ui.el("div", { class: "bp-controls" });
+  // The value slider and the example select come from ui.controls; the
+  // parameter select and the sliders of x and y are built here.
+  const ctl = ui.controls(model);
   const param = ui.select({
-    label: "parameter",
+    label: spec.param.label,
     options: params.map((p) => [pid(p), `${wxName(p)}  (${p.kind === "w" ? "weight" : "bias"}, layer ${p.l})`]),
     value: pid(controls().param),
     key: "param",
@@ -135,44 +132,23 @@ function wxBuild(root, model, config) {
       ui.setControls(model, { param: p, value: clamp(base(p), lo, hi) });
     },
   });
-  const value = ui.slider({
-    label: "value",
-    min: lo,
-    max: hi,
-    step: 0.01,
-    value: controls().value,
-    key: "value",
-    format: (v) => `${name} = ${ui.fixed(v, 2)}`,
-    onInput: (v) => ui.setControls(model, { value: v }),
-  });
-  const valueLabel = value.root.querySelector("label");
-  row1.append(param.root, value.root);
-  root.append(row1);
+  const valueLabel = ctl.items.value.root.querySelector("label");
+  root.append(ui.el("div", { class: "bp-controls" }, param.root, ctl.items.value.root));
 
   // The input x and target y of one example at a time.
-  const row2 = ui.el("div", { class: "bp-controls" });
-  const exampleOpts = [];
-  for (let i = 1; i <= m; i++) exampleOpts.push([String(i), `example ${i}`]);
-  const example = ui.select({
-    label: "edit x and y of",
-    options: exampleOpts,
-    value: String(controls().example),
-    key: "example",
-    onChange: (v) => ui.setControls(model, { example: Number(v) }),
-  });
-  row2.append(example.root);
-  const [dlo, dhi] = config.data_range;
+  const row2 = ui.el("div", { class: "bp-controls" }, ctl.items.example.root);
   const dataSliders = [];
   for (const [which, n] of [["X", config.sizes[0]], ["Y", config.sizes[L]]]) {
+    const c = spec[which];
     for (let r = 0; r < n; r++) {
-      const sym = `${which === "X" ? "x" : "y"}${ui.sub(r + 1)}`;
+      const sym = `${c.label}${ui.sub(r + 1)}`;
       const s = ui.slider({
         label: sym,
-        min: dlo,
-        max: dhi,
-        step: 0.01,
+        min: c.lo,
+        max: c.hi,
+        step: c.step,
         value: controls()[which][r][controls().example - 1],
-        key: `${which === "X" ? "x" : "y"}${r + 1}`,
+        key: `${c.label}${r + 1}`,
         format: (v) => `${sym} = ${ui.fixed(v, 2)}`,
         onInput: (v) => {
           const M = controls()[which].map((row) => row.slice());
@@ -180,7 +156,7 @@ function wxBuild(root, model, config) {
           ui.setControls(model, { [which]: M });
         },
       });
-      dataSliders.push({ which, r, s });
+      dataSliders.push({ sym, which, r, s });
       row2.append(s.root);
     }
   }
@@ -211,13 +187,12 @@ function wxBuild(root, model, config) {
   return (s) => {
     const p = s.param;
     const l = p.l;
-    name = wxName(p);
+    const name = wxName(p);
     param.set(pid(p));
     valueLabel.textContent = `value of ${name}`;
-    value.set(s.value);
-    example.set(String(s.example));
-    for (const { which, r, s: slider } of dataSliders) {
-      slider.root.querySelector("label").textContent = `${which === "X" ? "x" : "y"}${ui.sub(r + 1)} (example ${s.example})`;
+    ctl.set(s);
+    for (const { sym, which, r, s: slider } of dataSliders) {
+      slider.root.querySelector("label").textContent = `${sym} (example ${s.example})`;
       slider.set(s[which][r][s.example - 1]);
     }
     readout.textContent = `C = ${ui.fmt(s.C, 5)}  ·  ∂C/∂${name} = ${ui.fmt(s.grad, 5)}`;
@@ -235,8 +210,8 @@ function wxBuild(root, model, config) {
       wxPanel(`b${ui.sup(l)}`, s.biases[l - 1], isW ? [] : [[j, 0, 1]], false, unit(l), one),
       wxPanel(`a${ui.sup(l - 1)} (one column per example)`, s.a_prev, isW ? [[k, 0, mm]] : [], false, unit(l - 1), ex, s.example - 1),
       wxPanel(`δ${ui.sup(l)}`, s.delta, [[j, 0, mm]], false, unit(l), ex, s.example - 1),
-      wxPanel(`∂C/∂W${ui.sup(l)}`, s.dW[l - 1], isW ? [[j, k, 1]] : [], s.focus === "dW", unit(l), unit(l - 1)),
-      wxPanel(`∂C/∂b${ui.sup(l)}`, s.db[l - 1], isW ? [] : [[j, 0, 1]], s.focus === "db", unit(l), one),
+      wxPanel(`∂C/∂W${ui.sup(l)}`, s.dW[l - 1], isW ? [[j, k, 1]] : [], config.focus === "dW", unit(l), unit(l - 1)),
+      wxPanel(`∂C/∂b${ui.sup(l)}`, s.db[l - 1], isW ? [] : [[j, 0, 1]], config.focus === "db", unit(l), one),
     );
     // The cost curve, the current point and the tangent of slope ∂C/∂(parameter).
     const cmin = Math.min(...s.curve, s.C);
