@@ -20,6 +20,7 @@ import pytest  # noqa: E402
 import backprop as bp  # noqa: E402
 from backprop.explorers import weights as wx  # noqa: E402
 from chapter_support import centred_differences  # noqa: E402
+from explorer_settings import extreme_controls, sample_controls
 
 SETTINGS = (-4.0, -2.35, -0.5, 0.0, 0.7, 1.9, 4.0)
 
@@ -266,7 +267,7 @@ def test_state_equals_finite_differences_with_edited_x_and_y(view):
     net = wx.default_problem()[0]
     curve_values = np.linspace(-4.0, 4.0, 41)
     for _ in range(6):
-        c = view.sample_controls(rng)
+        c = sample_controls(view, rng)
         s = view.compute_state(cfg, view.check(cfg, c))
         param = c["param"]
         X, Y = np.array(c["X"]), np.array(c["Y"])
@@ -352,7 +353,7 @@ def test_spec_declares_the_controls_the_text_describes(view):
 
 def test_samples_from_the_spec_cover_every_parameter_and_example(view):
     rng = np.random.default_rng(3)
-    samples = [view.sample_controls(rng) for _ in range(400)]
+    samples = [sample_controls(view, rng) for _ in range(400)]
     seen = {tuple(c["param"].items()) for c in samples}
     assert len(seen) == 17  # every weight and bias of 2-3-2, by hand
     assert {c["example"] for c in samples} == {1, 2, 3, 4}
@@ -368,7 +369,7 @@ def test_samples_from_the_spec_cover_every_parameter_and_example(view):
 
 
 def test_extreme_controls_reach_every_end_and_give_finite_states(view):
-    settings = view.extreme_controls()
+    settings = extreme_controls(view)
     values = {c["value"] for c in settings}
     assert {-4.0, 0.0, 4.0} <= values
     params = [c["param"] for c in settings]
