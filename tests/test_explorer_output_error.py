@@ -60,6 +60,16 @@ def centred(f, z, h=1e-5):
 
 ZS = [-9.5, -6.0, -2.5, -0.3, 0.0, 0.7, 3.0, 7.5]
 YS = [0.0, 0.25, 1.0]
+CONFIG = oe.default_config()
+
+
+def states(y, pairing, z=0.0, z_range=None, n_curve=None):
+    """Return oe.state with pairing in both slots, curves over z_range."""
+    config = dict(CONFIG)
+    if z_range is not None:
+        config.update(z_range=list(z_range), n_curve=n_curve)
+    controls = {"z": z, "y": y, "first": pairing, "second": pairing}
+    return oe.state(config, controls)
 
 
 @pytest.mark.parametrize("pairing", sorted(COSTS))
@@ -67,78 +77,87 @@ YS = [0.0, 0.25, 1.0]
 @pytest.mark.parametrize("z", ZS)
 def test_errors_are_the_derivatives_of_the_costs(z, y, pairing):
     cost, out = COSTS[pairing]
-    s = oe.output_errors(z, y, pairing)
-    assert float(s.delta) == pytest.approx(
-        centred(lambda t: cost(t, y), z), abs=1e-8
-    )
-    assert float(s.cost) == pytest.approx(cost(z, y), rel=1e-12, abs=1e-15)
-    assert float(s.a) == pytest.approx(out(z), rel=1e-14, abs=1e-300)
-    # δ = (a − y) · factor: σ'(z) for the squared error, 1 for softmax + CE.
-    assert float(s.delta) == pytest.approx(
-        (out(z) - y) * float(s.factor), abs=1e-15
-    )
+    s = states(y, pairing, z)
+    for p in (s["first_point"], s["second_point"]):
+        assert p["delta"] == pytest.approx(
+            centred(lambda t: cost(t, y), z), abs=1e-8
+        )
+        assert p["cost"] == pytest.approx(cost(z, y), rel=1e-12, abs=1e-15)
+        assert p["a"] == pytest.approx(out(z), rel=1e-14, abs=1e-300)
+        # δ = (a − y) · factor: σ'(z) for the squared error, 1 for CE.
+        assert p["delta"] == pytest.approx(
+            (out(z) - y) * p["factor"], abs=1e-15
+        )
 
 
 @pytest.mark.parametrize("y", YS)
 @pytest.mark.parametrize("z", ZS)
 def test_cross_entropy_error_is_a_minus_y_and_mse_carries_sigma_prime(z, y):
     a = logistic(z)
-    ce = oe.output_errors(z, y, "softmax_ce")
-    mse = oe.output_errors(z, y, "sigmoid_mse")
-    # softmax((z, 0))_1 = e^z / (e^z + 1) = σ(z): the same output for both.
-    assert float(ce.a) == pytest.approx(a, rel=1e-14)
-    assert float(ce.delta) == pytest.approx(a - y, abs=1e-14)
-    assert float(ce.factor) == 1.0
-    assert float(mse.delta) == pytest.approx(
-        (a - y) * a * (1 - a), abs=1e-15
+    s = oe.state(
+        CONFIG,
+        {"z": z, "y": y, "first": "softmax_ce", "second": "sigmoid_mse"},
     )
-    assert float(mse.factor) <= 0.25
+    ce, mse = s["first_point"], s["second_point"]
+    # softmax((z, 0))_1 = e^z / (e^z + 1) = σ(z): the same output for both.
+    assert ce["a"] == pytest.approx(a, rel=1e-14)
+    assert ce["delta"] == pytest.approx(a - y, abs=1e-14)
+    assert ce["factor"] == 1.0
+    assert mse["delta"] == pytest.approx((a - y) * a * (1 - a), abs=1e-15)
+    assert mse["factor"] <= 0.25
 
 
 def test_mse_error_vanishes_when_saturated_but_cross_entropy_does_not():
     for z in (-10.0, -8.0):
         # confidently wrong: a ≈ 0, y = 1
-        assert abs(float(oe.output_errors(z, 1.0).delta)) < 4e-4
-        assert float(oe.output_errors(z, 1.0, "softmax_ce").delta) < -0.999
-    zs = np.linspace(-10, -1.5, 50)
-    mse = oe.output_errors(zs, 1.0).delta
-    ce = oe.output_errors(zs, 1.0, "softmax_ce").delta
+        assert (
+            abs(states(1.0, "sigmoid_mse", z)["first_point"]["delta"])
+            < 4e-4
+        )
+        assert states(1.0, "softmax_ce", z)["first_point"]["delta"] < -0.999
+    curve = {
+        p: np.array(states(1.0, p, z_range=(-10, -1.5), n_curve=50)
+                    ["first_curve"]["delta"])
+        for p in ("sigmoid_mse", "softmax_ce")
+    }  # fmt: skip
+    mse, ce = curve["sigmoid_mse"], curve["softmax_ce"]
+    assert len(mse) == 50
     assert np.all(np.diff(np.abs(mse)) > 0)
     assert np.all(np.abs(ce) > np.abs(mse))
     # Largest |δ_MSE| for y = 1 is 4/27 (where a = 1/3), exercise 2.
-    fine = oe.output_errors(np.linspace(-10, 10, 20001), 1.0)
-    assert np.max(np.abs(fine.delta)) == pytest.approx(4 / 27, abs=1e-6)
+    fine = states(1.0, "sigmoid_mse", z_range=(-10, 10), n_curve=20001)
+    delta = np.array(fine["first_curve"]["delta"])
+    assert np.max(np.abs(delta)) == pytest.approx(4 / 27, abs=1e-6)
 
 
-def test_vectorised_values_keep_the_shape_of_z():
-    z = np.array([[-1.0, 0.0], [2.0, 3.0]])
-    for pairing in oe.PAIRINGS:
-        s = oe.output_errors(z, 0.5, pairing)
-        for v in (s.a, s.factor, s.delta, s.cost):
-            assert v.shape == z.shape
+@pytest.mark.parametrize("pairing", sorted(COSTS))
+def test_curves_are_the_pairing_at_the_configs_z_points(pairing):
+    # Over z_range, n_curve points with both ends: a(t) and δ(t) there.
+    cost, out = COSTS[pairing]
+    zs = [-3.0 + 0.5 * i for i in range(11)]  # -3, -2.5, ..., 2
+    s = states(0.25, pairing, 1.0, z_range=(-3, 2), n_curve=11)
+    for slot in ("first_curve", "second_curve"):
+        assert set(s[slot]) == {"a", "delta"}
+        want_a = [out(t) for t in zs]
+        want_d = [centred(lambda u: cost(u, 0.25), t) for t in zs]
+        np.testing.assert_allclose(s[slot]["a"], want_a, rtol=1e-14)
+        np.testing.assert_allclose(s[slot]["delta"], want_d, atol=1e-8)
 
 
 def test_extremes_are_finite_and_silent():
-    z = np.linspace(*oe.Z_RANGE, 401)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(all="raise"):
             for pairing in oe.PAIRINGS:
                 for y in (0.0, 0.5, 1.0):
-                    s = oe.output_errors(z, y, pairing)
-                    for v in (s.a, s.factor, s.delta, s.cost):
-                        assert np.all(np.isfinite(v))
-
-
-def test_bad_input_gets_a_clear_error():
-    with pytest.raises(ValueError, match="y"):
-        oe.output_errors(0.0, 1.5)
-    with pytest.raises(ValueError, match="finite"):
-        oe.output_errors(np.nan, 0.5)
-    with pytest.raises(TypeError):
-        oe.output_errors(0.0, "one")
-    with pytest.raises(ValueError, match="pairing"):
-        oe.output_errors(0.0, 0.5, "relu_mse")
+                    for z in oe.Z_RANGE:
+                        s = states(y, pairing, z, oe.Z_RANGE, 401)
+                        values = [
+                            *s["first_point"].values(),
+                            *s["first_curve"]["a"],
+                            *s["first_curve"]["delta"],
+                        ]
+                        assert np.all(np.isfinite(values))
 
 
 def test_controls_drive_the_state():
@@ -186,6 +205,7 @@ def test_show_refuses_what_the_controls_cannot_reach():
     # that is no probability, a pairing the lists do not offer.
     for bad, name in (
         ({"z": oe.Z_RANGE[1] + 0.5}, "z"),
+        ({"z": float("nan")}, "z"),
         ({"y": 1.5}, "y"),
         ({"first": "relu_mse"}, "first"),
         ({"second": "sigmoid_ce"}, "second"),

@@ -14,8 +14,8 @@ The explorer compares two pairings (by default sigmoid + MSE against softmax
 + cross-entropy): the factor σ'(z) makes the squared error's δ vanish when
 the unit saturates, however wrong the output is.
 
-- `output_errors(z, y, pairing)` is the pure function (z may be an array);
-- `state(config, controls)` is everything the view shows, as JSON;
+- `state(config, controls)` computes, with the package, everything the
+  view shows, as JSON;
 - `show(z, y, first, second)` returns the explorer (web/output_error.js is
   its view; in the book web/engine.js computes the same numbers, for the
   pairings of config["pairings"]).
@@ -23,24 +23,12 @@ the unit saturates, however wrong the output is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .. import activations, losses, rules
 from .host import Choice, Explorer, Range, png_data_uri
 
-__all__ = [
-    "PAIRINGS",
-    "OutputErrorState",
-    "output_errors",
-    "default_config",
-    "state",
-    "OutputErrorExplorer",
-    "EXPLORER",
-    "show",
-    "Z_RANGE",
-]
+__all__ = ["PAIRINGS", "Z_RANGE", "default_config", "state", "show"]
 
 #: Range of the slider for the pre-activation z.
 Z_RANGE = (-10.0, 10.0)
@@ -54,20 +42,6 @@ PAIRINGS = {
 #: Number of points of the drawn curves over Z_RANGE.
 N_CURVE = 121
 
-
-@dataclass(frozen=True)
-class OutputErrorState:
-    """One pairing at z (arrays shaped like z) for target y."""
-
-    pairing: str
-    z: np.ndarray
-    y: float
-    a: np.ndarray  # the output (for softmax: its first entry, σ(z))
-    factor: np.ndarray  # δ / (a − y): σ'(z) for MSE, 1 for cross-entropy
-    delta: np.ndarray  # rule 1: ∂C_x/∂z
-    cost: np.ndarray  # C_x (for cross-entropy from the logits)
-
-
 _NAMES = tuple((k, v[2]) for k, v in PAIRINGS.items())
 SPEC = (
     Range("z", "pre-activation z", *Z_RANGE, 0.1, decimals=1, sign=True),
@@ -75,48 +49,6 @@ SPEC = (
     Choice("first", "pairing 1 (blue)", _NAMES),
     Choice("second", "pairing 2 (orange)", _NAMES),
 )
-
-
-def _check(z, y, pairing):
-    z = np.asarray(z, dtype=np.float64)
-    if not np.all(np.isfinite(z)):
-        raise ValueError(f"z must be finite; got {z!r}")
-    if pairing not in PAIRINGS:
-        raise ValueError(
-            f"pairing must be one of {list(PAIRINGS)}; got {pairing!r}"
-        )
-    return z, SPEC[1].check(y)  # y: a target probability in [0, 1]
-
-
-def output_errors(z, y, pairing="sigmoid_mse"):
-    """Return the OutputErrorState of pairing at z (number or array), target y."""
-    z, y = _check(z, y, pairing)
-    out, loss, _ = PAIRINGS[pairing]
-    row = z.reshape(1, -1)  # one output unit, one column per z value
-    if loss == "cross_entropy":
-        logits = np.vstack([row, np.zeros_like(row)])  # second logit 0
-        Y = np.vstack([np.full_like(row, y), np.full_like(row, 1.0 - y)])
-        A = activations.softmax(logits)
-        a = A[0:1]  # the first output: σ(z)
-        delta = losses.cross_entropy_delta(A, Y)[
-            0:1
-        ]  # ∂C_x/∂z, first logit
-        factor = np.ones_like(row)  # σ' cancels
-        cost = -np.sum(
-            Y * losses.log_softmax(logits), axis=0, keepdims=True
-        )
-    else:
-        act = activations.get(out)
-        a = act.f(row)
-        factor = act.prime(row)
-        delta = rules.output_error(
-            losses.mse_grad(a, np.full_like(row, y)), factor
-        )  # rule 1
-        cost = 0.5 * (a - y) ** 2
-    a, factor, delta, cost = (
-        v.reshape(z.shape) for v in (a, factor, delta, cost)
-    )
-    return OutputErrorState(pairing, z, y, a, factor, delta, cost)
 
 
 def default_config():
@@ -138,21 +70,40 @@ def _curve_z(config):
 
 def state(config, controls):
     """Return what the package computes at checked controls {z, y, first,
-    second}: each pairing at z and its curves over the config's z points."""
-    z, y, zs = controls["z"], controls["y"], _curve_z(config)
+    second}: each pairing at z and its curves over the config's z points.
+
+    For slot "first" and "second": `<slot>_point` holds the output a (for
+    the softmax its first entry, σ(z)), the factor δ/(a − y) (σ'(z) for
+    the squared error, 1 for the cross-entropy), the error δ = ∂C_x/∂z
+    (rule 1) and the cost C_x at z; `<slot>_curve` holds a and δ at every
+    point of the curve.
+    """
+    y = controls["y"]
+    # One output unit: one row, one column per z (the controls' z first,
+    # then the curve's points).
+    z = np.append(controls["z"], _curve_z(config)).reshape(1, -1)
     out = dict(controls)
     for slot in ("first", "second"):
-        p = output_errors(z, y, controls[slot])
-        c = output_errors(zs, y, controls[slot])
-        out[slot + "_point"] = {
-            "a": float(p.a),
-            "factor": float(p.factor),
-            "delta": float(p.delta),
-            "cost": float(p.cost),
-        }
+        name, loss, _ = PAIRINGS[controls[slot]]
+        if loss == "cross_entropy":
+            logits = np.vstack([z, np.zeros_like(z)])  # second logit 0
+            Y = np.vstack([np.full_like(z, y), np.full_like(z, 1.0 - y)])
+            A = activations.softmax(logits)
+            a = A[0:1]  # the first output: σ(z)
+            delta = losses.cross_entropy_delta(A, Y)[0:1]  # first logit
+            factor = np.ones_like(a)  # σ' cancels
+            cost = -np.sum(Y * losses.log_softmax(logits), axis=0)
+        else:
+            act = activations.get(name)
+            a, factor = act.f(z), act.prime(z)
+            grad_a = losses.mse_grad(a, np.full_like(z, y))
+            delta = rules.output_error(grad_a, factor)  # rule 1
+            cost = 0.5 * (a - y) ** 2
+        values = {"a": a, "factor": factor, "delta": delta, "cost": cost}
+        values = {k: np.ravel(v) for k, v in values.items()}
+        out[slot + "_point"] = {k: float(v[0]) for k, v in values.items()}
         out[slot + "_curve"] = {
-            "a": c.a.tolist(),
-            "delta": c.delta.tolist(),
+            k: values[k][1:].tolist() for k in ("a", "delta")
         }
     return out
 

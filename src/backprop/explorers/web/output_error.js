@@ -1,9 +1,9 @@
 // output_error.js: the output-error explorer (chapter 3). Python twin:
-// backprop/explorers/output_error.py (output_errors and state).
+// backprop/explorers/output_error.py (its state).
 
 // One pairing [output activation, cost] (config.pairings, from PAIRINGS)
 // at every z of zs (one row, one column per z) for target y:
-// {a, factor, delta, cost}, each an array like zs. Mirrors output_errors.
+// {a, factor, delta, cost}, each an array like zs. Mirrors state's loop.
 function outputErrors(zs, y, [out, loss]) {
   const row = [zs];
   let a, factor, delta, cost;
