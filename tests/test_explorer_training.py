@@ -27,17 +27,23 @@ def sane():
     return T.state(CONFIG, controls())
 
 
+def _data(dataset, config=CONFIG):
+    """Return X (2, m) and labels (m,) of a data set of the config."""
+    d = config["datasets"][dataset]
+    return np.array(d["X"]), np.array(d["labels"])
+
+
+def _run(config, dataset, lr, batch_size):
+    """Return the state of the whole run of EPOCHS_MAX epochs at these settings."""
+    return T.state(config, controls(dataset=dataset, lr=lr,
+                                    batch_size=batch_size))  # fmt: skip
+
+
 def _trained(dataset, lr, batch_size, epochs):
     """Return (net, X, Y): the package's own SGD, from scratch, no explorer code."""
-    X, labels = T.make_problem(dataset, seed=0)
+    X, labels = _data(dataset)
     Y = bp.data.one_hot(labels, 2)
-    net = bp.MLP(
-        T.SIZES,
-        hidden="tanh",
-        output="softmax",
-        loss="cross_entropy",
-        seed=0,
-    )
+    net = bp.MLP(**T.NETWORK, seed=0)
     orders = T.epoch_orders(X.shape[1], max(epochs, 1))
     if epochs:
         bp.training.train(
@@ -86,13 +92,13 @@ def test_shuffles_put_every_example_everywhere_equally_often():
 
 
 def test_orders_hook_gives_the_seeded_run_when_passed_its_shuffles():
-    X, labels = T.make_problem("circles")
+    X, labels = _data("circles")
     Y = bp.data.one_hot(labels, 2)
     rng = np.random.default_rng(5)
     perms = [rng.permutation(X.shape[1]) for _ in range(3)]
     runs = []
     for orders in (None, lambda e: perms[e - 1]):
-        net = bp.MLP(T.SIZES, "tanh", "softmax", "cross_entropy", seed=1)
+        net = bp.MLP(**T.NETWORK, seed=1)
         h = bp.training.train(
             net, X, Y, 3, 16, 0.3, seed=5, progress=False, orders=orders
         )
@@ -102,8 +108,8 @@ def test_orders_hook_gives_the_seeded_run_when_passed_its_shuffles():
 
 
 def test_orders_hook_refuses_what_is_not_a_permutation():
-    X, labels = T.make_problem("moons")
-    net = bp.MLP(T.SIZES, "tanh", "softmax", "cross_entropy")
+    X, labels = _data("moons")
+    net = bp.MLP(**T.NETWORK)
     for bad in ([0] * 150, list(range(149)), np.arange(150.0)):
         with pytest.raises(ValueError, match="permutation"):
             bp.training.train(
@@ -203,7 +209,7 @@ def test_every_setting_is_finite_and_quiet(lr, batch_size):
 def test_chapter_10_says_what_the_runs_do():
     # The prose around the explorer in chapter 10 and its exercise 2.
     def run(lr, b):
-        return np.array(T.train_run(CONFIG, "moons", lr, b).loss)
+        return np.array(_run(CONFIG, "moons", lr, b)["curve"])
 
     one, eight, full = run(0.1, 1), run(0.1, 8), run(0.1, T.M)
     # 150: exact steps, a smooth curve, still high after 60 epochs.
@@ -218,7 +224,7 @@ def test_chapter_10_says_what_the_runs_do():
     jumpy = run(1.0, 8)
     assert np.sum(np.diff(jumpy) > 0) >= 15 and jumpy[-1] > 0.25
     for lr in (2.0, 3.0, 5.0):
-        assert T.train_run(CONFIG, "moons", lr, 8).diverged_at > 0
+        assert _run(CONFIG, "moons", lr, 8)["diverged_at"] > 0
 
 
 def test_epochs_only_looks_along_one_run():
@@ -237,8 +243,8 @@ def test_bad_controls_are_refused():
         ({"batch_size": 2.5}, "batch_size"),
         ({"epochs": -1}, "epochs"),
     ):
-        with pytest.raises(ValueError, match=match):
-            T.state(CONFIG, controls(**bad))
+        with pytest.raises(ValueError, match=f"^{match} must be"):
+            T.show(**bad)
 
 
 # -- the JupyterLab side: every control recomputes with the package ------------
@@ -328,8 +334,8 @@ def _horizon(config, dataset, lr, b):
     """
     nudged = json.loads(json.dumps(config))
     nudged["weights"][0][0][0] *= 1 + 1e-13
-    a = T.train_run(config, dataset, lr, b).loss
-    z = T.train_run(nudged, dataset, lr, b).loss
+    a = _run(config, dataset, lr, b)["curve"]
+    z = _run(nudged, dataset, lr, b)["curve"]
     for e, (u, v) in enumerate(zip(a, z)):
         if abs(u - v) > 1e-9 * abs(u):
             return e - 1
@@ -347,15 +353,19 @@ SETTINGS = [
 def _curve_problems(ex, got):
     problems, full = [], 0
     for (d, lr, b), (curve, diverged) in zip(SETTINGS, got):
-        want = T.train_run(ex.config, d, lr, b)
+        want = _run(ex.config, d, lr, b)
         horizon = _horizon(ex.config, d, lr, b)
         full += horizon == T.EPOCHS_MAX
         for e in range(horizon + 1):
-            if not abs(curve[e] - want.loss[e]) <= 1e-6 * want.loss[e]:
+            if (
+                not abs(curve[e] - want["curve"][e])
+                <= 1e-6 * want["curve"][e]
+            ):
                 problems.append(f"{d} lr={lr} b={b} epoch {e}: "
-                                f"{curve[e]} != {want.loss[e]}")  # fmt: skip
+                                f"{curve[e]} != {want['curve'][e]}")  # fmt: skip
                 break
-        if horizon == want.done and diverged != want.diverged_at:
+        done = len(want["curve"]) - 1
+        if horizon == done and diverged != want["diverged_at"]:
             problems.append(f"{d} lr={lr} b={b}: diverged_at {diverged}")
     return problems, full
 
@@ -401,12 +411,11 @@ JS_GRADIENTS = """(cases) => {
 def test_page_shuffles_and_gradients_are_the_packages(chromium, tmp_path):
     ex, opened = _page(chromium, tmp_path, replace=EXPOSE)
     rng = np.random.default_rng(3)
-    X, labels = T.make_problem("moons")
+    X, labels = _data("moons")
     Y = bp.data.one_hot(labels, 2)
     cases = []
     for b in (1, 2, 8, 150):
-        net = bp.MLP(T.SIZES, "tanh", "softmax", "cross_entropy",
-                     seed=int(rng.integers(1000)))  # fmt: skip
+        net = bp.MLP(**T.NETWORK, seed=int(rng.integers(1000)))
         net.weights = [3 * W for W in net.weights]  # not only small z
         cols = [int(c) for c in rng.choice(T.M, b, replace=False)]
         cases.append((net, cols))
@@ -460,7 +469,7 @@ def test_a_broken_rule_in_the_page_is_caught(chromium, tmp_path, old, new):
         got = page.evaluate(JS_CURVES, settings)
     wrong = 0
     for s, (curve, _) in zip(settings, got):
-        want = T.train_run(ex.config, "moons", 0.1, s["batch_size"]).loss
+        want = _run(ex.config, "moons", 0.1, s["batch_size"])["curve"]
         n = min(len(curve), len(want))
         wrong += any(
             not math.isclose(curve[e], want[e], rel_tol=1e-6)

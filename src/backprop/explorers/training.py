@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 import html
 import json
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,26 +51,25 @@ from .host import (
 
 __all__ = [
     "DATASETS",
-    "SIZES",
+    "NETWORK",
     "EPOCHS_MAX",
     "LEARNING_RATES",
-    "DIVERGENCE_FACTOR",
     "M",
-    "GRID",
-    "LIMITS",
-    "make_problem",
     "epoch_orders",
     "make_config",
     "make_controls",
-    "Run",
-    "train_run",
     "state",
-    "TrainingExplorer",
     "show",
 ]
 
 DATASETS = ("moons", "circles")
-SIZES = [2, 16, 16, 2]
+#: The network: its layer sizes, activations and cost (MLP's arguments).
+NETWORK = {
+    "sizes": [2, 16, 16, 2],
+    "hidden": "tanh",
+    "output": "softmax",
+    "loss": "cross_entropy",
+}
 EPOCHS_MAX = 60
 #: The values of the learning-rate slider: 1-2-3-5 steps over 4 decades.
 LEARNING_RATES = tuple(
@@ -82,18 +80,6 @@ M = 150  # training points
 GRID = 41  # the plane is sampled on GRID × GRID points
 LIMITS = (-2.0, 2.0)
 SHUFFLE_SEED = 2026  # seed of the per-epoch orders (host.uniforms)
-
-
-def make_problem(dataset="moons", seed=0, m=M):
-    """Return (X (2, m), labels (m,)) of the named toy dataset, seeded."""
-    if dataset == "moons":
-        return data.two_moons(m, noise=0.15, seed=seed)
-    if dataset == "circles":
-        X, labels = data.circles(m, noise=0.1, factor=0.5, seed=seed)
-        return 1.5 * X, labels
-    raise ValueError(
-        f"dataset must be one of {list(DATASETS)}; got {dataset!r}"
-    )
 
 
 def epoch_orders(m, epochs, seed=SHUFFLE_SEED):
@@ -113,25 +99,23 @@ def make_config(seed=0, m=M):
     """Return the explorer's static config: data, initial weights, grid.
 
     Everything either engine needs: both data sets (X with one example per
-    column, as rows; labels), the network's shape and initial W^l, b^l
-    (MLP(SIZES, seed=seed)), the grid of the plane on which the network's
+    column, as rows; labels), the NETWORK and its initial W^l, b^l
+    (MLP(..., seed=seed)), the grid of the plane on which the network's
     probability is computed, and the seed of the shuffles. m is the number
     of points per data set (the explorer's M; the benchmarks also time
     larger ones).
     """
-    net = MLP(SIZES, "tanh", "softmax", "cross_entropy", seed=seed)
-    datasets = {}
-    for name in DATASETS:
-        X, labels = make_problem(name, seed=seed, m=m)
-        datasets[name] = {"X": X, "labels": labels}
+    net = MLP(**NETWORK, seed=seed)
+    X1, labels1 = data.two_moons(m, noise=0.15, seed=seed)
+    X2, labels2 = data.circles(m, noise=0.1, factor=0.5, seed=seed)
     config = {
-        "sizes": SIZES,
-        "hidden": "tanh",
-        "output": "softmax",
-        "loss": "cross_entropy",
+        **NETWORK,
         "weights": net.weights,
         "biases": net.biases,
-        "datasets": datasets,
+        "datasets": {
+            "moons": {"X": X1, "labels": labels1},
+            "circles": {"X": 1.5 * X2, "labels": labels2},
+        },
         "grid": np.linspace(*LIMITS, GRID),
         "epochs_max": EPOCHS_MAX,
         "divergence_factor": DIVERGENCE_FACTOR,
@@ -164,57 +148,34 @@ def make_controls(dataset="moons", lr=0.1, batch_size=8, epochs=EPOCHS_MAX):
     return check_controls(SPEC, {**controls, "epochs": epochs})
 
 
-@dataclass
-class Run:
-    """One training run: W^l, b^l, loss and accuracy after each epoch 0..done.
-
-    If the run diverged in epoch k, `diverged_at` is k and the lists stop at
-    epoch k − 1; otherwise `diverged_at` is 0 (JSON has no None to spare).
-    """
-
-    weights: list  # weights[e]: the list of W^l after e epochs
-    biases: list
-    loss: list
-    accuracy: list
-    diverged_at: int = 0
-
-    @property
-    def done(self):
-        """Return the last epoch with a recorded state."""
-        return len(self.loss) - 1
-
-
 def _problem(config, dataset):
     """Return X (2, m) and one-hot Y (2, m) of a data set of the config."""
     d = config["datasets"][dataset]
     return np.array(d["X"], dtype=float), data.one_hot(d["labels"], 2)
 
 
-def train_run(config, dataset, lr, batch_size):
-    """Return the Run of EPOCHS_MAX epochs of backprop.training.train.
-
-    The same initial weights (config) and per-epoch orders (epoch_orders)
-    as the page's engine; a DivergenceError ends the run at its epoch.
-    """
-    return _cached_run(
-        json.dumps(config, sort_keys=True), dataset, lr, batch_size
-    )
-
-
 @functools.lru_cache(maxsize=16)
-def _cached_run(config_json, dataset, lr, batch_size):
+def _run(config_json, dataset, lr, batch_size):
+    """Return one run of config["epochs_max"] epochs of training.train.
+
+    The lists (W^l, b^l, loss, accuracy) hold the state after each epoch
+    0..done; if the run diverged in epoch k (a DivergenceError), the last
+    item, diverged_at, is k and the lists stop at epoch k − 1; otherwise it
+    is 0 (JSON has no None to spare). The same initial weights (config)
+    and per-epoch orders (epoch_orders) as the page's engine.
+    """
     config = json.loads(config_json)
     net = net_from(config)
     X, Y = _problem(config, dataset)
     epochs = config["epochs_max"]
     orders = epoch_orders(X.shape[1], epochs, config["shuffle_seed"])
-    run = Run([], [], [], [])
+    weights, biases, loss, accuracy = [], [], [], []
 
     def record(epoch, net, history):
-        run.weights.append([W.copy() for W in net.weights])
-        run.biases.append([b.copy() for b in net.biases])
-        run.loss.append(net.loss(X, Y))
-        run.accuracy.append(training.accuracy(net, X, Y))
+        weights.append([W.copy() for W in net.weights])
+        biases.append([b.copy() for b in net.biases])
+        loss.append(net.loss(X, Y))
+        accuracy.append(training.accuracy(net, X, Y))
 
     record(0, net, None)
     try:
@@ -231,12 +192,12 @@ def _cached_run(config_json, dataset, lr, batch_size):
             orders=lambda epoch: orders[epoch - 1],
         )
     except training.DivergenceError as err:
-        run.diverged_at = err.epoch
-    return run
+        return weights, biases, loss, accuracy, err.epoch
+    return weights, biases, loss, accuracy, 0
 
 
 def state(config, controls):
-    """Return what the package computes at these controls (JSON-safe).
+    """Return what the package computes at checked controls (JSON-safe).
 
     Keys: the controls; `epoch` shown (the last before a divergence);
     `curve` and `accuracy_curve` of the whole run; `diverged_at` (0: never);
@@ -246,16 +207,16 @@ def state(config, controls):
     `db`, the gradient of the training loss there (chapter 7's backward
     pass). No NaN, no inf, no None.
     """
-    controls = check_controls(SPEC, controls)
     dataset = controls["dataset"]
-    run = train_run(config, dataset, controls["lr"], controls["batch_size"])
-    epoch = min(controls["epochs"], run.done)
+    weights, biases, loss, accuracy, diverged_at = _run(
+        json.dumps(config, sort_keys=True),
+        dataset,
+        controls["lr"],
+        controls["batch_size"],
+    )
+    epoch = min(controls["epochs"], len(loss) - 1)
     net = net_from(
-        {
-            **config,
-            "weights": run.weights[epoch],
-            "biases": run.biases[epoch],
-        }
+        {**config, "weights": weights[epoch], "biases": biases[epoch]}
     )
     X, Y = _problem(config, dataset)
     gx, gy = np.meshgrid(config["grid"], config["grid"])  # rows along x₂
@@ -271,11 +232,11 @@ def state(config, controls):
     out = {
         **controls,
         "epoch": epoch,
-        "diverged_at": run.diverged_at,
-        "curve": run.loss,
-        "accuracy_curve": run.accuracy,
-        "C": run.loss[epoch],
-        "accuracy": run.accuracy[epoch],
+        "diverged_at": diverged_at,
+        "curve": loss,
+        "accuracy_curve": accuracy,
+        "C": loss[epoch],
+        "accuracy": accuracy[epoch],
         "P": P,
         "weights": net.weights,
         "biases": net.biases,

@@ -21,7 +21,7 @@ function epochOrders(m, epochs, seed) {
   });
 }
 
-// -- one run (training.py: train_run; training.train) ------------------------
+// -- one run (training.py: _run; training.train) -----------------------------
 
 // Return one-hot targets (2 rows of m) of class labels 0/1.
 const oneHot = (labels) => [0, 1].map((k) => labels.map((y) => (y === k ? 1 : 0)));
