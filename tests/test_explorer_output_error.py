@@ -107,27 +107,26 @@ def test_cross_entropy_error_is_a_minus_y_and_mse_carries_sigma_prime(z, y):
     assert mse["factor"] <= 0.25
 
 
+def delta_curve(pairing, z_range, n_curve):
+    """Return the δ curve of pairing for y = 1 over z_range, from oe.state."""
+    s = states(1.0, pairing, z_range=z_range, n_curve=n_curve)
+    return np.array(s["first_curve"]["delta"])
+
+
 def test_mse_error_vanishes_when_saturated_but_cross_entropy_does_not():
     for z in (-10.0, -8.0):
         # confidently wrong: a ≈ 0, y = 1
-        assert (
-            abs(states(1.0, "sigmoid_mse", z)["first_point"]["delta"])
-            < 4e-4
-        )
+        mse = states(1.0, "sigmoid_mse", z)["first_point"]["delta"]
+        assert abs(mse) < 4e-4
         assert states(1.0, "softmax_ce", z)["first_point"]["delta"] < -0.999
-    curve = {
-        p: np.array(states(1.0, p, z_range=(-10, -1.5), n_curve=50)
-                    ["first_curve"]["delta"])
-        for p in ("sigmoid_mse", "softmax_ce")
-    }  # fmt: skip
-    mse, ce = curve["sigmoid_mse"], curve["softmax_ce"]
+    mse = delta_curve("sigmoid_mse", (-10, -1.5), 50)
+    ce = delta_curve("softmax_ce", (-10, -1.5), 50)
     assert len(mse) == 50
     assert np.all(np.diff(np.abs(mse)) > 0)
     assert np.all(np.abs(ce) > np.abs(mse))
     # Largest |δ_MSE| for y = 1 is 4/27 (where a = 1/3), exercise 2.
-    fine = states(1.0, "sigmoid_mse", z_range=(-10, 10), n_curve=20001)
-    delta = np.array(fine["first_curve"]["delta"])
-    assert np.max(np.abs(delta)) == pytest.approx(4 / 27, abs=1e-6)
+    fine = delta_curve("sigmoid_mse", (-10, 10), 20001)
+    assert np.max(np.abs(fine)) == pytest.approx(4 / 27, abs=1e-6)
 
 
 @pytest.mark.parametrize("pairing", sorted(COSTS))
