@@ -34,8 +34,9 @@ def test_range_checks_draws_and_caps_its_top_by_the_network():
         r.check(3, CTX)
     with pytest.raises(ValueError, match="an integer"):
         r.check(1.5, CTX)
-    with pytest.raises(TypeError, match="layer must be a number"):
-        r.check("two", CTX)
+    for bad in ("two", "1", True, None, [1]):
+        with pytest.raises(TypeError, match="layer must be a number"):
+            r.check(bad, CTX)
 
 
 def test_log_range_draws_powers_of_two_inside_it():

@@ -50,12 +50,10 @@ class Range:
     def check(self, value, ctx=None):
         """Return value as a number in [lo, top]; refuse anything else."""
         hi = self.top(ctx)
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{self.name} must be a number; got {value!r}"
-            ) from None
+        numbers = (int, float, np.integer, np.floating)
+        if isinstance(value, bool) or not isinstance(value, numbers):
+            raise TypeError(f"{self.name} must be a number; got {value!r}")
+        v = float(value)
         if not self.lo <= v <= hi or (self.decimals == 0 and v % 1):
             whole = "an integer" if self.decimals == 0 else "a number"
             raise ValueError(
