@@ -9,13 +9,6 @@
 // published as data-chain). Indices in the text are 1-based: the selection
 // {kind: "w", l: 2, j: 1, k: 3} is w²₁₃, weights[1][0][2] here.
 
-// The name of a selection in the text's notation: w²₁₃, b¹₂, x₁, y₂.
-function nxName(sel) {
-  if (sel.kind === "w") return `w${ui.sup(sel.l)}${ui.sub(sel.j)}${ui.sub(sel.k)}`;
-  if (sel.kind === "b") return `b${ui.sup(sel.l)}${ui.sub(sel.j)}`;
-  return `${sel.kind}${ui.sub(sel.j)}`;
-}
-
 // The value a new entry gets when the network grows (1-based l, j, k): small,
 // in every range of the spec, and the same every time.
 function nxFillValue(kind, l, j, k = 0) {
@@ -216,7 +209,7 @@ function nxEntries(sizes, isCE) {
 }
 
 function nxEntryText(sel, L) {
-  const n = nxName(sel);
+  const n = ui.entryName(sel);
   if (sel.kind === "w") return `${n}  (weight, layer ${sel.l})`;
   if (sel.kind === "b") return `${n}  (bias, layer ${sel.l})`;
   if (sel.kind === "x") return `${n}  (input)`;
@@ -667,7 +660,7 @@ function nxBuild(root, config, controls, push) {
     }
     cls.sel.value = String(nxTargetClass(s.Y) + 1);
     entry.sel.value = nxId(sel);
-    name = nxName(sel);
+    name = ui.entryName(sel);
     const { lo, hi, step } = nxMatrix(config, sel.kind);
     const value = nxValueOf(s, sel);
     slider.input.min = String(lo);

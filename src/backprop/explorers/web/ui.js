@@ -54,6 +54,10 @@ const ui = {
   },
   sup: (n) => String(n).replace(/[0-9]/g, (d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]),
   sub: (n) => String(n).replace(/[0-9]/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]),
+  // The text's name of a network entry {kind, l, j, k} (controls.Entry,
+  // 1-based): w²₁₃, b¹₂, x₂, y₁; a comma parts two-digit indices (w¹₁₀,₂).
+  entryName: (e) => (e.kind === "w" ? `w${ui.sup(e.l)}${ui.sub(e.j)}${e.j > 9 || e.k > 9 ? "," : ""}${ui.sub(e.k)}`
+    : e.kind === "b" ? `b${ui.sup(e.l)}${ui.sub(e.j)}` : `${e.kind}${ui.sub(e.j)}`),
 
   // -- controls ------------------------------------------------------------
   // Return a labelled range slider: {root, input, set(value)}. `format(v)` is
