@@ -120,7 +120,7 @@ def state(config, controls):
         W[j, k] = value
         return net.loss(X, Y)
 
-    half = 1.1 * max(DW_RANGE[1], -DW_RANGE[0])
+    half = 1.1 * max(DW_RANGE[1], -DW_RANGE[0])  # beyond every nudge
     ws = w0 + np.linspace(-half, half, int(config["n_curve"]))
     Cs = [cost_at(v) for v in ws]
     C1 = cost_at(w0 + dw)
