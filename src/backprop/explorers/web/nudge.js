@@ -1,5 +1,5 @@
 // nudge.js: the nudge explorer (chapter 2). Python twin:
-// backprop/explorers/nudge.py (nudge and state).
+// backprop/explorers/nudge.py (state).
 
 // The weights w^l_jk of a network of sizes, 1-based: host.entries(("w",)).
 const nuWeights = (sizes) => sizes.slice(1).flatMap((n, i) => Array.from({ length: n * sizes[i] },
@@ -7,7 +7,7 @@ const nuWeights = (sizes) => sizes.slice(1).flatMap((n, i) => Array.from({ lengt
 const nuLabel = ({ l, j, k }) => `w${ui.sup(l)}${ui.sub(j)}${Math.max(j, k) >= 10 ? "," : ""}${ui.sub(k)}`;
 const nuSpec = (config, name) => config.spec.find((c) => c.name === name);
 
-// The state the package computes: mirrors nudge.nudge and nudge.state.
+// The state the package computes: mirrors nudge.state.
 function compute(config, controls) {
   const { weight, w0, dw } = controls;
   const l = weight.l, j = weight.j - 1, k = weight.k - 1; // w^l_jk is W^l[j - 1][k - 1]
@@ -18,7 +18,7 @@ function compute(config, controls) {
   const W = net.weights[l - 1], X = config.X, Y = config.Y;
   const costAt = (v) => { W[j][k] = v; return network.loss(net, X, Y); };
   const { lo, hi } = nuSpec(config, "dw");
-  const half = 1.1 * Math.max(hi, -lo, Math.abs(dw)); // a margin beyond the largest nudge
+  const half = 1.1 * Math.max(hi, -lo); // a margin beyond the largest nudge
   const ws = mat.linspace(-half, half, config.n_curve).map((v) => w0 + v);
   const Cs = ws.map(costAt);
   const C1 = costAt(w0 + dw);
