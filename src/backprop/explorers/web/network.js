@@ -19,7 +19,7 @@ function nxFillValue(kind, l, j, k = 0) {
 }
 
 // Whether sel is an entry of the network (no target y with one-hot targets).
-const nxExists = (sizes, isCE, sel) => nxEntries(sizes, isCE).some((e) => nxId(e) === nxId(sel));
+const nxExists = (sizes, isCE, sel) => ui.entries("wbxy", sizes, isCE).some((e) => nxId(e) === nxId(sel));
 
 // The class of a one-hot target column: its first largest entry.
 function nxTargetClass(Y) {
@@ -194,20 +194,6 @@ function nxParse(id) {
 }
 
 // Every entry the reader can select, in reading order.
-function nxEntries(sizes, isCE) {
-  const L = sizes.length - 1;
-  const out = [];
-  for (let j = 1; j <= sizes[0]; j++) out.push({ kind: "x", j });
-  for (let l = 1; l <= L; l++) {
-    for (let j = 1; j <= sizes[l]; j++) {
-      for (let k = 1; k <= sizes[l - 1]; k++) out.push({ kind: "w", l, j, k });
-    }
-    for (let j = 1; j <= sizes[l]; j++) out.push({ kind: "b", l, j });
-  }
-  if (!isCE) for (let j = 1; j <= sizes[L]; j++) out.push({ kind: "y", j });
-  return out;
-}
-
 function nxEntryText(sel, L) {
   const n = ui.entryName(sel);
   if (sel.kind === "w") return `${n}  (weight, layer ${sel.l})`;
@@ -652,7 +638,7 @@ function nxBuild(root, config, controls, push) {
     pairing.sel.value = s.pairing;
     const key = `${sizes.join("-")}/${isCE}`;
     if (key !== shownSizes) {
-      nxSetOptions(entry.sel, nxEntries(sizes, isCE).map((e) => [nxId(e), nxEntryText(e, L)]));
+      nxSetOptions(entry.sel, ui.entries("wbxy", sizes, isCE).map((e) => [nxId(e), nxEntryText(e, L)]));
       const opts = [];
       for (let j = 1; j <= sizes[L]; j++) opts.push([String(j), `output ${j}`]);
       nxSetOptions(cls.sel, opts);

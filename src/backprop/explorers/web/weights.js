@@ -101,13 +101,7 @@ function wxBuild(root, model, config) {
   const controls = () => model.get("controls");
   const spec = Object.fromEntries(config.spec.map((c) => [c.name, c]));
   const L = config.sizes.length - 1;
-  const params = []; // every weight and bias, as host.entries lists them
-  for (let l = 1; l <= L; l++) {
-    for (let j = 1; j <= config.sizes[l]; j++) {
-      for (let k = 1; k <= config.sizes[l - 1]; k++) params.push({ kind: "w", l, j, k });
-    }
-    for (let j = 1; j <= config.sizes[l]; j++) params.push({ kind: "b", l, j });
-  }
+  const params = ui.entries("wb", config.sizes); // as controls.entries lists them
   const pid = (p) => `${p.kind}:${p.l}:${p.j}:${p.k || 0}`;
   const base = (p) => (p.kind === "w" ? config.weights[p.l - 1][p.j - 1][p.k - 1] : config.biases[p.l - 1][p.j - 1][0]);
   const { lo, hi } = spec.value;
