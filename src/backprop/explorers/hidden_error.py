@@ -174,7 +174,7 @@ class HiddenErrorExplorer(Explorer):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""
         import matplotlib.pyplot as plt
 
-        from .host import png_data_uri
+        from .host import picture
 
         s = self.state
         layers = np.arange(1, s["depth"] + 1)
@@ -203,7 +203,7 @@ class HiddenErrorExplorer(Explorer):
             f"and ReLU; for {_LABELS[s['activation']]} ‖δ¹‖/‖δᴸ‖ = "
             f"{s[s['activation']]['ratios'][0]:.1e}."
         )
-        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
+        return picture(fig, alt)
 
     def summary(self):
         """Return what the explorer shows, in one line of plain text."""

@@ -182,7 +182,7 @@ class NudgeExplorer(Explorer):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""
         import matplotlib.pyplot as plt
 
-        from .host import png_data_uri
+        from .host import picture
 
         s = self.state
         ws, Cs = np.array(s["curve_w"]), np.array(s["curve_C"])
@@ -207,7 +207,7 @@ class NudgeExplorer(Explorer):
             f"{s['actual']:+.4f} against the prediction "
             f"{s['predicted']:+.4f} for Δw = {s['dw']:+.2f}."
         )
-        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
+        return picture(fig, alt)
 
     def summary(self):
         """Return what the explorer shows, in one line of plain text."""
