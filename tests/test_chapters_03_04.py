@@ -334,7 +334,7 @@ def test_tanh_error_shrinks_slowly_and_relu_stays_within_an_order_of_magnitude()
 def test_relu_at_g_1_shrinks_by_about_2_to_the_minus_9_5_over_20_layers():
     from backprop.explorers import hidden_error as he
 
-    ratio = he.delta_norms("relu", 20, 1.0).ratios[0]
+    ratio = he.show("relu", depth=20, scale=1.0).state["relu"]["ratios"][0]
     assert 2**-9.5 / 3 < ratio < 2**-9.5 * 3  # exercise 4
 
 

@@ -34,8 +34,9 @@ def test_range_checks_draws_and_caps_its_top_by_the_network():
         r.check(3, CTX)
     with pytest.raises(ValueError, match="an integer"):
         r.check(1.5, CTX)
-    with pytest.raises(TypeError, match="layer must be a number"):
-        r.check("two", CTX)
+    for bad in ("two", "1", True, None, [1]):
+        with pytest.raises(TypeError, match="layer must be a number"):
+            r.check(bad, CTX)
 
 
 def test_log_range_draws_powers_of_two_inside_it():
@@ -128,7 +129,9 @@ def test_entries_are_every_weight_bias_input_and_target_1_based():
     listed = entries(("w", "b", "x", "y"), CTX)
     # By hand for [2, 3, 1]: 6 + 3 weights, 3 + 1 biases, 2 inputs, 1 target.
     assert len(listed) == 16
-    assert listed[0] == {"kind": "w", "l": 1, "j": 1, "k": 1}
+    assert listed[0] == {"kind": "x", "j": 1}  # from input to output
+    assert listed[2] == {"kind": "w", "l": 1, "j": 1, "k": 1}
+    assert listed[3] == {"kind": "w", "l": 1, "j": 1, "k": 2}
     assert {"kind": "w", "l": 2, "j": 1, "k": 3} in listed
     assert {"kind": "b", "l": 1, "j": 3} in listed
     assert listed[-1] == {"kind": "y", "j": 1}
@@ -178,3 +181,28 @@ def test_check_controls_names_unknown_and_missing_controls_in_order():
     shipped = spec_json(spec)
     assert [c["kind"] for c in shipped] == ["sizes", "matrix", "choice"]
     assert shipped[2]["options"] == [["tanh", "tanh"], ["relu", "ReLU"]]
+
+
+@pytest.mark.browser
+def test_the_views_list_entries_as_the_package_does(playwright_session):
+    # ui.entries (ui.js) builds the views' entry selects; controls.entries
+    # checks what they send. The two must list the same entries in order.
+    from backprop.explorers.host import web_source
+    from browser_support import launch_chromium
+
+    browser = launch_chromium(playwright_session)
+    page = browser.new_page()
+    page.set_content("<!doctype html><title>entries</title>")
+    page.add_script_tag(content=web_source("ui.js") + "\nwindow.ui = ui;")
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        sizes = SIZES.draw(rng)
+        for kinds in ("w", "wb", "wbxy"):
+            for onehot in (False, True):
+                ctx = {"sizes": sizes, "onehot": onehot}
+                got = page.evaluate(
+                    "([k, s, o]) => ui.entries(k, s, o)",
+                    [kinds, sizes, onehot],
+                )
+                assert got == entries(tuple(kinds), ctx), (sizes, kinds)
+    browser.close()

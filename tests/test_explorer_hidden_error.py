@@ -4,50 +4,71 @@ The mathematics the tests hold the explorer to (derived in chapter 4): with
 W^{l+1} of i.i.d. N(0, g²/n) entries, ‖(W^{l+1})ᵀ v‖ ≈ g‖v‖, and the Hadamard
 product with σ'(z^l) multiplies the norm by about rms σ'(z^l). Hence a gain
 per layer of about
-  identity: g;   ReLU: g/√2 (σ' is 1 on half the units);
+  ReLU: g/√2 (σ' is 1 on half the units);
   tanh, small g: g (z ≈ 0, tanh'(0) = 1);   sigmoid, small g: g/4 (σ'(0) = 1/4).
-The per-layer δ^l themselves are checked against centred finite differences
-of the cost with respect to z^l, computed by a forward pass written here.
+The network is rebuilt here from the generator (W^l from stream l, X and Y
+from streams 1001 and 1002); its δ^l are centred finite differences of the
+cost with respect to z^l, computed by a forward pass written here, or, for
+the larger networks, rules 1 and 2 written out here in NumPy.
 """
 
+import json
 import warnings
 
 import numpy as np
 import pytest
 
 from backprop.explorers import hidden_error as he
+from backprop.explorers.host import normals
 from explorer_settings import extreme_controls, sample_controls
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 SIGMA = {
-    "identity": lambda z: z,
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
     "tanh": np.tanh,
     "relu": lambda z: np.where(z > 0, z, 0.0),
 }
+SIGMA_PRIME = {
+    "sigmoid": lambda z: SIGMA["sigmoid"](z) * (1 - SIGMA["sigmoid"](z)),
+    "tanh": lambda z: 1 - np.tanh(z) ** 2,
+    "relu": lambda z: (z > 0).astype(float),
+}
 
 
-def fd_deltas(net, X, Y, activation, h=1e-6):
-    """Return [None, δ^1, ..., δ^L] by centred differences of Σ_x C_x in z^l (own forward pass)."""
-    Ws, bs, L = net.weights, net.biases, len(net.weights)
+def network(depth, scale, width, m, seed):
+    """Return (Ws, X, Y): W^l = g · (stream l) / √n, row-major, and the batch."""
+    Ws = [
+        scale * normals(seed, l, width * width).reshape(width, width)
+        for l in range(1, depth + 1)
+    ]
+    Ws = [W / np.sqrt(width) for W in Ws]
+    X = normals(seed, 1001, width * m).reshape(width, m)
+    Y = normals(seed, 1002, width * m).reshape(width, m)
+    return Ws, X, Y
+
+
+def forward(Ws, X, activation):
+    """Return [None, z^1, ..., z^L], zero biases and an identity output."""
+    zs, a = [None], X
+    for l, W in enumerate(Ws, start=1):
+        zs.append(W @ a)
+        a = zs[-1] if l == len(Ws) else SIGMA[activation](zs[-1])
+    return zs
+
+
+def fd_deltas(Ws, X, Y, activation, h=1e-6):
+    """Return [None, δ^1, ..., δ^L] by centred differences of Σ_x C_x in z^l."""
+    L, zs = len(Ws), forward(Ws, X, activation)
 
     def act(l, z):
         return z if l == L else SIGMA[activation](z)
 
-    zs, a = [None], X
-    for l in range(1, L + 1):
-        z = Ws[l - 1] @ a + bs[l - 1]
-        zs.append(z)
-        a = act(l, z)
-
     def total_cost_from(l, z):
         a = act(l, z)
         for k in range(l + 1, L + 1):
-            a = act(k, Ws[k - 1] @ a + bs[k - 1])
-        return 0.5 * np.sum(
-            (a - Y) ** 2
-        )  # Σ_x C_x: z^l_{jx} only reaches C_x
+            a = act(k, Ws[k - 1] @ a)
+        return 0.5 * np.sum((a - Y) ** 2)  # z^l_{jx} only reaches C_x
 
     deltas = [None]
     for l in range(1, L + 1):
@@ -56,53 +77,73 @@ def fd_deltas(net, X, Y, activation, h=1e-6):
             up, down = zs[l].copy(), zs[l].copy()
             up[idx] += h
             down[idx] -= h
-            d[idx] = (total_cost_from(l, up) - total_cost_from(l, down)) / (
-                2 * h
-            )
-        deltas.append(d)
+            d[idx] = total_cost_from(l, up) - total_cost_from(l, down)
+        deltas.append(d / (2 * h))
     return deltas
 
 
-@pytest.mark.parametrize(
-    "activation", ["sigmoid", "tanh", "relu", "identity"]
-)
-def test_norms_match_finite_difference_errors(activation):
-    depth, width, m = 4, 5, 3
-    net, X, Y = he.build_problem(activation, depth, 1.3, width, m, seed=2)
-    ref = fd_deltas(net, X, Y, activation)
-    ref_norms = np.array(
-        [
-            np.sqrt(np.mean(np.sum(ref[l] ** 2, axis=0)))
-            for l in range(1, depth + 1)
-        ]
-    )
-    s = he.delta_norms(activation, depth, 1.3, width, m, seed=2)
-    np.testing.assert_allclose(s.norms, ref_norms, rtol=1e-6)
-    np.testing.assert_allclose(
-        s.ratios, ref_norms / ref_norms[-1], rtol=1e-6
-    )
-    np.testing.assert_allclose(
-        s.gains, ref_norms[:-1] / ref_norms[1:], rtol=1e-6
-    )
+def written_out_norms(activation, depth, scale, width, m, seed):
+    """Return ‖δ^l‖ for l = 1..L by rules 1 and 2 written out here."""
+    Ws, X, Y = network(depth, scale, width, m, seed)
+    zs = forward(Ws, X, activation)
+    delta = zs[-1] - Y  # rule 1, identity output: a^L − y
+    norms = [delta]
+    for l in range(depth - 1, 0, -1):
+        # rule 2; Ws[l] is W^{l+1}
+        delta = Ws[l].T @ delta * SIGMA_PRIME[activation](zs[l])
+        norms.insert(0, delta)
+    return np.array([np.sqrt(np.mean(np.sum(d**2, 0))) for d in norms])
 
 
-def test_weights_have_the_requested_scale():
-    net, X, Y = he.build_problem("tanh", 6, 2.5, 200, 4, seed=1)
-    for W in net.weights:
-        assert W.shape == (200, 200)
-        assert np.std(W) * np.sqrt(200) == pytest.approx(2.5, rel=0.02)
-    assert np.all(np.concatenate(net.biases) == 0)
+def run(depth, scale, width=64, seed=0, m=32):
+    """Return he.state at these checked controls with m examples."""
+    controls = {
+        "activation": "tanh",
+        "depth": depth,
+        "scale": scale,
+        "width": width,
+        "seed": seed,
+    }
+    config = {"m": m}
+    return he.state(config, he.show().check(config, controls))
+
+
+def gmean(v):
+    return float(np.exp(np.mean(np.log(v))))
+
+
+@pytest.mark.parametrize("depth", [3, 6])
+def test_norms_match_finite_difference_errors(depth):
+    # Depth 3 and 6 on one draw: the state's W^l is stream l at every
+    # depth, as the reference builds it (a deeper network keeps its layers).
+    width, m, g = 16, 3, 1.3
+    s = run(depth, g, width, seed=2, m=m)
+    Ws, X, Y = network(depth, g, width, m, seed=2)
+    for activation in he.ACTIVATIONS:
+        ref = fd_deltas(Ws, X, Y, activation)
+        norms = np.array(
+            [np.sqrt(np.mean(np.sum(d**2, axis=0))) for d in ref[1:]]
+        )
+        c = s[activation]
+        np.testing.assert_allclose(c["norms"], norms, rtol=1e-6)
+        np.testing.assert_allclose(
+            c["ratios"], norms / norms[-1], rtol=1e-6
+        )
+        gains = norms[:-1] / norms[1:]
+        np.testing.assert_allclose(c["gains"], gains, rtol=1e-6)
+        assert c["mean_gain"] == pytest.approx(gmean(gains), rel=1e-6)
+    assert s["depth"] == depth and s["scale"] == g and s["seed"] == 2
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("g", [0.25, 0.5, 1.0])
 def test_sigmoid_at_small_scale_vanishes_by_about_g_over_4(g, seed):
-    s = he.delta_norms("sigmoid", 15, g, seed=seed)
-    assert np.all(np.diff(s.norms) > 0), (
+    s = run(15, g, seed=seed)["sigmoid"]
+    assert np.all(np.diff(s["norms"]) > 0), (
         "‖δ^l‖ must shrink at every step towards the input"
     )
-    assert s.mean_gain == pytest.approx(g / 4, rel=0.15)
-    assert s.ratios[0] < (0.3 * g) ** 14
+    assert s["mean_gain"] == pytest.approx(g / 4, rel=0.15)
+    assert s["ratios"][0] < (0.3 * g) ** 14
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -111,86 +152,86 @@ def test_relu_gain_is_about_g_over_root_2(g, seed):
     # Measured gains run up to ~12% above g/√2 once the forward signal dominates
     # δ^L (it passed through the same matrices, which the estimate ignores);
     # a missing σ' (gain g) or a σ' applied twice (g/2) is 30% or more away.
-    s = he.delta_norms("relu", 15, g, seed=seed)
-    assert s.mean_gain == pytest.approx(g / np.sqrt(2), rel=0.2)
+    s = run(15, g, seed=seed)["relu"]
+    assert s["mean_gain"] == pytest.approx(g / np.sqrt(2), rel=0.2)
     if g < 1.2:
-        assert s.ratios[0] < 0.1  # vanishing below the He scale √2
+        assert s["ratios"][0] < 0.1  # vanishing below the He scale √2
     if g > 1.8:
-        assert s.ratios[0] > 10.0  # exploding above it
+        assert s["ratios"][0] > 10.0  # exploding above it
 
 
 @pytest.mark.parametrize("g", [0.25, 0.5])
-def test_tanh_with_small_weights_behaves_like_identity(g):
-    tanh, ident = (
-        he.delta_norms("tanh", 15, g),
-        he.delta_norms("identity", 15, g),
-    )
-    assert tanh.mean_gain == pytest.approx(g, rel=0.1)
-    assert ident.mean_gain == pytest.approx(g, rel=0.1)
+def test_tanh_with_small_weights_keeps_a_gain_of_about_g(g):
+    assert run(15, g)["tanh"]["mean_gain"] == pytest.approx(g, rel=0.1)
 
 
 @pytest.mark.parametrize("g", [2.0, 3.0, 4.0])
 def test_tanh_with_large_weights_explodes(g):
     # Saturation cuts tanh' but g grows faster: the gain g·rms tanh'(z) exceeds 1.
-    s = he.delta_norms("tanh", 15, g)
-    assert s.mean_gain > 1.05
-    assert s.ratios[0] > 2.0
-    assert s.ratios[0] > he.delta_norms("tanh", 15, g / 2).ratios[0]
+    s = run(15, g)["tanh"]
+    assert s["mean_gain"] > 1.05
+    assert s["ratios"][0] > 2.0
+    assert s["ratios"][0] > run(15, g / 2)["tanh"]["ratios"][0]
 
 
 def test_predicted_gains_follow_the_forward_pass():
     g = 1.7
-    net, X, Y = he.build_problem("relu", 8, g)
-    cache = net.forward(X, return_cache=True)
-    s = he.delta_norms("relu", 8, g)
-    active = [
-        np.mean(cache.z[l] > 0) for l in range(1, 8)
-    ]  # rms of a 0/1 derivative
-    np.testing.assert_allclose(
-        s.predicted_gains, g * np.sqrt(active), rtol=1e-12
-    )
-    np.testing.assert_allclose(
-        s.predicted_ratios[:-1], np.cumprod(s.predicted_gains[::-1])[::-1]
-    )
+    s = run(8, g)
+    Ws, X, _ = network(8, g, 64, 32, 0)
+    for activation in he.ACTIVATIONS:
+        zs = forward(Ws, X, activation)
+        rms = [
+            np.sqrt(np.mean(SIGMA_PRIME[activation](zs[l]) ** 2))
+            for l in range(1, 8)
+        ]  # for ReLU: the root of the fraction of active units
+        c = s[activation]
+        np.testing.assert_allclose(
+            c["predicted_gains"], g * np.array(rms), rtol=1e-12
+        )
+        products = [np.prod(g * np.array(rms[l:])) for l in range(8)]
+        np.testing.assert_allclose(c["predicted_ratios"], products)
+        assert c["mean_predicted_gain"] == pytest.approx(
+            gmean(g * np.array(rms)), rel=1e-12
+        )
     # The prediction g·rms σ' tracks the measured gain per layer within 15%.
-    for act in he.ACTIVATIONS + ("identity",):
-        for scale in (0.25, 0.5, 1.0, 2.0, 4.0):
-            t = he.delta_norms(act, 15, scale)
-            assert t.mean_gain == pytest.approx(
-                t.mean_predicted_gain, rel=0.15
+    for scale in (0.25, 0.5, 1.0, 2.0, 4.0):
+        t = run(15, scale)
+        for activation in he.ACTIVATIONS:
+            c = t[activation]
+            assert c["mean_gain"] == pytest.approx(
+                c["mean_predicted_gain"], rel=0.15
             )
 
 
-@pytest.mark.parametrize(
-    "activation", ["sigmoid", "tanh", "relu", "identity"]
-)
-def test_extremes_are_finite_and_silent(activation):
+def test_extremes_are_finite_and_silent():
+    explorer = he.show()
+    settings = extreme_controls(explorer) + [
+        {**explorer.controls, "depth": d, "scale": g, "width": w}
+        for d in he.DEPTH_RANGE
+        for g in he.SCALE_RANGE
+        for w in he.WIDTHS
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for depth in (2, 50):
-            for g in (0.01, 10.0):
-                s = he.delta_norms(activation, depth, g)
-                for v in (
-                    s.norms,
-                    s.ratios,
-                    s.gains,
-                    s.predicted_gains,
-                    s.predicted_ratios,
-                ):
-                    assert np.all(np.isfinite(v))
-                assert np.all(s.norms > 0)
+        for c in settings:
+            s = he.state(
+                explorer.config, explorer.check(explorer.config, c)
+            )
+            json.dumps(s, allow_nan=False)  # refuses NaN and inf
+            for activation in he.ACTIVATIONS:
+                assert np.all(np.array(s[activation]["norms"]) > 0)
 
 
 def test_bad_input_gets_a_clear_error():
-    with pytest.raises(ValueError, match="activation"):
-        he.delta_norms("softmax", 5, 1.0)
-    with pytest.raises(ValueError, match="depth"):
-        he.delta_norms("tanh", 1, 1.0)
-    with pytest.raises(ValueError, match="scale"):
-        he.delta_norms("tanh", 5, 0.0)
-    with pytest.raises(TypeError, match="width"):
-        he.delta_norms("tanh", 5, 1.0, width="wide")
-    # The explorer's controls are narrower: its sliders end at depth 20.
+    with pytest.raises(ValueError, match="activation must be one of"):
+        he.show("softmax", 5, 1.0)
+    with pytest.raises(ValueError, match=r"depth must be an integer in"):
+        he.show("tanh", 1, 1.0)
+    with pytest.raises(ValueError, match=r"scale must be a number in"):
+        he.show("tanh", 5, 0.0)
+    with pytest.raises(ValueError, match="width must be one of"):
+        he.show("tanh", 5, 1.0, width="wide")
+    # The sliders end at depth 20.
     with pytest.raises(
         ValueError, match=r"depth must be an integer in \[2, 20\]"
     ):
@@ -209,29 +250,23 @@ def test_controls_drive_the_state():
     s = ex.set_controls(depth=5, activation="sigmoid")
     assert s["depth"] == 5 and len(s["sigmoid"]["norms"]) == 5
     assert s["sigmoid"]["ratios"][0] < 1.0
-    # Every curve is delta_norms at the same setting.
+    # Every curve is rules 1 and 2 at the same setting, written out here.
     m = ex.config["m"]
-    ref = he.delta_norms("relu", 5, 4.0, width=s["width"], m=m)
-    np.testing.assert_allclose(s["relu"]["norms"], ref.norms, rtol=1e-15)
+    for activation in he.ACTIVATIONS:
+        ref = written_out_norms(activation, 5, 4.0, s["width"], m, 0)
+        np.testing.assert_allclose(s[activation]["norms"], ref, rtol=1e-12)
     # Another draw is another network; another width another shape.
     t = ex.set_controls(seed=3)
+    ref = written_out_norms("relu", 5, 4.0, s["width"], m, 3)
+    np.testing.assert_allclose(t["relu"]["norms"], ref, rtol=1e-12)
     assert t["relu"]["norms"] != s["relu"]["norms"]
     u = ex.set_controls(width=16)
-    assert u["width"] == 16 and u["relu"]["norms"] != t["relu"]["norms"]
-
-
-def test_a_deeper_network_keeps_its_layers():
-    # W^l is stream l of the generator: depth adds layers, it does not
-    # redraw the ones below.
-    a, _, _ = he.build_problem("tanh", 3, 1.0, 8, 4, seed=1)
-    b, _, _ = he.build_problem("tanh", 6, 1.0, 8, 4, seed=1)
-    for l in range(3):
-        np.testing.assert_array_equal(a.weights[l], b.weights[l])
+    ref = written_out_norms("relu", 5, 4.0, 16, m, 3)
+    np.testing.assert_allclose(u["relu"]["norms"], ref, rtol=1e-12)
+    assert u["width"] == 16
 
 
 def test_the_generator_draws_standard_normals():
-    from backprop.explorers.host import normals
-
     z = normals(0, 1, 200_000)
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
     # Gaussian tails: about 4.55% beyond two standard deviations.

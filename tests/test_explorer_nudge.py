@@ -55,19 +55,37 @@ def reference(net, X, Y, weight):
     return lambda v: cost(net.weights, net.biases, X, Y, weight, v)
 
 
-# -- the pure function ------------------------------------------------------------
+def entry(l, j, k):
+    """Return the weight control's value for w^l_jk (1-based)."""
+    return {"kind": "w", "l": l, "j": j, "k": k}
+
+
+def run(weight, dw, w0=None, net=None, X=None, Y=None):
+    """Return nudge.state at weight (l, j, k), its value w0 (default: the
+    network's, clipped to the slider) and the nudge dw, on net, X, Y (the
+    default problem if None), with the controls checked by the explorer."""
+    explorer = nudge.show(net, X, Y, weight=weight, dw=dw)
+    controls = dict(explorer.controls)
+    if w0 is not None:
+        controls["w0"] = w0
+    config = explorer.config
+    return nudge.state(config, explorer.check(config, controls))
+
+
+# -- the state the package computes ----------------------------------------------
 
 
 @pytest.mark.parametrize("weight", ALL_WEIGHTS)
 def test_slope_equals_centered_finite_difference(problem, weight):
     net, X, Y = problem
-    state = nudge.nudge(net, X, Y, weight, dw=0.3)
+    s = run(weight, dw=0.3)
     C = reference(net, X, Y, weight)
     h = 1e-5
-    fd = (C(state.w0 + h) - C(state.w0 - h)) / (2 * h)
-    assert state.slope == pytest.approx(fd, rel=1e-6, abs=1e-10)
+    fd = (C(s["w0"] + h) - C(s["w0"] - h)) / (2 * h)
+    assert s["slope"] == pytest.approx(fd, rel=1e-6, abs=1e-10)
     l, j, k = weight
-    assert state.w0 == net.weights[l - 1][j - 1, k - 1]
+    assert s["w0"] == net.weights[l - 1][j - 1, k - 1]
+    assert s["weight"] == entry(*weight)
 
 
 @pytest.mark.parametrize("weight", [(1, 3, 1), (1, 1, 2), (2, 1, 3)])
@@ -75,21 +93,20 @@ def test_curve_and_actual_change_match_the_written_out_cost(
     problem, weight
 ):
     net, X, Y = problem
-    state = nudge.nudge(net, X, Y, weight, dw=-0.7, w=0.4)
+    s = run(weight, dw=-0.7, w0=0.4)
     C = reference(net, X, Y, weight)
-    assert state.w0 == 0.4
-    assert state.C0 == pytest.approx(C(0.4), rel=1e-12)
-    assert state.actual == pytest.approx(
+    assert s["w0"] == 0.4 and s["dw"] == -0.7
+    assert s["C"] == pytest.approx(C(0.4), rel=1e-12)
+    assert s["C1"] == pytest.approx(C(0.4 - 0.7), rel=1e-12)
+    assert s["actual"] == pytest.approx(
         C(0.4 - 0.7) - C(0.4), rel=1e-9, abs=1e-15
     )
-    expected = [C(v) for v in state.ws]
-    np.testing.assert_allclose(state.Cs, expected, rtol=1e-12)
-    assert (
-        state.ws[0] < 0.4 - 2 and state.ws[-1] > 0.4 + 2
-    )  # the curve covers every nudge of the slider
-    np.testing.assert_allclose(
-        state.tangent, C(0.4) + state.slope * (state.ws - 0.4), rtol=1e-12
-    )
+    expected = [C(v) for v in s["curve_w"]]
+    np.testing.assert_allclose(s["curve_C"], expected, rtol=1e-12)
+    ws = s["curve_w"]
+    assert len(ws) == nudge.N_CURVE
+    assert ws[0] < 0.4 - 2 and ws[-1] > 0.4 + 2  # every nudge of the slider
+    np.testing.assert_allclose(np.diff(ws), np.diff(ws)[0], rtol=1e-9)
 
 
 @pytest.mark.parametrize("weight", [(1, 3, 1), (1, 2, 2), (2, 1, 1)])
@@ -108,49 +125,57 @@ def test_prediction_converges_to_actual_change_with_error_of_order_dw_squared(
         "pick weights whose cost curve bends, or the test proves little"
     )
     dws = [0.2 / 2**i for i in range(8)]
-    states = [nudge.nudge(net, X, Y, weight, dw) for dw in dws]
-    ratio_gaps = [abs(s.ratio - 1) for s in states]
+    states = [run(weight, dw) for dw in dws]
+    for s, dw in zip(states, dws):
+        assert s["predicted"] == pytest.approx(s["slope"] * dw, rel=1e-12)
+        assert s["error"] == pytest.approx(
+            abs(s["actual"] - s["predicted"]), rel=1e-12
+        )
+    ratio_gaps = [abs(s["predicted"] / s["actual"] - 1) for s in states]
     assert all(a > b for a, b in zip(ratio_gaps, ratio_gaps[1:])), (
         ratio_gaps
     )  # ratio → 1 monotonically
     assert ratio_gaps[-1] < 1e-2
     # Error O(Δw²): halving Δw divides the error by about 4, and error / Δw² → |C''| / 2.
-    errors = [s.error for s in states]
+    errors = [s["error"] for s in states]
     for big, small in zip(errors[3:], errors[4:]):
         assert 3.6 < big / small < 4.4
-    assert states[-1].error_over_dw2 == pytest.approx(
+    assert errors[-1] / dws[-1] ** 2 == pytest.approx(
         half_curvature, rel=2e-2
     )
     # Opposite nudges: the first-order terms cancel, the second-order ones add.
-    minus = nudge.nudge(net, X, Y, weight, -dws[-1])
-    second_order = (states[-1].actual + minus.actual) / 2
+    minus = run(weight, -dws[-1])
+    second_order = (states[-1]["actual"] + minus["actual"]) / 2
     assert abs(second_order) == pytest.approx(
         half_curvature * dws[-1] ** 2, rel=2e-2
     )
 
 
-def test_dw_zero_gives_no_change_and_no_ratio(problem):
-    net, X, Y = problem
-    state = nudge.nudge(net, X, Y, (1, 1, 1), dw=0.0)
-    assert state.actual == 0 and state.predicted == 0 and state.error == 0
-    assert state.ratio is None and state.error_over_dw2 is None
+def test_dw_zero_gives_no_change():
+    s = run((1, 1, 1), dw=0.0)
+    assert s["actual"] == 0 and s["predicted"] == 0 and s["error"] == 0
+    assert s["C1"] == s["C"]
 
 
 def test_another_weight_gives_another_curve(problem):
     net, X, Y = problem
-    a = nudge.nudge(net, X, Y, (1, 1, 1), dw=0.5, w=0.0)
-    b = nudge.nudge(net, X, Y, (2, 1, 2), dw=0.5, w=0.0)
-    assert not np.allclose(a.Cs, b.Cs)
-    assert a.slope != pytest.approx(b.slope)
-    np.testing.assert_allclose(
-        b.Cs, [reference(net, X, Y, (2, 1, 2))(v) for v in b.ws], rtol=1e-12
-    )
+    a = run((1, 1, 1), dw=0.5, w0=0.0)
+    b = run((2, 1, 2), dw=0.5, w0=0.0)
+    assert not np.allclose(a["curve_C"], b["curve_C"])
+    assert a["slope"] != pytest.approx(b["slope"])
+    C = reference(net, X, Y, (2, 1, 2))
+    expected = [C(v) for v in b["curve_w"]]
+    np.testing.assert_allclose(b["curve_C"], expected, rtol=1e-12)
 
 
-def test_nudge_leaves_the_network_unchanged(problem):
+def test_state_leaves_the_network_unchanged(problem):
     net, X, Y = problem
     before = [W.copy() for W in net.weights]
-    nudge.nudge(net, X, Y, (1, 3, 2), dw=1.3, w=2.5)
+    explorer = nudge.show(net, X, Y, weight=(1, 3, 2), dw=1.3)
+    config = json.loads(json.dumps(explorer.config))
+    controls = dict(explorer.controls, w0=2.5)
+    nudge.state(explorer.config, explorer.check(config, controls))
+    assert json.loads(json.dumps(explorer.config)) == config
     for W, W0 in zip(net.weights, before):
         np.testing.assert_array_equal(W, W0)
 
@@ -167,20 +192,21 @@ def test_other_networks_and_losses():
     X = rng.normal(size=(3, 5))
     Y = np.eye(3)[:, [0, 2, 1, 1, 0]]
     for weight in [(1, 4, 3), (2, 2, 1)]:
-        state = nudge.nudge(net, X, Y, weight, dw=1e-3)
+        s = run(weight, 1e-3, net=net, X=X, Y=Y)
         probe = net.copy()
         l, j, k = weight
         W = probe.weights[l - 1]
         w0 = W[j - 1, k - 1]
+        assert s["w0"] == w0
         h = 1e-5
         W[j - 1, k - 1] = w0 + h
         plus = probe.loss(X, Y)
         W[j - 1, k - 1] = w0 - h
         minus = probe.loss(X, Y)
-        assert state.slope == pytest.approx(
+        assert s["slope"] == pytest.approx(
             (plus - minus) / (2 * h), rel=1e-6
         )
-        assert state.ratio == pytest.approx(1, abs=1e-2)
+        assert s["predicted"] / s["actual"] == pytest.approx(1, abs=1e-2)
 
 
 @pytest.mark.parametrize(
@@ -196,18 +222,16 @@ def test_other_networks_and_losses():
         ((1, 0), TypeError),
     ],
 )
-def test_bad_weights_are_named(problem, bad, error):
-    net, X, Y = problem
+def test_bad_weights_are_named(bad, error):
     with pytest.raises(error, match="weight.*1-based"):
-        nudge.nudge(net, X, Y, bad, dw=0.1)
+        nudge.show(weight=bad)
 
 
-def test_non_finite_nudges_are_refused(problem):
-    net, X, Y = problem
-    with pytest.raises(ValueError, match="dw must be a finite number"):
-        nudge.nudge(net, X, Y, (1, 1, 1), dw=float("nan"))
-    with pytest.raises(ValueError, match="w must be a finite number"):
-        nudge.nudge(net, X, Y, (1, 1, 1), dw=0.1, w=float("inf"))
+def test_non_finite_nudges_are_refused():
+    with pytest.raises(ValueError, match=r"dw must be a number in \["):
+        nudge.show(dw=float("nan"))
+    with pytest.raises(ValueError, match=r"w0 must be a number in \["):
+        nudge.show().set_controls(w0=float("inf"))
 
 
 def test_weight_labels_are_one_based():
@@ -216,12 +240,17 @@ def test_weight_labels_are_one_based():
     assert nudge.weight_label((1, 10, 2)) == "w¹₁₀,₂"  # a comma past 9
 
 
+@pytest.mark.parametrize("weight", ALL_WEIGHTS)
+def test_extremes_of_the_ranges_are_finite_and_silent(weight):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for w0 in nudge.W_RANGE:
+            for dw in (*nudge.DW_RANGE, 0.0):
+                s = run(weight, dw, w0=w0)
+                json.dumps(s, allow_nan=False)  # refuses NaN and inf
+
+
 # -- the explorer ----------------------------------------------------------------
-
-
-def entry(l, j, k):
-    """Return the weight control's value for w^l_jk (1-based)."""
-    return {"kind": "w", "l": l, "j": j, "k": k}
 
 
 def test_controls_drive_the_state(problem):
@@ -279,18 +308,6 @@ def test_settings_outside_the_controls_are_refused():
         nudge.show(dw=2.5)
     with pytest.raises(ValueError, match="w0 must be a number"):
         nudge.show().set_controls(w0=3.5)
-
-
-@pytest.mark.parametrize("weight", ALL_WEIGHTS)
-def test_extremes_of_the_ranges_are_finite_and_silent(problem, weight):
-    net, X, Y = problem
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for w in nudge.W_RANGE:
-            for dw in (*nudge.DW_RANGE, 0.0):
-                s = nudge.nudge(net, X, Y, weight, dw, w=w)
-                values = [s.C0, s.C1, s.slope, *s.Cs, *s.tangent]
-                assert np.all(np.isfinite(values))
 
 
 def test_state_is_json_and_the_book_view_is_inline():
@@ -421,3 +438,79 @@ def test_page_lists_every_weight_one_based(page, problem):
     )
     assert controls["weight"] == entry(2, 1, 2)
     assert controls["w0"] == pytest.approx(net.weights[1][0, 1], rel=1e-15)
+
+
+# For each setting: the cost curve's points, the tangent's end points and
+# the dot at w₀ (chart 0, in SVG units), the state's curve_w, and the
+# readout's rows.
+JS_TANGENT = """(settings) => {
+  const el = document.querySelector("[data-explorer]");
+  return settings.map((c) => {
+    el.bpModel.set("controls", c);
+    el.bpModel.save_changes();
+    const svg = el.querySelector("svg.bp-chart");
+    const num = (n, k) => Number(n.getAttribute(k));
+    const curve = svg.querySelector(".bp-plot > polyline").getAttribute("points")
+      .trim().split(" ").map((p) => p.split(",").map(Number));
+    const t = svg.querySelector(".bp-plot > line.bp-dash");
+    const dot = svg.querySelector(".bp-plot > circle");
+    const rows = [...el.querySelectorAll("table.bp-readout tr")].map((r) =>
+      [r.querySelector("th").textContent, r.querySelector("td").textContent]);
+    return {
+      curve, tangent: [[num(t, "x1"), num(t, "y1")], [num(t, "x2"), num(t, "y2")]],
+      dot: [num(dot, "cx"), num(dot, "cy")],
+      curve_w: el.bpModel.get("state").curve_w, rows: Object.fromEntries(rows),
+    };
+  });
+}"""
+
+
+def _number(text):
+    return float(text.replace("\u2212", "-"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "weight, w0", [((1, 3, 1), None), ((2, 1, 2), 0.5), ((1, 1, 2), -1.0)]
+)
+def test_page_draws_the_tangent_and_reads_out_the_ratios(
+    page, problem, weight, w0
+):
+    # The dashed line is the tangent C(w₀) + ∂C/∂w · (w − w₀), slope by
+    # centred differences of the written-out cost, mapped to the chart
+    # by the cost curve it is drawn with; the readout's predicted / actual
+    # and error / Δw² match the written-out cost, "—" at Δw = 0.
+    net, X, Y = problem
+    _, tab = page
+    l, j, k = weight
+    w0 = float(net.weights[l - 1][j - 1, k - 1]) if w0 is None else w0
+    C, h = reference(net, X, Y, weight), 1e-5
+    fd = (C(w0 + h) - C(w0 - h)) / (2 * h)
+    dws = [0.0, 0.01, -0.5, 2.0]
+    settings = [{"weight": entry(*weight), "w0": w0, "dw": d} for d in dws]
+    for d, got in zip(dws, tab.evaluate(JS_TANGENT, settings)):
+        px, py = np.array(got["curve"]).T
+        ws = np.array(got["curve_w"])
+        ax, bx = np.polyfit(ws, px, 1)  # the chart's x axis
+        ay, by = np.polyfit([C(v) for v in ws], py, 1)  # and its y axis
+        assert got["dot"] == pytest.approx(
+            [ax * w0 + bx, ay * C(w0) + by], abs=0.1
+        )
+        for x, y in got["tangent"]:
+            w = (x - bx) / ax
+            assert y == pytest.approx(
+                ay * (C(w0) + fd * (w - w0)) + by, abs=0.2
+            )
+        rows = got["rows"]
+        if d == 0:
+            assert rows["predicted / actual"] == "—"
+            assert rows["error / Δw²"] == "—"
+            continue
+        actual = C(w0 + d) - C(w0)
+        ratio = fd * d / actual
+        assert _number(rows["predicted / actual"]) == pytest.approx(
+            ratio, rel=1e-4
+        )
+        assert _number(rows["error / Δw²"]) == pytest.approx(
+            abs(actual - fd * d) / d**2, rel=1e-3
+        )

@@ -349,7 +349,8 @@ def test_widget_module_runs_with_the_package_as_host(browser, module):
         shown = json.loads(page.get_attribute(root, "data-state"))
         controls = dict(explorer.controls)
         if module == "weights":
-            controls["value"] = explorer.config["value_range"][1]
+            spec = {c["name"]: c for c in explorer.config["spec"]}
+            controls["value"] = spec["value"]["hi"]
             assert shown["value"] == controls["value"]
         else:
             sel = controls["selected"]

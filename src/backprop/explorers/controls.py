@@ -50,12 +50,10 @@ class Range:
     def check(self, value, ctx=None):
         """Return value as a number in [lo, top]; refuse anything else."""
         hi = self.top(ctx)
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{self.name} must be a number; got {value!r}"
-            ) from None
+        numbers = (int, float, np.integer, np.floating)
+        if isinstance(value, bool) or not isinstance(value, numbers):
+            raise TypeError(f"{self.name} must be a number; got {value!r}")
+        v = float(value)
         if not self.lo <= v <= hi or (self.decimals == 0 and v % 1):
             whole = "an integer" if self.decimals == 0 else "a number"
             raise ValueError(
@@ -274,26 +272,25 @@ class Matrix:
 
 
 def entries(kinds, ctx):
-    """Return every entry {kind, l, j(, k)} of kinds in the network of ctx:
-    weights w^l_jk, biases b^l_j, inputs x_j, targets y_j; 1-based."""
+    """Return every entry {kind, l, j(, k)} of kinds in the network of ctx,
+    1-based, from input to output: inputs x_j, then layer by layer the
+    weights w^l_jk and biases b^l_j, then targets y_j (ui.entries in ui.js
+    lists the same)."""
     sizes = ctx["sizes"]
-    out = []
-    for l in range(1, len(sizes)):
-        if "w" in kinds:
-            out += [
-                {"kind": "w", "l": l, "j": j, "k": k}
-                for j in range(1, sizes[l] + 1)
-                for k in range(1, sizes[l - 1] + 1)
-            ]
-        if "b" in kinds:
-            out += [
-                {"kind": "b", "l": l, "j": j}
-                for j in range(1, sizes[l] + 1)
-            ]
-    for kind, n in (("x", sizes[0]), ("y", sizes[-1])):
-        if kind in kinds and not (kind == "y" and ctx.get("onehot")):
-            out += [{"kind": kind, "j": j} for j in range(1, n + 1)]
-    return out
+    L = len(sizes) - 1
+    out = [{"kind": "x", "j": j} for j in range(1, sizes[0] + 1)]
+    for l in range(1, L + 1):
+        out += [
+            {"kind": "w", "l": l, "j": j, "k": k}
+            for j in range(1, sizes[l] + 1)
+            for k in range(1, sizes[l - 1] + 1)
+        ]
+        out += [
+            {"kind": "b", "l": l, "j": j} for j in range(1, sizes[l] + 1)
+        ]
+    if not ctx.get("onehot"):
+        out += [{"kind": "y", "j": j} for j in range(1, sizes[L] + 1)]
+    return [e for e in out if e["kind"] in kinds]
 
 
 @dataclass(frozen=True)

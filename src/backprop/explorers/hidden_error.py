@@ -22,42 +22,25 @@ scale g = √2); for tanh with small weights, z ≈ 0 and σ' ≈ 1, so gain ≈
 the sigmoid, σ' ≤ 1/4, so gain ≈ g/4 with small weights. The explorer shows the
 measured ratios ‖δ^l‖ / ‖δ^L‖ next to this prediction.
 
-Within the accepted ranges (depth ≤ 50, 0.01 ≤ g ≤ 10) every ratio stays between
-about 1e-130 and 1e90, far inside float64 (about 1e-308 to 1e308), so the
-norms are computed directly, without log-space arithmetic; the pure function
-still checks that every value is finite and positive.
+Within the controls' ranges (depth ≤ 20, 0.25 ≤ g ≤ 4) every ratio stays
+far inside float64 (about 1e-308 to 1e308), so the norms are computed
+directly, without log-space arithmetic; `host.json_safe` refuses the state
+if a value were ever not finite.
 
-Two layers:
-
-- `delta_norms(activation, depth, scale)` is the pure function: it returns a
-  `HiddenErrorState` with the norms, the ratios, the measured gains and the
-  predicted ones. No widgets, no Matplotlib; the tests pin it.
-- `HiddenErrorExplorer` is the explorer (view: web/hidden_error.js: the
-  activation, depth, weight scale, width and random draw); `state(config,
-  controls)` is what it shows, as JSON, and `show()` returns it. In the
-  book web/engine.js computes the same numbers.
+`state(config, controls)` computes the curves of every activation with the
+package, as JSON; `show()` returns the explorer (view: web/hidden_error.js:
+the activation, depth, weight scale, width and random draw). In the book
+web/engine.js computes the same numbers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..network import MLP
-from .host import (
-    Choice,
-    Explorer,
-    Range,
-    check_controls,
-    json_safe,
-    normals,
-)
+from .host import Choice, Explorer, Range, json_safe, normals
 
 __all__ = [
-    "HiddenErrorState",
-    "build_problem",
-    "delta_norms",
     "state",
     "HiddenErrorExplorer",
     "EXPLORER",
@@ -68,11 +51,11 @@ __all__ = [
     "WIDTHS",
 ]
 
-#: The hidden activations compared (the dropdown's choices); the pure function also accepts "identity".
+#: The hidden activations compared (the dropdown's choices).
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
-#: Depths (number of layers L) the slider offers; the pure function accepts 2..50.
+#: Depths (number of layers L) the slider offers.
 DEPTH_RANGE = (2, 20)
-#: Weight scales g the slider offers; the pure function accepts 0.01..10.
+#: Weight scales g the slider offers.
 SCALE_RANGE = (0.25, 4.0)
 #: Widths (units per layer) the view offers.
 WIDTHS = (16, 32, 64)
@@ -81,122 +64,6 @@ N_SEEDS = 10
 
 _LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU"}
 
-
-@dataclass(frozen=True)
-class HiddenErrorState:
-    """Per-layer error norms of one deep random network; index i is layer l = i + 1."""
-
-    activation: str
-    depth: int  # L, the number of layers with weights
-    scale: float  # g: the entries of every W^l are N(0, g²/width)
-    width: int
-    # ‖δ^l‖: root mean square over the batch of the column norms
-    norms: np.ndarray
-    ratios: np.ndarray  # ‖δ^l‖ / ‖δ^L‖ (the last entry is 1)
-    gains: np.ndarray  # ‖δ^l‖ / ‖δ^{l+1}‖ for l = 1..L−1, measured
-    predicted_gains: np.ndarray  # g · rms σ'(z^l) for l = 1..L−1
-    # products of the predicted gains from layer l up to L − 1 (last 1)
-    predicted_ratios: np.ndarray
-
-    @property
-    def mean_gain(self):
-        """Return the geometric mean of the measured gains: the typical factor per layer."""
-        return float(np.exp(np.mean(np.log(self.gains))))
-
-    @property
-    def mean_predicted_gain(self):
-        """Return the geometric mean of the predicted gains."""
-        return float(np.exp(np.mean(np.log(self.predicted_gains))))
-
-
-#: What the pure functions accept (wider than the explorer's controls).
-LIMITS = (
-    Choice(
-        "activation", "σ", tuple((a, a) for a in (*_LABELS, "identity"))
-    ),
-    Range("depth", "the number of layers L", 2, 50, 1, decimals=0),
-    Range("scale", "the weight scale g", 0.01, 10.0, 0.01),
-    Range("width", "units per layer", 1, np.inf, 1, decimals=0),
-    Range("m", "examples", 1, np.inf, 1, decimals=0),
-)
-
-
-def _check(activation, depth, scale, width, m):
-    # Return the arguments checked against LIMITS; refuse anything else.
-    names = [c.name for c in LIMITS]
-    values = dict(zip(names, (activation, depth, scale, width, m)))
-    return tuple(check_controls(LIMITS, values).values())
-
-
-def build_problem(
-    activation="tanh", depth=15, scale=1.0, width=64, m=32, seed=0
-):
-    """Return (net, X, Y): the deep random network of delta_norms and its batch, X and Y (width, m)."""
-    activation, depth, scale, width, m = _check(
-        activation, depth, scale, width, m
-    )
-    net = MLP(
-        [width] * (depth + 1),
-        hidden=activation,
-        output="identity",
-        loss="mse",
-        seed=seed,
-    )
-    net.weights = [
-        scale
-        * normals(seed, l, width * width).reshape(width, width)
-        / np.sqrt(width)
-        for l in range(1, depth + 1)
-    ]  # row-major: W^l[j, k] is entry j * width + k of stream l
-    X = normals(seed, 1001, width * m).reshape(width, m)
-    Y = normals(seed, 1002, width * m).reshape(width, m)
-    return net, X, Y
-
-
-def delta_norms(
-    activation="tanh", depth=15, scale=1.0, width=64, m=32, seed=0
-):
-    """Return the HiddenErrorState of a depth-layer, width-wide network with weights N(0, scale²/width)."""
-    activation, depth, scale, width, m = _check(
-        activation, depth, scale, width, m
-    )
-    net, X, Y = build_problem(activation, depth, scale, width, m, seed)
-    cache = net.forward(X, return_cache=True)
-    _, _, deltas = net.backward(cache, Y)  # rules 1 and 2 (and 3, 4)
-    norms = np.array(
-        [
-            np.sqrt(np.mean(np.sum(deltas[l] ** 2, axis=0)))
-            for l in range(1, depth + 1)
-        ]
-    )
-    if not np.all(np.isfinite(norms) & (norms > 0)):
-        raise FloatingPointError(
-            f"‖δ^l‖ left the float64 range for {activation}, depth {depth}, scale {scale}"
-        )
-    prime = net.hidden.prime
-    predicted_gains = np.array(
-        [
-            scale * np.sqrt(np.mean(prime(cache.z[l]) ** 2))
-            for l in range(1, depth)
-        ]
-    )
-    predicted_ratios = np.append(
-        np.cumprod(predicted_gains[::-1])[::-1], 1.0
-    )
-    return HiddenErrorState(
-        activation,
-        depth,
-        scale,
-        width,
-        norms,
-        norms / norms[-1],
-        norms[:-1] / norms[1:],
-        predicted_gains,
-        predicted_ratios,
-    )
-
-
-# -- the explorer ----------------------------------------------------------------
 
 #: The view's config: examples per batch (16 keeps a move within a frame).
 CONFIG = {"m": 16}
@@ -220,29 +87,64 @@ SPEC = (
 )
 
 
-#: What the state holds of each activation's HiddenErrorState.
-CURVE = (
-    "norms",
-    "ratios",
-    "gains",
-    "predicted_gains",
-    "predicted_ratios",
-    "mean_gain",
-    "mean_predicted_gain",
-)
+def _geometric_mean(v):
+    # The typical factor per layer of a product of factors v.
+    return float(np.exp(np.mean(np.log(v))))
 
 
 def state(config, controls):
     """Return what the package computes at checked controls {activation,
     depth, scale, width, seed}: those, and the curves of every activation
-    (JSON-safe; the view draws the chosen one in bold)."""
+    (JSON-safe; the view draws the chosen one in bold).
+
+    Each activation's network has the same weights W^l, entries N(0, g²/n)
+    from stream l of `host.normals`, zero biases, an identity output, the
+    mean squared error, and the same batch X, Y (n, m) from streams 1001
+    and 1002. Its curves, index i for layer l = i + 1: norms ‖δ^l‖ (root
+    mean square over the batch of the column norms), ratios ‖δ^l‖ / ‖δ^L‖,
+    gains ‖δ^l‖ / ‖δ^{l+1}‖ measured and predicted_gains g · rms σ'(z^l)
+    for l = 1..L−1, predicted_ratios the products of the predicted gains
+    from l up to L − 1 (last 1), and the geometric means of both gains.
+    """
     c, m = controls, config["m"]
+    L, g, n, seed = c["depth"], c["scale"], c["width"], c["seed"]
+    # Row-major: W^l[j, k] is entry j * n + k of stream l, so a deeper
+    # network keeps the layers it had.
+    Ws = [
+        g * normals(seed, l, n * n).reshape(n, n) / np.sqrt(n)
+        for l in range(1, L + 1)
+    ]
+    X = normals(seed, 1001, n * m).reshape(n, m)
+    Y = normals(seed, 1002, n * m).reshape(n, m)
     out = dict(controls)
     for name in ACTIVATIONS:
-        s = delta_norms(
-            name, c["depth"], c["scale"], c["width"], m, c["seed"]
+        net = MLP([n] * (L + 1), hidden=name, output="identity")
+        net.weights = Ws  # the biases stay 0
+        cache = net.forward(X, return_cache=True)
+        _, _, deltas = net.backward(cache, Y)  # rules 1 and 2 (and 3, 4)
+        norms = np.array(
+            [np.sqrt(np.mean(np.sum(d**2, axis=0))) for d in deltas[1:]]
         )
-        out[name] = json_safe({k: getattr(s, k) for k in CURVE})
+        gains = norms[:-1] / norms[1:]
+        rms_prime = [
+            np.sqrt(np.mean(net.hidden.prime(cache.z[l]) ** 2))
+            for l in range(1, L)
+        ]
+        predicted = g * np.array(rms_prime)
+        out[name] = json_safe(
+            {
+                "norms": norms,
+                "ratios": norms / norms[-1],
+                "gains": gains,
+                "predicted_gains": predicted,
+                "predicted_ratios": np.append(
+                    np.cumprod(predicted[::-1])[::-1], 1.0
+                ),
+                "mean_gain": _geometric_mean(gains),
+                "mean_predicted_gain": _geometric_mean(predicted),
+            },
+            name,
+        )
     return out
 
 
@@ -272,7 +174,7 @@ class HiddenErrorExplorer(Explorer):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""
         import matplotlib.pyplot as plt
 
-        from .host import png_data_uri
+        from .host import picture
 
         s = self.state
         layers = np.arange(1, s["depth"] + 1)
@@ -301,7 +203,7 @@ class HiddenErrorExplorer(Explorer):
             f"and ReLU; for {_LABELS[s['activation']]} ‖δ¹‖/‖δᴸ‖ = "
             f"{s[s['activation']]['ratios'][0]:.1e}."
         )
-        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
+        return picture(fig, alt)
 
     def summary(self):
         """Return what the explorer shows, in one line of plain text."""

@@ -52,7 +52,7 @@ __all__ = [
     "book_html",
     "json_safe",
     "normals",
-    "png_data_uri",
+    "picture",
     "net_from",
 ]
 
@@ -141,8 +141,9 @@ def net_from(config):
     return net
 
 
-def png_data_uri(fig, dpi=72):
-    """Return a Matplotlib figure as a small data: URI (palette PNG), and close it."""
+def picture(fig, alt, dpi=72):
+    """Return a Matplotlib figure as an <img> (a small palette PNG in a
+    data: URI) with alt text alt, and close the figure."""
     import matplotlib.pyplot as plt
     from PIL import Image
 
@@ -153,9 +154,15 @@ def png_data_uri(fig, dpi=72):
     image = image.quantize(colors=48, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
     image.save(out, format="png", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(
-        out.getvalue()
-    ).decode("ascii")
+    data = base64.b64encode(out.getvalue()).decode("ascii")
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+    )
+
+
+def png_data_uri(fig, dpi=72):
+    """Return a figure's PNG data: URI (picture() without the <img>)."""
+    return picture(fig, "", dpi).split('"')[1]
 
 
 def book_html(name, view, config, controls, state, fallback="", text=""):

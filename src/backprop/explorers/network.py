@@ -241,7 +241,7 @@ class NetworkExplorer(Explorer):
             "activation; every edge is coloured by the sign of dC/dw (red "
             "positive, blue negative) and as wide as its size."
         )
-        return f'<img src="{host.png_data_uri(fig)}" alt="{alt}">'
+        return host.picture(fig, alt)
 
 
 #: The explorer class (the engine tests find explorers by this name).

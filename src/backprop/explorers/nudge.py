@@ -13,20 +13,14 @@ entry W^l[j − 1, k − 1] in NumPy; (2, 1, 2) is w²₁₂. The explorer's
 weight control holds it as the entry {"kind": "w", "l", "j", "k"}
 (host.Entry).
 
-Two layers:
-
-- `nudge(net, X, Y, weight, dw, w=None)` is the pure function: it returns a
-  `NudgeState` with the cost curve around w₀, the backprop slope, the actual
-  and predicted ΔC. No widgets, no Matplotlib; the tests pin it.
-- `NudgeExplorer` is the explorer (view: web/nudge.js, a weight selector and
-  sliders for w₀ and Δw); `state(config, controls)` is what it shows, as
-  JSON, and `show()` returns it. In JupyterLab the package computes the
-  state; in the book web/engine.js computes the same numbers.
+`state(config, controls)` computes what the explorer shows (the cost curve
+around w₀, the backprop slope, the actual and predicted ΔC) with the
+package, as JSON; `show()` returns the explorer (view: web/nudge.js, a
+weight selector and sliders for w₀ and Δw). In JupyterLab the package
+computes the state; in the book web/engine.js computes the same numbers.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,8 +28,6 @@ from ..network import MLP
 from .host import Entry, Explorer, Range, net_from
 
 __all__ = [
-    "NudgeState",
-    "nudge",
     "default_problem",
     "weight_label",
     "state",
@@ -61,46 +53,6 @@ SPEC = (
 )
 
 
-@dataclass(frozen=True)
-class NudgeState:
-    """Everything the explorer shows for one weight, one value w₀ and one nudge Δw."""
-
-    weight: tuple  # (l, j, k), 1-based: w^l_jk
-    w0: float  # the weight's current value
-    dw: float  # the nudge Δw
-    C0: float  # C(w₀)
-    C1: float  # C(w₀ + Δw)
-    slope: float  # ∂C/∂w at w₀, from backprop (MLP.gradients)
-    ws: np.ndarray  # the curve's w values, w₀ + [−2.2, 2.2]
-    Cs: np.ndarray  # C(w) on ws
-    tangent: np.ndarray  # C₀ + slope · (ws − w₀) on ws
-
-    @property
-    def actual(self):
-        """Return the actual change ΔC = C(w₀ + Δw) − C(w₀)."""
-        return self.C1 - self.C0
-
-    @property
-    def predicted(self):
-        """Return the first-order prediction ∂C/∂w · Δw."""
-        return self.slope * self.dw
-
-    @property
-    def error(self):
-        """Return |ΔC − ∂C/∂w · Δw|, which is O(Δw²)."""
-        return abs(self.actual - self.predicted)
-
-    @property
-    def ratio(self):
-        """Return predicted / actual, or None when ΔC is exactly 0 (for Δw = 0)."""
-        return None if self.actual == 0 else self.predicted / self.actual
-
-    @property
-    def error_over_dw2(self):
-        """Return error / Δw², which tends to |C''(w₀)| / 2 as Δw → 0; None for Δw = 0."""
-        return None if self.dw == 0 else self.error / self.dw**2
-
-
 def default_problem(seed=3):
     """Return (net, X, Y): a 2-3-1 tanh/sigmoid MSE network and a batch of m = 4 examples."""
     net = MLP(
@@ -122,54 +74,15 @@ def weight_label(weight):
     return f"w{str(l).translate(_SUP)}{str(j).translate(_SUB)}{sep}{str(k).translate(_SUB)}"
 
 
-def _check_weight(net, weight):
-    # Return weight (l, j, k) as ints if net has w^l_jk; refuse anything else.
+def _entry(weight):
+    # Return the weight control's value for weight (l, j, k), 1-based.
     try:
         l, j, k = weight
     except (TypeError, ValueError):
         raise TypeError(
             f"weight must be a triple (l, j, k), 1-based; got {weight!r}"
         ) from None
-    entry = {"kind": "w", "l": l, "j": j, "k": k}
-    SPEC[0].check(entry, {"sizes": net.sizes})
-    return int(l), int(j), int(k)
-
-
-def _finite(name, value):
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    return value
-
-
-def nudge(net, X, Y, weight=(1, 1, 1), dw=0.5, w=None, n_points=N_CURVE):
-    """Return the NudgeState of weight (l, j, k) at value w (default: its value in net) nudged by dw.
-
-    net is not changed: the curve and the slope are computed on a copy.
-    """
-    l, j, k = _check_weight(net, weight)
-    dw = _finite("dw", dw)
-    probe = net.copy()
-    W, r, c = probe.weights[l - 1], j - 1, k - 1  # w^l_jk is W^l[j-1, k-1]
-    w0 = float(W[r, c]) if w is None else _finite("w", w)
-
-    def cost_at(value):
-        W[r, c] = value
-        return probe.loss(X, Y)
-
-    # The curve reaches a little beyond the largest nudge on either side.
-    half = 1.1 * max(DW_RANGE[1], -DW_RANGE[0], abs(dw))
-    ws = w0 + np.linspace(-half, half, n_points)
-    Cs = np.array([cost_at(v) for v in ws])
-    C1 = cost_at(w0 + dw)
-    C0 = cost_at(w0)
-    dWs, _ = probe.gradients(X, Y)  # backprop at w₀ (W[r, c] is w₀ again)
-    slope = float(dWs[l - 1][r, c])
-    tangent = C0 + slope * (ws - w0)
-    return NudgeState((l, j, k), w0, dw, C0, C1, slope, ws, Cs, tangent)
-
-
-# -- the explorer ----------------------------------------------------------------
+    return {"kind": "w", "l": l, "j": j, "k": k}
 
 
 def config_for(net, X, Y):
@@ -192,26 +105,40 @@ def config_for(net, X, Y):
 def state(config, controls):
     """Return what the package computes at checked controls {weight, w0, dw}.
 
-    C and C1 are the cost at w₀ and at w₀ + Δw, slope is ∂C/∂w at w₀, and
-    curve_w, curve_C the cost curve (JSON-safe).
+    C and C1 are the cost at w₀ and at w₀ + Δw, slope is ∂C/∂w at w₀ from
+    backprop, actual = C1 − C and predicted = slope · Δw, error their
+    distance, which is O(Δw²) (Taylor); curve_w, curve_C is the cost curve
+    C(w) on n_curve points reaching a little beyond the largest nudge.
     """
     net = net_from(config)
     X, Y = np.array(config["X"]), np.array(config["Y"])
-    e, dw, w0 = controls["weight"], controls["dw"], controls["w0"]
-    weight = (e["l"], e["j"], e["k"])
-    s = nudge(net, X, Y, weight, dw, w0, int(config["n_curve"]))
+    e, w0, dw = controls["weight"], controls["w0"], controls["dw"]
+    l, j, k = e["l"], e["j"] - 1, e["k"] - 1  # w^l_jk is W^l[j-1, k-1]
+    W = net.weights[l - 1]
+
+    def cost_at(value):
+        W[j, k] = value
+        return net.loss(X, Y)
+
+    half = 1.1 * max(DW_RANGE[1], -DW_RANGE[0])  # beyond every nudge
+    ws = w0 + np.linspace(-half, half, int(config["n_curve"]))
+    Cs = [cost_at(v) for v in ws]
+    C1 = cost_at(w0 + dw)
+    C = cost_at(w0)
+    dWs, _ = net.gradients(X, Y)  # backprop at w₀ (W[j, k] is w₀ again)
+    slope = float(dWs[l - 1][j, k])
     return {
         "weight": e,
-        "w0": s.w0,
-        "dw": s.dw,
-        "C": s.C0,
-        "C1": s.C1,
-        "slope": s.slope,
-        "actual": s.actual,
-        "predicted": s.predicted,
-        "error": s.error,
-        "curve_w": s.ws.tolist(),
-        "curve_C": s.Cs.tolist(),
+        "w0": w0,
+        "dw": dw,
+        "C": C,
+        "C1": C1,
+        "slope": slope,
+        "actual": C1 - C,
+        "predicted": slope * dw,
+        "error": abs(C1 - C - slope * dw),
+        "curve_w": ws.tolist(),
+        "curve_C": Cs,
     }
 
 
@@ -236,11 +163,11 @@ class NudgeExplorer(Explorer):
             raise ValueError(
                 "pass X and Y together with net (or none of the three)"
             )
-        l, j, k = _check_weight(net, weight)
-        w0 = float(np.clip(net.weights[l - 1][j - 1, k - 1], *W_RANGE))
-        entry = {"kind": "w", "l": l, "j": j, "k": k}
+        e = SPEC[0].check(_entry(weight), {"sizes": net.sizes})
+        W = net.weights[e["l"] - 1]
+        w0 = float(np.clip(W[e["j"] - 1, e["k"] - 1], *W_RANGE))
         super().__init__(
-            config_for(net, X, Y), {"weight": entry, "w0": w0, "dw": dw}
+            config_for(net, X, Y), {"weight": e, "w0": w0, "dw": dw}
         )
 
     def compute_state(self, config, controls):
@@ -255,7 +182,7 @@ class NudgeExplorer(Explorer):
         """Return the starting picture as a PNG (Matplotlib, drawn once)."""
         import matplotlib.pyplot as plt
 
-        from .host import png_data_uri
+        from .host import picture
 
         s = self.state
         ws, Cs = np.array(s["curve_w"]), np.array(s["curve_C"])
@@ -280,7 +207,7 @@ class NudgeExplorer(Explorer):
             f"{s['actual']:+.4f} against the prediction "
             f"{s['predicted']:+.4f} for Δw = {s['dw']:+.2f}."
         )
-        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
+        return picture(fig, alt)
 
     def summary(self):
         """Return what the explorer shows, in one line of plain text."""

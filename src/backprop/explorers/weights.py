@@ -289,7 +289,7 @@ class WeightsExplorer(Explorer):
         """Return the starting picture: the cost against the parameter and the tangent (Matplotlib, drawn once)."""
         import matplotlib.pyplot as plt
 
-        from .host import png_data_uri
+        from .host import picture
 
         s, cfg = self.state, self.config
         p, lo, hi = s["param"], *VALUE_RANGE
@@ -312,7 +312,7 @@ class WeightsExplorer(Explorer):
             f"tangent whose slope is the backprop gradient at {label(p)} = "
             f"{s['value']:.2f}."
         )
-        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
+        return picture(fig, alt)
 
 
 #: The explorer class (the engine tests find explorers by this name).

@@ -1,5 +1,5 @@
 // hidden_error.js: the hidden-error explorer (chapter 4). Python twin:
-// backprop/explorers/hidden_error.py (build_problem, delta_norms, state).
+// backprop/explorers/hidden_error.py (state).
 
 const HE_ACTIVATIONS = ["sigmoid", "tanh", "relu"];
 const heBase = {}; // (seed, width) -> {W: [W^1 ...] unscaled, X, Y}
@@ -9,7 +9,7 @@ function rows(flat, n, m) {
   return Array.from({ length: n }, (_, i) => flat.slice(i * m, (i + 1) * m));
 }
 
-// The standard normal draws of build_problem for layers 1..depth (cached).
+// The standard normal draws of state for layers 1..depth (cached).
 function heDraws(seed, width, m, depth) {
   const key = `${seed},${width},${m}`;
   const base = (heBase[key] ||= {
@@ -22,13 +22,13 @@ function heDraws(seed, width, m, depth) {
   return base;
 }
 
-// W^l = g · (standard normal draws) / √n for l = 1..depth, as in build_problem.
+// W^l = g · (standard normal draws) / √n for l = 1..depth, as in state.
 function heWeights(depth, scale, width, m, seed) {
   const base = heDraws(seed, width, m, depth);
   return base.W.slice(0, depth).map((B) => mat.map(B, (v) => (scale * v) / Math.sqrt(width)));
 }
 
-// ‖δ^l‖ of every layer: mirrors delta_norms (rule 1 at the output, then rule 2).
+// ‖δ^l‖ of every layer: mirrors state (rule 1 at the output, then rule 2).
 function deltaNorms(activation, depth, scale, width, m, seed, W = heWeights(depth, scale, width, m, seed)) {
   const base = heDraws(seed, width, m, depth);
   const sigma = activations[activation];

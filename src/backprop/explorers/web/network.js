@@ -9,13 +9,6 @@
 // published as data-chain). Indices in the text are 1-based: the selection
 // {kind: "w", l: 2, j: 1, k: 3} is w²₁₃, weights[1][0][2] here.
 
-// The name of a selection in the text's notation: w²₁₃, b¹₂, x₁, y₂.
-function nxName(sel) {
-  if (sel.kind === "w") return `w${ui.sup(sel.l)}${ui.sub(sel.j)}${ui.sub(sel.k)}`;
-  if (sel.kind === "b") return `b${ui.sup(sel.l)}${ui.sub(sel.j)}`;
-  return `${sel.kind}${ui.sub(sel.j)}`;
-}
-
 // The value a new entry gets when the network grows (1-based l, j, k): small,
 // in every range of the spec, and the same every time.
 function nxFillValue(kind, l, j, k = 0) {
@@ -26,7 +19,7 @@ function nxFillValue(kind, l, j, k = 0) {
 }
 
 // Whether sel is an entry of the network (no target y with one-hot targets).
-const nxExists = (sizes, isCE, sel) => nxEntries(sizes, isCE).some((e) => nxId(e) === nxId(sel));
+const nxExists = (sizes, isCE, sel) => ui.entries("wbxy", sizes, isCE).some((e) => nxId(e) === nxId(sel));
 
 // The class of a one-hot target column: its first largest entry.
 function nxTargetClass(Y) {
@@ -201,22 +194,8 @@ function nxParse(id) {
 }
 
 // Every entry the reader can select, in reading order.
-function nxEntries(sizes, isCE) {
-  const L = sizes.length - 1;
-  const out = [];
-  for (let j = 1; j <= sizes[0]; j++) out.push({ kind: "x", j });
-  for (let l = 1; l <= L; l++) {
-    for (let j = 1; j <= sizes[l]; j++) {
-      for (let k = 1; k <= sizes[l - 1]; k++) out.push({ kind: "w", l, j, k });
-    }
-    for (let j = 1; j <= sizes[l]; j++) out.push({ kind: "b", l, j });
-  }
-  if (!isCE) for (let j = 1; j <= sizes[L]; j++) out.push({ kind: "y", j });
-  return out;
-}
-
 function nxEntryText(sel, L) {
-  const n = nxName(sel);
+  const n = ui.entryName(sel);
   if (sel.kind === "w") return `${n}  (weight, layer ${sel.l})`;
   if (sel.kind === "b") return `${n}  (bias, layer ${sel.l})`;
   if (sel.kind === "x") return `${n}  (input)`;
@@ -659,7 +638,7 @@ function nxBuild(root, config, controls, push) {
     pairing.sel.value = s.pairing;
     const key = `${sizes.join("-")}/${isCE}`;
     if (key !== shownSizes) {
-      nxSetOptions(entry.sel, nxEntries(sizes, isCE).map((e) => [nxId(e), nxEntryText(e, L)]));
+      nxSetOptions(entry.sel, ui.entries("wbxy", sizes, isCE).map((e) => [nxId(e), nxEntryText(e, L)]));
       const opts = [];
       for (let j = 1; j <= sizes[L]; j++) opts.push([String(j), `output ${j}`]);
       nxSetOptions(cls.sel, opts);
@@ -667,7 +646,7 @@ function nxBuild(root, config, controls, push) {
     }
     cls.sel.value = String(nxTargetClass(s.Y) + 1);
     entry.sel.value = nxId(sel);
-    name = nxName(sel);
+    name = ui.entryName(sel);
     const { lo, hi, step } = nxMatrix(config, sel.kind);
     const value = nxValueOf(s, sel);
     slider.input.min = String(lo);

@@ -1,13 +1,9 @@
 // nudge.js: the nudge explorer (chapter 2). Python twin:
-// backprop/explorers/nudge.py (nudge and state).
+// backprop/explorers/nudge.py (state).
 
-// The weights w^l_jk of a network of sizes, 1-based: host.entries(("w",)).
-const nuWeights = (sizes) => sizes.slice(1).flatMap((n, i) => Array.from({ length: n * sizes[i] },
-  (_, t) => ({ kind: "w", l: i + 1, j: Math.floor(t / sizes[i]) + 1, k: (t % sizes[i]) + 1 })));
-const nuLabel = ({ l, j, k }) => `w${ui.sup(l)}${ui.sub(j)}${Math.max(j, k) >= 10 ? "," : ""}${ui.sub(k)}`;
 const nuSpec = (config, name) => config.spec.find((c) => c.name === name);
 
-// The state the package computes: mirrors nudge.nudge and nudge.state.
+// The state the package computes: mirrors nudge.state.
 function compute(config, controls) {
   const { weight, w0, dw } = controls;
   const l = weight.l, j = weight.j - 1, k = weight.k - 1; // w^l_jk is W^l[j - 1][k - 1]
@@ -18,7 +14,7 @@ function compute(config, controls) {
   const W = net.weights[l - 1], X = config.X, Y = config.Y;
   const costAt = (v) => { W[j][k] = v; return network.loss(net, X, Y); };
   const { lo, hi } = nuSpec(config, "dw");
-  const half = 1.1 * Math.max(hi, -lo, Math.abs(dw)); // a margin beyond the largest nudge
+  const half = 1.1 * Math.max(hi, -lo); // a margin beyond the largest nudge
   const ws = mat.linspace(-half, half, config.n_curve).map((v) => w0 + v);
   const Cs = ws.map(costAt);
   const C1 = costAt(w0 + dw);
@@ -34,9 +30,9 @@ function render({ model, el }) {
   return ui.mount({ model, el, name: "nudge", build(root) {
     const config = model.get("config");
     const { lo: wlo, hi: whi } = nuSpec(config, "w0"), dws = nuSpec(config, "dw");
-    const weights = nuWeights(config.sizes), key = (e) => `${e.l},${e.j},${e.k}`;
+    const weights = ui.entries("w", config.sizes), key = (e) => `${e.l},${e.j},${e.k}`;
     const pick = ui.select({ label: nuSpec(config, "weight").label, key: "weight",
-      value: key(model.get("controls").weight), options: weights.map((e) => [key(e), nuLabel(e)]),
+      value: key(model.get("controls").weight), options: weights.map((e) => [key(e), ui.entryName(e)]),
       onChange(v) { // a new weight starts from its value in the network
         const e = weights.find((w) => key(w) === v);
         ui.setControls(model, { weight: e, w0: Math.min(Math.max(config.weights[e.l - 1][e.j - 1][e.k - 1], wlo), whi) });
@@ -85,7 +81,7 @@ function render({ model, el }) {
         ["error |ΔC − predicted|", ui.fmt(s.error, 3)],
         ["predicted / actual", ratio],
         ["error / Δw²", e2],
-      ], `${nuLabel(s.weight)} at w₀\u00a0=\u00a0${ui.fixed(s.w0, 2, true)}, Δw\u00a0=\u00a0${ui.fixed(s.dw, 2, true)}: C\u00a0=\u00a0${ui.fmt(s.C, 5)}`));
+      ], `${ui.entryName(s.weight)} at w₀\u00a0=\u00a0${ui.fixed(s.w0, 2, true)}, Δw\u00a0=\u00a0${ui.fixed(s.dw, 2, true)}: C\u00a0=\u00a0${ui.fmt(s.C, 5)}`));
     };
   } });
 }

@@ -54,6 +54,22 @@ const ui = {
   },
   sup: (n) => String(n).replace(/[0-9]/g, (d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]),
   sub: (n) => String(n).replace(/[0-9]/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]),
+  // Every entry of kinds ("w", "b", "x", "y") of a network of sizes, 1-based,
+  // from input to output, as controls.entries lists them.
+  entries(kinds, sizes, onehot = false) {
+    const L = sizes.length - 1, out = [], n = (m, f) => Array.from({ length: m }, (_, i) => f(i + 1));
+    out.push(...n(sizes[0], (j) => ({ kind: "x", j })));
+    for (let l = 1; l <= L; l++) {
+      out.push(...n(sizes[l] * sizes[l - 1], (t) => ({ kind: "w", l, j: Math.ceil(t / sizes[l - 1]), k: ((t - 1) % sizes[l - 1]) + 1 })));
+      out.push(...n(sizes[l], (j) => ({ kind: "b", l, j })));
+    }
+    if (!onehot) out.push(...n(sizes[L], (j) => ({ kind: "y", j })));
+    return out.filter((e) => kinds.includes(e.kind));
+  },
+  // The text's name of a network entry {kind, l, j, k} (controls.Entry,
+  // 1-based): w²₁₃, b¹₂, x₂, y₁; a comma parts two-digit indices (w¹₁₀,₂).
+  entryName: (e) => (e.kind === "w" ? `w${ui.sup(e.l)}${ui.sub(e.j)}${e.j > 9 || e.k > 9 ? "," : ""}${ui.sub(e.k)}`
+    : e.kind === "b" ? `b${ui.sup(e.l)}${ui.sub(e.j)}` : `${e.kind}${ui.sub(e.j)}`),
 
   // -- controls ------------------------------------------------------------
   // Return a labelled range slider: {root, input, set(value)}. `format(v)` is

@@ -6,11 +6,6 @@
 // redraws on every change of the model's state. Indices in the text are
 // 1-based: the parameter {kind: "w", l: 2, j: 1, k: 3} is w²₁₃, weights[1][0][2].
 
-// The name of a parameter in the text's notation: w²₁₃ or b¹₂.
-function wxName(p) {
-  return p.kind === "w" ? `w${ui.sup(p.l)}${ui.sub(p.j)}${ui.sub(p.k)}` : `b${ui.sup(p.l)}${ui.sub(p.j)}`;
-}
-
 // A copy of the config's weights and biases with parameter p set to v.
 function wxWithValue(config, p, v) {
   const weights = config.weights.map((W) => W.map((row) => row.slice()));
@@ -106,13 +101,7 @@ function wxBuild(root, model, config) {
   const controls = () => model.get("controls");
   const spec = Object.fromEntries(config.spec.map((c) => [c.name, c]));
   const L = config.sizes.length - 1;
-  const params = []; // every weight and bias, as host.entries lists them
-  for (let l = 1; l <= L; l++) {
-    for (let j = 1; j <= config.sizes[l]; j++) {
-      for (let k = 1; k <= config.sizes[l - 1]; k++) params.push({ kind: "w", l, j, k });
-    }
-    for (let j = 1; j <= config.sizes[l]; j++) params.push({ kind: "b", l, j });
-  }
+  const params = ui.entries("wb", config.sizes); // as controls.entries lists them
   const pid = (p) => `${p.kind}:${p.l}:${p.j}:${p.k || 0}`;
   const base = (p) => (p.kind === "w" ? config.weights[p.l - 1][p.j - 1][p.k - 1] : config.biases[p.l - 1][p.j - 1][0]);
   const { lo, hi } = spec.value;
@@ -123,7 +112,7 @@ function wxBuild(root, model, config) {
   const ctl = ui.controls(model);
   const param = ui.select({
     label: spec.param.label,
-    options: params.map((p) => [pid(p), `${wxName(p)}  (${p.kind === "w" ? "weight" : "bias"}, layer ${p.l})`]),
+    options: params.map((p) => [pid(p), `${ui.entryName(p)}  (${p.kind === "w" ? "weight" : "bias"}, layer ${p.l})`]),
     value: pid(controls().param),
     key: "param",
     onChange: (v) => {
@@ -187,7 +176,7 @@ function wxBuild(root, model, config) {
   return (s) => {
     const p = s.param;
     const l = p.l;
-    const name = wxName(p);
+    const name = ui.entryName(p);
     param.set(pid(p));
     valueLabel.textContent = `value of ${name}`;
     ctl.set(s);
