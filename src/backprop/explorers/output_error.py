@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, losses, rules
-from .host import Choice, Explorer, Range, png_data_uri
+from .host import Choice, Explorer, Range, picture
 
 __all__ = ["PAIRINGS", "Z_RANGE", "default_config", "state", "show"]
 
@@ -149,7 +149,7 @@ class OutputErrorExplorer(Explorer):
             f"and {PAIRINGS[s['second']][2]}, at z = {s['z']:+.1f}, "
             f"y = {s['y']:.2f}."
         )
-        return f'<img src="{png_data_uri(fig)}" alt="{alt}">'
+        return picture(fig, alt)
 
     def summary(self):
         """Return what the explorer shows, in one line of plain text."""

@@ -31,7 +31,6 @@ value), never drawn as NaN.
 from __future__ import annotations
 
 import functools
-import html
 import json
 
 import numpy as np
@@ -45,7 +44,7 @@ from .host import (
     check_controls,
     json_safe,
     net_from,
-    png_data_uri,
+    picture,
     uniforms,
 )
 
@@ -289,11 +288,7 @@ class TrainingExplorer(Explorer):
             f"and the decision boundary. Right: the training loss against "
             f"the epoch. {self._outcome()}."
         )
-        figure = _fallback_figure(self.config, s)
-        return (
-            f'<img src="{png_data_uri(figure)}" '
-            f'alt="{html.escape(alt)}" width="560">'
-        )
+        return picture(_fallback_figure(self.config, s), alt)
 
 
 def _fallback_figure(config, s):
