@@ -18,8 +18,8 @@ import re
 import numpy as np
 import pytest
 
-from backprop.explorers import host
 from backprop.explorers import network as nx
+from backprop.explorers.controls import check_controls, entries
 from browser_support import compare_states, explorer_page, launch_chromium
 from explorer_settings import sample_controls
 
@@ -65,7 +65,7 @@ def cases(n_settings, seed):
             c[key] = [(np.array(M) / 3).tolist() for M in c[key]]
         onehot = nx.PAIRINGS[c["pairing"]][1] == "cross_entropy"
         ctx = {"sizes": c["sizes"], "onehot": onehot}
-        for sel in host.entries(("w", "b", "x", "y"), ctx):
+        for sel in entries(("w", "b", "x", "y"), ctx):
             out.append({**c, "selected": sel})
     return out
 
@@ -273,8 +273,8 @@ def resize_problems(before, after, sizes):
     out = []
     spec = {c["name"]: c for c in CONFIG["spec"]}
     onehot = nx.PAIRINGS[after["pairing"]][1] == "cross_entropy"
-    old = host.entries(ALL, {"sizes": before["sizes"], "onehot": onehot})
-    new = host.entries(ALL, {"sizes": sizes, "onehot": onehot})
+    old = entries(ALL, {"sizes": before["sizes"], "onehot": onehot})
+    new = entries(ALL, {"sizes": sizes, "onehot": onehot})
     for sel in new:
         got = value(after, sel)
         if sel in old and got != value(before, sel):
@@ -294,7 +294,7 @@ def resize_problems(before, after, sizes):
     ):
         out.append(f"the selection {before['selected']} moved")
     try:
-        host.check_controls(EXPLORER.spec, after, nx._context)
+        check_controls(EXPLORER.spec, after, nx._context)
     except (TypeError, ValueError) as e:
         out.append(f"the package refuses the resized controls: {e}")
     return out

@@ -38,7 +38,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..network import MLP
-from .host import Choice, Explorer, Range, json_safe, normals
+from .controls import Choice, Range
+from .host import Explorer, json_safe, normals
 
 __all__ = [
     "state",

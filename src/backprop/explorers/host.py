@@ -32,17 +32,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-# The controls' kinds, also importable from here.
-from .controls import (  # noqa: F401
-    Choice,
-    Entry,
-    Matrix,
-    Range,
-    Sizes,
-    check_controls,
-    entries,
-    spec_json,
-)
+from .controls import check_controls, spec_json
 
 __all__ = [
     "Explorer",
@@ -158,11 +148,6 @@ def picture(fig, alt, dpi=72):
     return (
         f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
     )
-
-
-def png_data_uri(fig, dpi=72):
-    """Return a figure's PNG data: URI (picture() without the <img>)."""
-    return picture(fig, "", dpi).split('"')[1]
 
 
 def book_html(name, view, config, controls, state, fallback="", text=""):
@@ -283,8 +268,6 @@ class Explorer(anywidget.AnyWidget):
 
     def check(self, config, controls):
         """Return controls checked against the spec at config."""
-        if not self.controls_spec(config):
-            return controls
         return check_controls(
             self.controls_spec(config),
             controls,

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..network import MLP
 from . import host
-from .host import Choice, Entry, Explorer, Matrix, Range, Sizes
+from .controls import Choice, Entry, Matrix, Range, Sizes, check_controls
+from .host import Explorer
 from .output_error import PAIRINGS as OE_PAIRINGS
 
 __all__ = [
@@ -137,7 +138,7 @@ def state(config, controls):
     checked against SPEC. The network gets exactly the weights, biases, x
     and y of controls (m = 1 example).
     """
-    c = host.check_controls(SPEC, controls, _context)
+    c = check_controls(SPEC, controls, _context)
     output, loss, _ = PAIRINGS[c["pairing"]]
     net = host.net_from({**c, "output": output, "loss": loss})
     X, Y = np.array(c["X"]), np.array(c["Y"])

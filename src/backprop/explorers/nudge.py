@@ -11,7 +11,7 @@ so the prediction ∂C/∂w · Δw misses the actual change by O(Δw²).
 Weights are named as in the text, 1-based: (l, j, k) is w^l_{jk}, the
 entry W^l[j − 1, k − 1] in NumPy; (2, 1, 2) is w²₁₂. The explorer's
 weight control holds it as the entry {"kind": "w", "l", "j", "k"}
-(host.Entry).
+(controls.Entry).
 
 `state(config, controls)` computes what the explorer shows (the cost curve
 around w₀, the backprop slope, the actual and predicted ΔC) with the
@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..network import MLP
-from .host import Entry, Explorer, Range, net_from
+from .controls import Entry, Range
+from .host import Explorer, net_from
 
 __all__ = [
     "default_problem",

@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, losses, rules
-from .host import Choice, Explorer, Range, picture
+from .controls import Choice, Range
+from .host import Explorer, picture
 
 __all__ = ["PAIRINGS", "Z_RANGE", "default_config", "state", "show"]
 

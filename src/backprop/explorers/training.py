@@ -37,16 +37,8 @@ import numpy as np
 
 from .. import data, training
 from ..network import MLP
-from .host import (
-    Choice,
-    Explorer,
-    Range,
-    check_controls,
-    json_safe,
-    net_from,
-    picture,
-    uniforms,
-)
+from .controls import Choice, Range, check_controls
+from .host import Explorer, json_safe, net_from, picture, uniforms
 
 __all__ = [
     "DATASETS",

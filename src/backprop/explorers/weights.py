@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..network import MLP
-from .host import Choice, Entry, Explorer, Matrix, Range, entries, net_from
+from .controls import Choice, Entry, Matrix, Range, entries
+from .host import Explorer, net_from
 
 __all__ = [
     "weight",
