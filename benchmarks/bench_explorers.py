@@ -6,8 +6,8 @@ opens each built chapter from file://, finds every explorer root
 discovered generically, so every explorer of the book is measured), and
 moves each control --moves times to values spread over its range (another
 option for a select). One move is timed with performance.now() from just
-before the dispatched input/change event until the explorer's data-state has
-changed and the browser has recomputed style and layout (`update`: the
+before the dispatched input/change event until the explorer has redrawn
+(its data-drawn count changed) and the browser has recomputed style and layout (`update`: the
 engine's recomputation and the redraw of the SVG and the readouts), and
 until the next animation frame starts (`frame`, which includes waiting for
 it). The target is one frame at 60 Hz: p90 of `update` at most 16 ms; the
@@ -34,7 +34,7 @@ async ([root, index, n]) => {
   const out = [];
   for (let i = 0; i < n; i++) {
     await frame();
-    const before = root.getAttribute("data-state");
+    const before = root.getAttribute("data-drawn");
     if (c.tagName === "SELECT") {
       c.selectedIndex = (c.selectedIndex + 1) % c.options.length;
     } else if (c.type === "checkbox") {
@@ -51,7 +51,7 @@ async ([root, index, n]) => {
     const t0 = performance.now();
     c.dispatchEvent(new Event("input", { bubbles: true }));
     c.dispatchEvent(new Event("change", { bubbles: true }));
-    while (root.getAttribute("data-state") === before) {
+    while (root.getAttribute("data-drawn") === before) {
       if (performance.now() - t0 > 5000) break;
       await frame();
     }

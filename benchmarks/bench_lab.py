@@ -52,25 +52,18 @@ TARGET_MS = 30.0
 # changed: web/lab.js draws from the in-page engine at once) and the
 # kernel's state shown (data-state changed), which is all the view had
 # before lab.js.
-JS_LAB_MOVES = (
-    JS_MOVES.replace(
-        'const before = root.getAttribute("data-state");',
-        'const before = root.getAttribute("data-drawn");\n'
-        '    const kernelBefore = root.getAttribute("data-state");',
-    )
-    .replace(
-        'while (root.getAttribute("data-state") === before) {',
-        'while (root.getAttribute("data-drawn") === before) {',
-    )
-    .replace(
-        "out.push([t1 - t0, performance.now() - t0]);",
-        "const t2 = performance.now();\n"
-        '    while (root.getAttribute("data-state") === kernelBefore) {\n'
-        "      if (performance.now() - t0 > 5000) break;\n"
-        "      await new Promise((r) => setTimeout(r, 1));\n"
-        "    }\n"
-        "    out.push([t1 - t0, t2 - t0, performance.now() - t0]);",
-    )
+JS_LAB_MOVES = JS_MOVES.replace(
+    'const before = root.getAttribute("data-drawn");',
+    'const before = root.getAttribute("data-drawn");\n'
+    '    const kernelBefore = root.getAttribute("data-state");',
+).replace(
+    "out.push([t1 - t0, performance.now() - t0]);",
+    "const t2 = performance.now();\n"
+    '    while (root.getAttribute("data-state") === kernelBefore) {\n'
+    "      if (performance.now() - t0 > 5000) break;\n"
+    "      await new Promise((r) => setTimeout(r, 1));\n"
+    "    }\n"
+    "    out.push([t1 - t0, t2 - t0, performance.now() - t0]);",
 )
 
 

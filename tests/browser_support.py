@@ -405,6 +405,7 @@ JS_EXPLORER_SNAPSHOT = """
     (d) => d.tagName === "CANVAS" ? d.toDataURL() : d.innerHTML).join("|");
   const text = root.innerText || "";
   return {state: raw, parsed, finite, drawing, drawn: drawing.length > 0,
+          drawn_count: root.getAttribute("data-drawn"),
           nan_text: /\\bNaN\\b|Infinity/.test(text),
           live: root.classList.contains("bp-live")};
 }
@@ -421,7 +422,8 @@ JS_EXPLORER_CONTROLS = """
     options: c.tagName === "SELECT" ? c.options.length : 0,
     selected: c.tagName === "SELECT" ? c.selectedIndex : -1,
     label: label ? label.textContent.trim() : (c.getAttribute("aria-label") || ""),
-    valuetext: c.getAttribute("aria-valuetext")};
+    valuetext: c.getAttribute("aria-valuetext"),
+    viewOnly: c.hasAttribute("data-view-only")};
 })
 """
 
@@ -443,7 +445,7 @@ JS_SET_CONTROL = """
 JS_WAIT_CHANGED = """
 async ([root, before, ms]) => {
   const t0 = performance.now();
-  while (root.getAttribute("data-state") === before && performance.now() - t0 < ms) {
+  while (root.getAttribute("data-drawn") === before && performance.now() - t0 < ms) {
     await new Promise((r) => requestAnimationFrame(() => r()));
   }
   await new Promise((r) => requestAnimationFrame(() => r()));
@@ -475,9 +477,10 @@ def check_explorers(page, wait_ms: int = 3000) -> list[dict]:
     select inside it is moved twice: focused and driven by the keyboard
     (ArrowRight or ArrowLeft for a range, ArrowDown or ArrowUp for a select,
     Space for a checkbox), then set to the other end of its range (another
-    option) with input and change events. After each move data-state must
-    change and stay finite JSON without null, the drawing (SVG or canvas)
-    must change, and no NaN or Infinity may show. Every control needs a
+    option) with input and change events. After each move the view must
+    redraw (data-drawn), data-state must change (unless the control is
+    marked data-view-only) and stay finite JSON without null, the drawing
+    (SVG or canvas) must change, and no NaN or Infinity may show. Every control needs a
     visible label; a range needs aria-valuetext.
     """
     results = []
@@ -538,11 +541,15 @@ def check_explorers(page, wait_ms: int = 3000) -> list[dict]:
                     )
                 page.evaluate(
                     JS_WAIT_CHANGED,
-                    [root.element_handle(), before["state"], wait_ms],
+                    [root.element_handle(), before["drawn_count"], wait_ms],
                 )
                 after = root.evaluate(JS_EXPLORER_SNAPSHOT)
                 where = f"{key} ({how}{' ' + key_name if key_name else ''})"
-                if after["state"] == before["state"]:
+                if after["drawn_count"] == before["drawn_count"]:
+                    problems.append(f"{where}: the view did not redraw")
+                # A view-only control (data-view-only) changes what is
+                # drawn from the state, not the state.
+                if after["state"] == before["state"] and not c["viewOnly"]:
                     problems.append(f"{where}: data-state did not change")
                 if after["drawing"] == before["drawing"]:
                     problems.append(f"{where}: the drawing did not change")

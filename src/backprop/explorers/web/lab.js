@@ -8,17 +8,15 @@
 // with the kernel's state when it answers. The package stays the truth:
 // data-state only ever holds the kernel's state; the engine's goes to
 // data-page-state (computed from data-page-controls), and tests check that
-// the two agree to 1e-9 once the kernel has answered those controls. data-drawn
-// counts the redraws of either kind (benchmarks/bench_lab.py times them).
+// the two agree to 1e-9 once the kernel has answered those controls. Redraws
+// of either kind count in data-drawn (ui.publish; benchmarks/bench_lab.py).
 
 function labFirst(render, compute) {
   return ({ model, el }) => {
     let local = null; // the engine's state since the last move, until the kernel answers
-    let drawn = 0;
     const listeners = [];
     const fire = () => {
       for (const cb of listeners) cb();
-      el.setAttribute("data-drawn", String(++drawn));
     };
     // The kernel answers every move; an answer to an older move (its
     // controls differ from the latest) is dropped: the latest one follows.
@@ -64,7 +62,6 @@ function labFirst(render, compute) {
     };
     model.on("change:state", onKernel);
     const cleanup = render({ model: view, el });
-    el.setAttribute("data-drawn", String(drawn));
     return () => {
       model.off("change:state", onKernel);
       if (typeof cleanup === "function") cleanup();

@@ -488,6 +488,7 @@ function nxBuild(root, config, controls, push) {
   shape.append(depth.wrap);
   // The width of one layer at a time: which layer (framed in the drawing), then its units.
   const layer = nxSelect(spec("resize_layer").label, [], (v) => push({ ...controls(), resize_layer: Number(v) }), "layer");
+  layer.sel.dataset.viewOnly = ""; // moves the frame, not the state
   shape.append(layer.wrap);
   const units = nxSelect("to units", nxInts(1, spec("sizes").units), (v) => {
     const sizes = controls().sizes.slice();
@@ -502,6 +503,7 @@ function nxBuild(root, config, controls, push) {
   const one = ui.el("fieldset");
   one.append(ui.el("legend", { text: "Change one number" }));
   const entry = nxSelect(spec("selected").label, [], (v) => push({ ...controls(), selected: nxParse(v) }), "selected");
+  entry.sel.dataset.viewOnly = ""; // picks the chain shown, not the state
   one.append(entry.wrap);
   let name = "";
   const setValue = (v) => {

@@ -153,10 +153,13 @@ const ui = {
     model.set("controls", { ...model.get("controls"), ...patch });
     model.save_changes();
   },
-  // Mark el as explorer `name` and store the state it shows as data-state.
+  // Mark el as explorer `name`, store the state it shows as data-state and
+  // count the redraws in data-drawn (a view-only control, such as the
+  // entry chapter 7 explains, redraws without changing the state).
   publish(el, name, state) {
     el.setAttribute("data-explorer", name);
     el.setAttribute("data-state", JSON.stringify(state));
+    el.setAttribute("data-drawn", String(Number(el.getAttribute("data-drawn") || 0) + 1));
   },
   // Start a view: clear el (the book's no-JavaScript fallback goes), build
   // it with build(el) -> draw(state), draw now and on every change:state.
