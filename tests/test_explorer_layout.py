@@ -257,6 +257,17 @@ JS_CHART_TEXT_SIZES = """
     * Math.hypot(t.getScreenCTM().a, t.getScreenCTM().b)])
 """
 
+# Chart text drawn (partly) outside its SVG, which the page cuts off.
+JS_TEXT_OUTSIDE = """
+() => [...document.querySelectorAll('[data-explorer] svg.bp-chart')].flatMap((svg) => {
+  const box = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll('text')].filter((t) => t.textContent.trim()).filter((t) => {
+    const r = t.getBoundingClientRect();
+    return r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1;
+  }).map((t) => t.textContent.trim());
+})
+"""
+
 JS_CLIPPING = """
 () => [...document.querySelectorAll('[data-explorer] svg.bp-chart')].map((svg) => {
   const plot = svg.querySelector('.bp-plot'), frame = svg.querySelector('.bp-frame');
@@ -277,7 +288,11 @@ def test_chart_labels_are_12px_and_plots_clipped(
     tab = open_page(browser, book, page, viewport)
     sizes = tab.evaluate(JS_CHART_TEXT_SIZES)
     charts = tab.evaluate(JS_CLIPPING)
+    cut = tab.evaluate(JS_TEXT_OUTSIDE)
     tab.context.close()
+    assert cut == [], (
+        f"{page} at {viewport['width']} px: text cut off {cut}"
+    )
     small = [
         f"{t!r} {px:.1f} px" for t, px in sizes if px < MIN_LABEL_PX - 0.05
     ]

@@ -92,7 +92,7 @@ function render({ model, el }) {
     const names = Object.fromEntries(heSpec(config, "activation").options), g = heSpec(config, "scale");
     const controls = ui.controls(model);
     const chart = ui.chart({ width: 560, height: 280, x: [1, c0.depth], y: [1e-3, 1e3], ylog: true,
-      xlabel: "layer l", ylabel: "‖δˡ‖ / ‖δᴸ‖", title: "error norm per layer, relative to the output layer" });
+      xlabel: "layer l", ylabel: "‖δˡ‖ / ‖δᴸ‖", title: "error norm per layer (output layer = 1)" });
     const legend = ui.el("div");
     const table = ui.el("div", { "aria-live": "polite" });
     root.append(controls.root,

@@ -163,7 +163,7 @@ function wxBuild(root, model, config) {
     y: [0, 1],
     xlabel: "value of the parameter",
     ylabel: "cost C",
-    title: "the cost and the backprop tangent",
+    title: "cost C and its tangent",
   });
   side.append(chart.root);
   side.append(
