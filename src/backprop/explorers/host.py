@@ -43,6 +43,7 @@ __all__ = [
     "json_safe",
     "normals",
     "picture",
+    "net_config",
     "net_from",
 ]
 
@@ -113,6 +114,19 @@ def json_safe(value, where="state"):
     if value is None:
         raise ValueError(f"{where} is None; a state holds no null")
     raise TypeError(f"{where} has type {type(value).__name__}")
+
+
+def net_config(net):
+    """Return the JSON of net (sizes, hidden, output, loss, weights, biases)
+    that net_from reads back."""
+    return {
+        "sizes": list(net.sizes),
+        "hidden": net.hidden.name,
+        "output": net.output.name,
+        "loss": net.loss_name,
+        "weights": [W.tolist() for W in net.weights],
+        "biases": [b.tolist() for b in net.biases],
+    }
 
 
 def net_from(config):

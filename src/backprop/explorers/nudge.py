@@ -26,7 +26,7 @@ import numpy as np
 
 from ..network import MLP
 from .controls import Entry, Range
-from .host import Explorer, net_from
+from .host import Explorer, net_config, net_from
 
 __all__ = [
     "default_problem",
@@ -91,12 +91,7 @@ def config_for(net, X, Y):
     X = net.check_X(X)
     Y = net.check_Y(Y, X.shape[1])
     return {
-        "sizes": list(net.sizes),
-        "hidden": net.hidden.name,
-        "output": net.output.name,
-        "loss": net.loss_name,
-        "weights": [W.tolist() for W in net.weights],
-        "biases": [b.tolist() for b in net.biases],
+        **net_config(net),
         "X": X.tolist(),
         "Y": Y.tolist(),
         "n_curve": N_CURVE,

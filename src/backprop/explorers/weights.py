@@ -23,7 +23,7 @@ import numpy as np
 
 from ..network import MLP
 from .controls import Choice, Entry, Matrix, Range, entries
-from .host import Explorer, net_from
+from .host import Explorer, net_config, net_from
 
 __all__ = [
     "weight",
@@ -222,12 +222,7 @@ class WeightsExplorer(Explorer):
             )
         X = net.check_X(X)  # Y is checked against the spec
         cfg = {
-            "sizes": list(net.sizes),
-            "hidden": net.hidden.name,
-            "output": net.output.name,
-            "loss": net.loss_name,
-            "weights": [W.tolist() for W in net.weights],
-            "biases": [b.tolist() for b in net.biases],
+            **net_config(net),
             "m": X.shape[1],  # the batch size
             "focus": focus,
             "curve_values": np.linspace(
