@@ -59,7 +59,9 @@ JS_LAB_MOVES = JS_MOVES.replace(
 ).replace(
     "out.push([t1 - t0, performance.now() - t0]);",
     "const t2 = performance.now();\n"
-    '    while (root.getAttribute("data-state") === kernelBefore) {\n'
+    # A view-only control (data-view-only) changes no state: nothing to wait.
+    '    while (!c.hasAttribute("data-view-only") &&\n'
+    '           root.getAttribute("data-state") === kernelBefore) {\n'
     "      if (performance.now() - t0 > 5000) break;\n"
     "      await new Promise((r) => setTimeout(r, 1));\n"
     "    }\n"

@@ -300,9 +300,12 @@ def _fallback_figure(config, s):
     ax.set(
         xlabel="$x_1$", ylabel="$x_2$", title=f"after {s['epoch']} epochs"
     )
-    bx.semilogy(s["curve"], color="0.7", label="whole run")
-    bx.semilogy(s["curve"][: s["epoch"] + 1], color="rebeccapurple")
+    bx.semilogy(s["curve"], color="0.7", label="the whole run")
+    bx.semilogy(
+        s["curve"][: s["epoch"] + 1], color="rebeccapurple", label="so far"
+    )
     bx.set(xlabel="epoch", ylabel="training loss $C$")
+    bx.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
