@@ -37,9 +37,7 @@ once a quantity is right, `"next"`. After a check the root carries
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -50,8 +48,8 @@ import traitlets
 
 from . import losses, mistakes, rules
 from .explorers.host import (
-    _script_text,
     book_mimebundle,
+    booted,
     json_safe,
     summary_repr,
     uniforms,
@@ -789,34 +787,19 @@ def book_html(config, controls, state):
     The same shape as the explorers' (explorers.host.book_html), with
     data-problem in place of data-explorer and web/mistakes.js added.
     """
-    data = {"config": config, "controls": controls, "state": state}
-    blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    key = hashlib.sha1(
-        ("problem" + blob).encode("utf-8"), usedforsecurity=False
-    ).hexdigest()[:12]
-    state_attr = html.escape(
-        json.dumps(state, separators=(",", ":"), allow_nan=False)
-    )
-    script = "\n".join(
-        [
-            web_source("engine.js"),
-            web_source("ui.js"),
-            web_source("mistakes.js"),
-            web_source("problem.js"),
-            f'ui.boot("{key}", compute, render);',
-        ]
+    key, state_attr, data, module = booted(
+        "problem", ["mistakes.js", "problem.js"], config, controls, state
     )
     kind = html.escape(config["kind"])
     return (
         f"<style>{web_source('problem.css')}</style>\n"
         f'<div class="bp-problem" data-problem="{kind}" '
         f'data-bp-key="{key}" data-state="{state_attr}">\n'
-        f'<script type="application/json" class="bp-data">'
-        f"{_script_text(blob)}</script>\n"
+        f"{data}"
         f'<div class="bp-fallback">{fallback_html(config, state)}'
         f'<noscript><p class="bp-note">{html.escape(NO_JS)}</p></noscript>'
         "</div>\n</div>\n"
-        f'<script type="module">\n{_script_text(script)}\n</script>'
+        f"{module}"
     )
 
 

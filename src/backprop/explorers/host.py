@@ -40,6 +40,7 @@ __all__ = [
     "web_source",
     "module_source",
     "book_html",
+    "booted",
     "json_safe",
     "normals",
     "picture",
@@ -164,12 +165,11 @@ def picture(fig, alt, dpi=72):
     )
 
 
-def book_html(name, view, config, controls, state, fallback="", text=""):
-    """Return the book's HTML of one explorer: root, fallback, inline module.
-
-    name is the data-explorer name, view the web/<view>.js file; config,
-    controls and state are JSON-safe dicts; fallback is HTML shown without
-    JavaScript (inside <noscript>), text its plain summary.
+def booted(name, files, config, controls, state):
+    """Return (key, state attribute, data script, module script) of a root
+    that ui.boot starts in the book: files are the web/ files of its view
+    (after engine.js and ui.js); config, controls and state JSON-safe dicts.
+    Shared by the explorers and the practice problems (backprop.problems).
     """
     data = {"config": config, "controls": controls, "state": state}
     blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
@@ -179,25 +179,37 @@ def book_html(name, view, config, controls, state, fallback="", text=""):
     state_attr = html.escape(
         json.dumps(state, separators=(",", ":"), allow_nan=False)
     )
-    script = "\n".join(
-        [
-            web_source("engine.js"),
-            web_source("ui.js"),
-            web_source(f"{view}.js"),
-            f'ui.boot("{key}", compute, render);',
-        ]
+    sources = [web_source(f) for f in ("engine.js", "ui.js", *files)]
+    script = "\n".join([*sources, f'ui.boot("{key}", compute, render);'])
+    return (
+        key,
+        state_attr,
+        '<script type="application/json" class="bp-data">'
+        f"{_script_text(blob)}</script>\n",
+        f'<script type="module">\n{_script_text(script)}\n</script>',
+    )
+
+
+def book_html(name, view, config, controls, state, fallback="", text=""):
+    """Return the book's HTML of one explorer: root, fallback, inline module.
+
+    name is the data-explorer name, view the web/<view>.js file; config,
+    controls and state are JSON-safe dicts; fallback is HTML shown without
+    JavaScript (inside <noscript>), text its plain summary.
+    """
+    key, state_attr, data, module = booted(
+        name, [f"{view}.js"], config, controls, state
     )
     return (
         f"<style>{web_source('explorer.css')}</style>\n"
         f'<div class="bp-explorer bp-wide" data-explorer="{html.escape(name)}" '
         f'data-bp-key="{key}" data-state="{state_attr}">\n'
-        f'<script type="application/json" class="bp-data">'
-        f"{_script_text(blob)}</script>\n"
+        f"{data}"
         f'<noscript><div class="bp-fallback">{fallback}'
         f'<p class="bp-note">{html.escape(NO_JS)}</p></div></noscript>\n'
         f'<p class="bp-note bp-summary">{html.escape(text)}</p>\n'
         "</div>\n"
-        f'<script type="module">\n{_script_text(script)}\n</script>'
+        f"{module}"
     )
 
 
