@@ -834,6 +834,33 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(**kwargs)
 
 
+def open_local(browser, path: Path):
+    """Open file path in a new context; return (context, page, errors).
+
+    errors collects console errors, page errors and every request that
+    would leave the machine (which is aborted).
+    """
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def route(r):
+        if is_local_url(r.request.url):
+            r.continue_()
+        else:
+            errors.append(f"non-local request {r.request.url}")
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    return context, page, errors
+
+
 def explorer_page(browser, folder: Path, explorer, replace=None):
     """Open the explorer's book HTML from file:// in a new page.
 
@@ -857,24 +884,7 @@ def explorer_page(browser, folder: Path, explorer, replace=None):
             "</body></html>",
             encoding="utf-8",
         )
-        context = browser.new_context()
-        page = context.new_page()
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: errors.append(m.text) if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda e: errors.append(str(e)))
-
-        def route(r):
-            if is_local_url(r.request.url):
-                r.continue_()
-            else:
-                errors.append(f"non-local request {r.request.url}")
-                r.abort()
-
-        page.route("**/*", route)
-        page.goto(path.as_uri())
+        context, page, errors = open_local(browser, path)
         page.wait_for_selector(".bp-live[data-explorer]")
         try:
             yield page, errors

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from backprop import problems
-from browser_support import compare_states, is_local_url, launch_chromium
+from browser_support import compare_states, launch_chromium, open_local
 
 pytestmark = pytest.mark.browser
 
@@ -62,24 +62,7 @@ def _write_page(folder, replace=None):
 
 
 def _open(browser, path):
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: errors.append(m.text) if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-    def route(r):
-        if is_local_url(r.request.url):
-            r.continue_()
-        else:
-            errors.append(f"non-local request {r.request.url}")
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(path.as_uri())
+    context, page, errors = open_local(browser, path)
     page.wait_for_function(
         f"document.querySelectorAll('.bp-live[data-problem]').length === {len(problems.KINDS)}"
     )
